@@ -1,0 +1,19 @@
+"""Keras layers on PyTorch. Every layer is a `torch.nn.Module`."""
+
+from .base import Layer
+from .core import Activation, Dense, Dropout, Embedding, Input, InputLayer
+from .recurrent import GRU, LSTM, RNNLayer, SimpleRNN
+
+__all__ = ["Layer", "RNNLayer", "SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Dropout",
+           "Activation", "Input", "InputLayer"]
+
+_CLASSES = {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Dense, Embedding, Dropout,
+                                          Activation, InputLayer)}
+
+
+def deserialize(record: dict) -> Layer:
+    """A layer from `{"class_name": ..., "config": {...}}` (what Sequential.get_config stores)."""
+    name = record.get("class_name")
+    if name not in _CLASSES:
+        raise ValueError(f"unknown layer class {name!r}; rnnkit knows {sorted(_CLASSES)}.")
+    return _CLASSES[name].from_config(dict(record.get("config", {})))

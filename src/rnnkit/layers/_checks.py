@@ -1,0 +1,60 @@
+"""Input checks shared by layers: one clear error naming the layer, what it expected, what came."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def as_tensor(layer, inputs) -> torch.Tensor:
+    if isinstance(inputs, np.ndarray):
+        inputs = torch.from_numpy(inputs)
+    if not torch.is_tensor(inputs):
+        raise TypeError(f"{layer.name}: expected a torch.Tensor or numpy array, got "
+                        f"{type(inputs).__name__}.")
+    return inputs
+
+
+def weight_dtype(layer) -> torch.dtype:
+    weights = layer.weights
+    return weights[0].dtype if weights else getattr(torch, layer.dtype_name)
+
+
+def check_recurrent_input(layer, inputs) -> torch.Tensor:
+    """(batch, time, features) floating input whose feature size matches the kernel."""
+    x = as_tensor(layer, inputs)
+    if x.dim() != 3:
+        raise ValueError(f"{layer.name}: expected input of shape (batch, time, features) (rank 3), "
+                         f"got shape {tuple(x.shape)} (rank {x.dim()}). For a single feature, add a "
+                         "last axis: x[..., None].")
+    if not torch.is_floating_point(x):
+        raise TypeError(f"{layer.name}: expected floating-point input, got dtype {x.dtype}. "
+                        "Convert it, e.g. x.float(), or put an Embedding layer first.")
+    if x.shape[1] == 0:
+        raise ValueError(f"{layer.name}: expected at least one time step, got shape {tuple(x.shape)}.")
+    if x.shape[-1] != layer.input_dim:
+        raise ValueError(f"{layer.name}: expected {layer.input_dim} input features (the layer was "
+                         f"built for that), got shape {tuple(x.shape)} with {x.shape[-1]}.")
+    return x.to(weight_dtype(layer))
+
+
+def check_initial_state(layer, initial_state, x) -> tuple[torch.Tensor, ...]:
+    """The initial states as a tuple in the cell's order, zeros when none are given."""
+    names = layer.spec.state_names
+    batch, dtype = x.shape[0], x.dtype
+    if initial_state is None:
+        return tuple(x.new_zeros(batch, layer.units) for _ in names)
+    if torch.is_tensor(initial_state) or isinstance(initial_state, np.ndarray):
+        initial_state = [initial_state]
+    initial_state = list(initial_state)
+    if len(initial_state) != len(names):
+        raise ValueError(f"{layer.name}: expected {len(names)} initial state(s) "
+                         f"({', '.join(names)}), got {len(initial_state)}.")
+    states = []
+    for name, s in zip(names, initial_state):
+        s = as_tensor(layer, s)
+        if tuple(s.shape) != (batch, layer.units):
+            raise ValueError(f"{layer.name}: expected initial state {name} of shape "
+                             f"({batch}, {layer.units}), got {tuple(s.shape)}.")
+        states.append(s.to(device=x.device, dtype=dtype))
+    return tuple(states)

@@ -1,0 +1,137 @@
+"""The Layer base: a torch.nn.Module with Keras's naming, building, weights and config."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .. import initializers
+from ..utils.naming import snake_case, unique_name
+
+
+def _shape(input_shape) -> tuple:
+    return tuple(None if d is None else int(d) for d in input_shape)
+
+
+class Layer(torch.nn.Module):
+    """Base of every rnnkit layer.
+
+    Weights are torch Parameters created by `build(input_shape)`, lazily on the first call or at
+    once when `input_shape` (without the batch axis) or `batch_input_shape` is given. Like Keras,
+    a layer called directly runs in inference mode; `fit` switches to training mode.
+    """
+
+    def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None,
+                 batch_input_shape=None, input_dim=None, batch_size=None, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}.")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.built = False
+        self._trainable = bool(trainable)
+        self.dtype_name = dtype or str(torch.get_default_dtype()).replace("torch.", "")
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if input_shape is not None and batch_input_shape is None:
+            batch_input_shape = (batch_size,) + tuple(input_shape)
+        self._batch_input_shape = None if batch_input_shape is None else _shape(batch_input_shape)
+        self._weight_names: list[str] = []
+        self.train(False)
+
+    # -- building -------------------------------------------------------------------------------
+    def _build_now_if_shape_known(self):
+        if self._batch_input_shape is not None:
+            self.build(self._batch_input_shape)
+
+    def build(self, input_shape) -> None:
+        self.built = True
+
+    def add_weight(self, name: str, shape, initializer, *, where=None) -> torch.nn.Parameter:
+        init = initializers.get(initializer, where=where or self.name)
+        dtype = getattr(torch, self.dtype_name)
+        value = torch.as_tensor(init(tuple(shape), dtype=dtype), dtype=dtype)
+        param = torch.nn.Parameter(value, requires_grad=self._trainable)
+        self.register_parameter(name, param)
+        self._weight_names.append(name)
+        return param
+
+    def compute_output_shape(self, input_shape):
+        return _shape(input_shape)
+
+    def forward(self, inputs, *args, **kwargs):
+        if not self.built:
+            self.build(tuple(inputs.shape))
+        return self.call(inputs, *args, **kwargs)
+
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError
+
+    def _is_training(self, training) -> bool:
+        return self.training if training is None else bool(training)
+
+    # -- weights --------------------------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for p in self.weights:
+            p.requires_grad_(self._trainable)
+
+    @property
+    def weights(self) -> list[torch.nn.Parameter]:
+        """This layer's weights (sub-layers included), in Keras order."""
+        return [getattr(self, n) for n in self._weight_names]
+
+    @property
+    def trainable_weights(self):
+        return self.weights if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return [] if self.trainable else self.weights
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(f"{self.name}: the layer is not built yet, so it has no weights to count; "
+                             "pass input_shape= or call it on data first.")
+        return int(sum(p.numel() for p in self.weights))
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [p.detach().cpu().numpy().copy() for p in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Load values in Keras's shapes and order; nothing changes unless all of them fit."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"{self.name}: set_weights expected {len(own)} arrays "
+                f"({', '.join(f'{n} {tuple(p.shape)}' for n, p in zip(self._weight_names, own))}), "
+                f"got {len(weights)}.")
+        values = []
+        for name, p, w in zip(self._weight_names, own, weights):
+            w = torch.as_tensor(np.asarray(w) if not torch.is_tensor(w) else w)
+            if tuple(w.shape) != tuple(p.shape):
+                raise ValueError(f"{self.name}: set_weights expected {name} of shape "
+                                 f"{tuple(p.shape)}, got {tuple(w.shape)}.")
+            values.append(w)
+        with torch.no_grad():
+            for p, w in zip(own, values):
+                p.copy_(w.to(dtype=p.dtype, device=p.device))
+
+    # -- config ---------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_name}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"

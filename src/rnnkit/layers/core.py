@@ -1,0 +1,178 @@
+"""Dense, Embedding, Dropout, Activation and Input."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import activations, initializers
+from ._checks import as_tensor, weight_dtype
+from .base import Layer
+
+
+class Dense(Layer):
+    """y = activation(x W + b) on the last axis.
+
+    Weights: kernel (features, units), bias (units,).
+
+    >>> Dense(3)(torch.zeros(2, 5)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
+        for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                    "kernel_constraint", "bias_constraint", "lora_rank"):
+            if kwargs.pop(key, None) is not None:
+                raise NotImplementedError(f"Dense: {key} is not supported yet.")
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+            raise ValueError(f"{self.name}: expected units to be a positive integer, got {units!r}.")
+        self.units = units
+        self.activation = activations.get(activation, where=self.name)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer, where=self.name)
+        self.bias_initializer = initializers.get(bias_initializer, where=self.name)
+        self._build_now_if_shape_known()
+
+    def build(self, input_shape):
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"{self.name}: expected input of shape (batch, ..., features) with a "
+                             f"known feature axis, got {tuple(input_shape)}.")
+        self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
+        if self.use_bias:
+            self.add_weight("bias", (self.units,), self.bias_initializer)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        x = as_tensor(self, inputs)
+        if x.dim() < 2 or x.shape[-1] != self.kernel.shape[0]:
+            raise ValueError(f"{self.name}: expected input with last axis {self.kernel.shape[0]}, "
+                             f"got shape {tuple(x.shape)}.")
+        if not torch.is_floating_point(x):
+            x = x.to(weight_dtype(self))
+        y = x.to(self.kernel.dtype) @ self.kernel
+        if self.use_bias:
+            y = y + self.bias
+        return self.activation(y)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer)}
+
+
+class Embedding(Layer):
+    """Maps integer ids in [0, input_dim) to rows of an (input_dim, output_dim) matrix.
+
+    >>> Embedding(10, 4)(torch.tensor([[1, 2, 3]])).shape
+    torch.Size([1, 3, 4])
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
+                 **kwargs):
+        for key in ("embeddings_regularizer", "embeddings_constraint", "activity_regularizer",
+                    "lora_rank", "weights"):
+            if kwargs.pop(key, None) is not None:
+                raise NotImplementedError(f"Embedding: {key} is not supported yet.")
+        kwargs.pop("input_length", None)
+        if mask_zero:
+            raise NotImplementedError("Embedding: mask_zero=True is not supported yet (masking).")
+        super().__init__(**kwargs)
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.mask_zero = False
+        self.embeddings_initializer = initializers.get(embeddings_initializer, where=self.name)
+        self._build_now_if_shape_known()
+
+    def build(self, input_shape=None):
+        self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        ids = as_tensor(self, inputs)
+        if torch.is_floating_point(ids):
+            ids = ids.long()
+        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.input_dim):
+            raise IndexError(f"{self.name}: expected ids in [0, {self.input_dim}), got values from "
+                             f"{int(ids.min())} to {int(ids.max())}.")
+        return torch.nn.functional.embedding(ids.long(), self.embeddings)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+                "mask_zero": self.mask_zero}
+
+
+class Dropout(Layer):
+    """Zeroes a fraction `rate` of the inputs during training and scales the rest by 1/(1-rate)."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= float(rate) < 1.0:
+            raise ValueError(f"{self.name}: expected rate in [0, 1), got {rate!r}.")
+        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+        self.built = True
+
+    def call(self, inputs, training=None):
+        x = as_tensor(self, inputs)
+        if not self._is_training(training) or self.rate == 0.0:
+            return x
+        shape = x.shape if self.noise_shape is None else tuple(
+            x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
+        keep = torch.rand(shape, device=x.device) >= self.rate
+        return x * keep.to(x.dtype) / (1.0 - self.rate)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
+                "seed": self.seed}
+
+
+class Activation(Layer):
+    """Applies an activation function, by name or callable."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation, where=self.name)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        return self.activation(as_tensor(self, inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class InputLayer(Layer):
+    """Declares the input shape of a Sequential model (without the batch axis)."""
+
+    def __init__(self, shape=None, batch_size=None, name=None, dtype=None, batch_shape=None,
+                 **kwargs):
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("Input: expected shape=(...) without the batch axis, got None.")
+            batch_shape = (batch_size,) + tuple(shape)
+        super().__init__(name=name, dtype=dtype, batch_input_shape=batch_shape, **kwargs)
+        self.built = True
+
+    @property
+    def shape(self):
+        return self._batch_input_shape
+
+    def call(self, inputs, training=None):
+        return inputs
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype_name,
+                "batch_shape": list(self._batch_input_shape)}
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
+    """The input of a Sequential model: `Sequential([Input((None, 1)), LSTM(8), Dense(1)])`."""
+    return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype,
+                      batch_shape=batch_shape)

@@ -1,0 +1,252 @@
+"""SimpleRNN, LSTM and GRU layers: Keras arguments, Keras weights, one time loop per backend."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import activations, backends, initializers
+from ..cells import GRU_SPEC, LSTM_SPEC, SIMPLE_RNN_SPEC
+from .base import Layer
+from ._checks import check_recurrent_input, check_initial_state
+
+# Options that belong to later features; the defaults are accepted (Keras configs carry them), any
+# other value is refused rather than ignored.
+_NOT_YET = {"dropout": 0.0, "recurrent_dropout": 0.0, "stateful": False, "kernel_regularizer": None,
+            "recurrent_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+            "kernel_constraint": None, "recurrent_constraint": None, "bias_constraint": None}
+_IGNORED = ("unroll", "seed", "use_cudnn", "time_major", "implementation")
+
+
+class RNNLayer(Layer):
+    """Shared base of SimpleRNN, LSTM and GRU: runs a cell over (batch, time, features)."""
+
+    spec = None  # a cells.CellSpec
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", return_sequences=False, return_state=False,
+                 go_backwards=False, *, backend="auto", **kwargs):
+        for key, default in _NOT_YET.items():
+            value = kwargs.pop(key, default)
+            if value != default:
+                raise NotImplementedError(f"{type(self).__name__}: {key}={value!r} is not supported "
+                                          f"yet; only the default {default!r} is.")
+        for key in _IGNORED:
+            kwargs.pop(key, None)
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+            raise ValueError(f"{self.name}: expected units to be a positive integer, got {units!r}.")
+        self.units = units
+        self.activation = activations.get(activation, where=self.name)
+        self.recurrent_activation = activations.get(recurrent_activation, where=self.name)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer, where=self.name)
+        self.recurrent_initializer = initializers.get(recurrent_initializer, where=self.name)
+        self.bias_initializer = initializers.get(bias_initializer, where=self.name)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.backend = backends.check(backend, self.name)
+        self.last_backend: str | None = None
+
+    # -- weights --------------------------------------------------------------------------------
+    @property
+    def input_dim(self) -> int | None:
+        return self.kernel.shape[0] if self.built else None
+
+    def build(self, input_shape) -> None:
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name}: expected input of shape (batch, time, features), "
+                             f"got shape {input_shape}.")
+        if input_shape[-1] is None:
+            raise ValueError(f"{self.name}: the feature axis must be known to build, got shape "
+                             f"{input_shape}.")
+        width = self.spec.gates * self.units
+        self.add_weight("kernel", (input_shape[-1], width), self.kernel_initializer)
+        self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer)
+        if self.use_bias:
+            self.add_weight("bias", self._bias_shape(), self._bias_init())
+        self.built = True
+
+    def _bias_shape(self):
+        return (self.spec.gates * self.units,)
+
+    def _bias_init(self):
+        return self.bias_initializer
+
+    def _biases(self):
+        """(input-side bias, recurrent-side bias); only GRU reset_after has the second."""
+        return (self.bias if self.use_bias else None), None
+
+    def _options(self) -> dict:
+        return {}
+
+    # -- running --------------------------------------------------------------------------------
+    def call(self, inputs, initial_state=None, mask=None, training=None):
+        if mask is not None:
+            raise NotImplementedError(f"{self.name}: masks are not supported yet.")
+        x = check_recurrent_input(self, inputs)
+        states = check_initial_state(self, initial_state, x)
+        backend = backends.select(self.backend, self.name)
+        input_bias, recurrent_bias = self._biases()
+        output, states = backends.run(
+            backend, spec=self.spec, x=x, kernel=self.kernel, recurrent_kernel=self.recurrent_kernel,
+            input_bias=input_bias, recurrent_bias=recurrent_bias, states=states,
+            activation=self.activation, recurrent_activation=self.recurrent_activation,
+            go_backwards=self.go_backwards, return_sequences=self.return_sequences,
+            options=self._options())
+        self.last_backend = backend
+        if self.return_state:
+            return [output, *states]
+        return output
+
+    def compute_output_shape(self, input_shape):
+        batch, time = input_shape[0], input_shape[1]
+        out = (batch, time, self.units) if self.return_sequences else (batch, self.units)
+        if self.return_state:
+            return [out] + [(batch, self.units)] * len(self.spec.state_names)
+        return out
+
+    # -- config ---------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "recurrent_activation": activations.serialize(self.recurrent_activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "backend": self.backend,
+        }
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, units={self.units}"
+
+
+class SimpleRNN(RNNLayer):
+    """Fully-connected RNN: h_t = activation(x_t W + b + h_{t-1} U).
+
+    Args:
+        units: size of the state h.
+        activation: default "tanh".
+        use_bias, kernel_initializer, recurrent_initializer, bias_initializer: as in Keras.
+        return_sequences: return h for every step (batch, time, units), not only the last.
+        return_state: also return the final state: [output, h].
+        go_backwards: process the sequence reversed (and return the outputs in that order).
+        backend: "auto", "reference" or "native".
+
+    Weights: kernel (features, units), recurrent_kernel (units, units), bias (units,).
+
+    >>> SimpleRNN(4)(torch.zeros(2, 3, 1)).shape
+    torch.Size([2, 4])
+    """
+
+    spec = SIMPLE_RNN_SPEC
+
+    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", return_sequences=False,
+                 return_state=False, go_backwards=False, **kwargs):
+        super().__init__(units, activation, None, use_bias, kernel_initializer, recurrent_initializer,
+                         bias_initializer, return_sequences, return_state, go_backwards, **kwargs)
+        self._build_now_if_shape_known()
+
+    def get_config(self):
+        config = super().get_config()
+        del config["recurrent_activation"]
+        return config
+
+
+class LSTM(RNNLayer):
+    """Long Short-Term Memory layer (Hochreiter & Schmidhuber, 1997), Keras gate order i, f, c, o.
+
+    Equations in `rnnkit.cells.lstm`. Arguments as SimpleRNN, plus:
+        recurrent_activation: gate activation, default "sigmoid" ("hard_sigmoid" is Keras 3's
+            relu6(x + 3) / 6).
+        unit_forget_bias: add 1 to the forget gate's bias at initialization (default True).
+
+    Weights: kernel (features, 4 units), recurrent_kernel (units, 4 units), bias (4 units,).
+    return_state gives [output, h, c].
+
+    >>> LSTM(8, return_sequences=True)(torch.zeros(2, 5, 3)).shape
+    torch.Size([2, 5, 8])
+    """
+
+    spec = LSTM_SPEC
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, return_sequences=False,
+                 return_state=False, go_backwards=False, **kwargs):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, return_sequences, return_state,
+                         go_backwards, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+        self._build_now_if_shape_known()
+
+    def _bias_init(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        init, units = self.bias_initializer, self.units
+
+        def forget_ones(shape, dtype=None):
+            return torch.cat([init((units,), dtype), torch.ones(units, dtype=dtype),
+                              init((2 * units,), dtype)])
+
+        return forget_ones
+
+    def get_config(self):
+        config = super().get_config()
+        config["unit_forget_bias"] = self.unit_forget_bias
+        return config
+
+
+class GRU(RNNLayer):
+    """Gated Recurrent Unit (Cho et al., 2014), Keras gate order z, r, h.
+
+    Equations, and where the reset gate sits in each form, in `rnnkit.cells.gru`. Arguments as
+    LSTM (without unit_forget_bias), plus:
+        reset_after: apply the reset gate after the recurrent product (default True: Keras 3,
+            cuDNN and torch.nn.GRU); False is the original form.
+
+    Weights: kernel (features, 3 units), recurrent_kernel (units, 3 units), bias (2, 3 units) with
+    rows (input, recurrent) when reset_after, else (3 units,).
+
+    >>> GRU(8)(torch.zeros(2, 5, 3)).shape
+    torch.Size([2, 8])
+    """
+
+    spec = GRU_SPEC
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", return_sequences=False, return_state=False,
+                 go_backwards=False, reset_after=True, **kwargs):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, return_sequences, return_state,
+                         go_backwards, **kwargs)
+        self.reset_after = bool(reset_after)
+        self._build_now_if_shape_known()
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _biases(self):
+        if not self.use_bias:
+            return None, None
+        if self.reset_after:
+            return self.bias[0], self.bias[1]
+        return self.bias, None
+
+    def _options(self):
+        return {"reset_after": self.reset_after}
+
+    def get_config(self):
+        config = super().get_config()
+        config["reset_after"] = self.reset_after
+        return config

@@ -1,0 +1,56 @@
+"""The callback that draws fit's progress bar."""
+
+from __future__ import annotations
+
+from ..callbacks import Callback
+from ..utils.progbar import Progbar
+
+
+def resolve_verbose(verbose) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"expected verbose 0, 1, 2 or 'auto', got {verbose!r}.")
+    return int(verbose)
+
+
+class ProgbarLogger(Callback):
+    """Prints "Epoch i/n" and a progress bar per epoch (fit), or one bar (evaluate, predict)."""
+
+    def __init__(self, verbose: int = 1):
+        super().__init__()
+        self.verbose = verbose
+        self.progbar = None
+
+    def _start(self):
+        self.progbar = Progbar(self.params.get("steps") or 1, verbose=self.verbose)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.verbose:
+            print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
+        self._start()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch + 1 < self.progbar.target:
+            self.progbar.update(batch + 1, (logs or {}).items())
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.progbar.update(self.progbar.target, (logs or {}).items(), finalize=True)
+
+    def on_test_begin(self, logs=None):
+        self._start()
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.progbar.update(batch + 1, (logs or {}).items())
+
+    def on_test_end(self, logs=None):
+        self.progbar.update(self.progbar.target, (logs or {}).items(), finalize=True)
+
+    def on_predict_begin(self, logs=None):
+        self._start()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.progbar.update(batch + 1)
+
+    def on_predict_end(self, logs=None):
+        self.progbar.update(self.progbar.target, finalize=True)

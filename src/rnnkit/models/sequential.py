@@ -1,0 +1,149 @@
+"""Sequential: a linear stack of layers, itself a torch.nn.Module."""
+
+from __future__ import annotations
+
+import torch
+
+from ..layers.base import Layer
+from ..layers.core import InputLayer
+from ..utils.naming import unique_name
+from .summary import print_summary
+from .training import Trainer
+from .weights import get_weights, set_weights
+
+
+class Sequential(Trainer, torch.nn.Module):
+    """A stack of layers, each feeding the next.
+
+    >>> model = Sequential()
+    >>> model.add(LSTM(8, input_shape=(None, 1)))
+    >>> model.add(Dense(1))
+    >>> model(torch.zeros(2, 5, 1)).shape
+    torch.Size([2, 1])
+    """
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        torch.nn.Module.__init__(self)
+        Trainer.__init__(self)
+        self.name = name or unique_name("sequential")
+        self._stack = torch.nn.ModuleList()
+        self._input_layer: InputLayer | None = None
+        self._batch_input_shape = None
+        self.built = False
+        for layer in layers or []:
+            self.add(layer)
+        if not trainable:
+            for layer in self.layers:
+                layer.trainable = False
+        self.train(False)
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._stack)
+
+    def add(self, layer) -> None:
+        if isinstance(layer, InputLayer):
+            if len(self._stack) or self._input_layer is not None:
+                raise ValueError(f"{self.name}: an Input can only be the first layer of a Sequential "
+                                 "model.")
+            self._input_layer = layer
+            self.build(layer.shape)
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"{self.name}: expected an rnnkit layer, got {type(layer).__name__}.")
+        if getattr(layer, "return_state", False):
+            raise ValueError(f"{self.name}: layer {layer.name} returns its states "
+                             "(return_state=True), but a Sequential model passes one tensor from "
+                             "layer to layer; use return_state only when calling the layer yourself.")
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError(f"{self.name}: a layer named {layer.name!r} is already in the model; "
+                             "layer names must be unique.")
+        self._stack.append(layer)
+        if len(self._stack) == 1 and self._batch_input_shape is None:
+            if layer._batch_input_shape is not None:
+                self.build(layer._batch_input_shape)
+        elif self.built:
+            self.build(self._batch_input_shape)
+
+    def pop(self) -> Layer:
+        layer = self._stack[-1]
+        del self._stack[-1]
+        return layer
+
+    def build(self, input_shape) -> None:
+        """Build every layer for inputs of `input_shape` (batch axis included, may be None)."""
+        shape = tuple(input_shape)
+        self._batch_input_shape = shape
+        for layer in self._stack:
+            if not layer.built:
+                layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        self.built = True
+
+    def forward(self, x, training=None):
+        if not self._stack:
+            raise ValueError(f"{self.name}: the model has no layers; add some with model.add().")
+        if not self.built:
+            self.build((None,) + tuple(x.shape[1:]))
+        for layer in self._stack:
+            x = layer(x, training=training)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    # -- weights and config ---------------------------------------------------------------------
+    @property
+    def weights(self):
+        return [w for layer in self._stack for w in layer.weights]
+
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self._stack)
+
+    def get_weights(self):
+        return get_weights(self._stack)
+
+    def set_weights(self, weights) -> None:
+        set_weights(self.name, self._stack, weights)
+
+    def get_layer(self, name=None, index=None) -> Layer:
+        if index is not None:
+            return self.layers[index]
+        for layer in self._stack:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"{self.name}: no layer named {name!r}; the layers are "
+                         f"{[layer.name for layer in self._stack]}.")
+
+    def summary(self, line_length=None, positions=None, print_fn=None) -> None:
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    def get_config(self) -> dict:
+        config = {"name": self.name, "layers": []}
+        if self._input_layer is not None:
+            config["layers"].append(_layer_record(self._input_layer))
+        config["layers"] += [_layer_record(layer) for layer in self._stack]
+        if self._batch_input_shape is not None:
+            config["build_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Sequential":
+        from ..layers import deserialize
+
+        model = cls(name=config.get("name"))
+        for record in config["layers"]:
+            model.add(deserialize(record))
+        if not model.built and config.get("build_input_shape") is not None:
+            model.build(config["build_input_shape"])
+        return model
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+
+def _layer_record(layer) -> dict:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}

@@ -1,0 +1,110 @@
+"""model.summary(): Keras 3's table, drawn the way its rich console draws it.
+
+Keras sizes a Sequential summary to L = min(88, terminal columns − 4) characters, splits it at
+[0.45, 0.80, 1.0] of L, adds one space of padding on each side of every cell, and (because the
+three fixed columns then exceed the table) takes the excess back from the columns evenly, using
+Python's round() as rich does.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+_POSITIONS = (0.45, 0.80, 1.0)
+_HEADERS = ("Layer (type)", "Output Shape", "Param #")
+
+
+def column_widths(line_length: int, positions=_POSITIONS) -> list[int]:
+    """Cell widths (padding included, borders not), as rich computes them."""
+    widths, current = [], 0
+    for pos in positions:
+        w = int(pos * line_length) if pos <= 1 else int(pos)
+        if w - current < 4:
+            raise ValueError("summary: insufficient console width to print the summary.")
+        widths.append(w - current + 2)
+        current = w
+    excess = sum(widths) - (line_length - (len(widths) + 1))
+    result, ratio_total = [], len(widths)
+    for w in widths:
+        take = min(w, round(excess / ratio_total)) if excess > 0 else 0
+        result.append(w - take)
+        excess -= take
+        ratio_total -= 1
+    return result
+
+
+def readable_memory_size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size / 1024 < 1:
+            break
+        size /= 1024
+    return f"{size:.2f} {unit}"
+
+
+def _shape_text(shape) -> str:
+    if isinstance(shape, list):
+        return "[" + ", ".join(_shape_text(s) for s in shape) + "]"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _rows(model):
+    shape = model._batch_input_shape
+    for layer in model.layers:
+        if shape is not None and layer.built:
+            shape = layer.compute_output_shape(shape)
+            yield f"{layer.name} ({type(layer).__name__})", _shape_text(shape), f"{layer.count_params():,}"
+        else:
+            yield f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)"
+
+
+def _rule(left, fill, mid, right, widths):
+    return left + mid.join(fill * w for w in widths) + right
+
+
+def _cells(texts, widths, edge, aligns=("<", "<", ">")):
+    return edge + edge.join(f" {t:{a}{w - 2}} " for t, w, a in zip(texts, widths, aligns)) + edge
+
+
+def _count_line(label, params) -> str:
+    n = sum(p.numel() for p in params)
+    size = sum(p.numel() * p.element_size() for p in params)
+    return f" {label}: {n:,} ({readable_memory_size(size)})"
+
+
+def summary_text(model, line_length=None, positions=None) -> str:
+    if line_length is None:
+        line_length = min(88, shutil.get_terminal_size().columns - 4)
+    widths = column_widths(line_length, positions or _POSITIONS)
+    lines = [f'Model: "{model.name}"', _rule("┏", "━", "┳", "┓", widths),
+             _cells(_HEADERS, widths, "┃"), _rule("┡", "━", "╇", "┩", widths)]
+    rows = list(_rows(model))
+    for i, row in enumerate(rows):
+        if i:
+            lines.append(_rule("├", "─", "┼", "┤", widths))
+        lines.append(_cells(row, widths, "│"))
+    lines.append(_rule("└", "─", "┴", "┘", widths))
+    weights = [p for layer in model.layers if layer.built for p in layer.weights]
+    trainable = [p for p in weights if p.requires_grad]
+    frozen = [p for p in weights if not p.requires_grad]
+    lines += [_count_line("Total params", weights), _count_line("Trainable params", trainable),
+              _count_line("Non-trainable params", frozen)]
+    slots = _optimizer_slots(model)
+    if slots is not None:
+        lines.append(_count_line("Optimizer params", slots))
+    return "\n".join(lines) + "\n"
+
+
+def _optimizer_slots(model):
+    """The optimizer's state tensors, once it has taken a step (Keras: once it is built)."""
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not getattr(opt, "built", True) or not getattr(opt, "state", None):
+        return None
+    return [t for state in opt.state.values() for t in state.values() if hasattr(t, "numel")]
+
+
+def print_summary(model, line_length=None, positions=None, print_fn=None) -> None:
+    text = summary_text(model, line_length, positions)
+    if print_fn is None:
+        print(text, end="")
+    else:
+        print_fn(text)

@@ -1,0 +1,263 @@
+"""compile / fit / evaluate / predict and the *_on_batch methods, with Keras's semantics."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .. import callbacks as callbacks_module
+from .. import losses, metrics, optimizers
+from . import data
+from .progress import ProgbarLogger, resolve_verbose
+
+
+# compile() arguments that only tune Keras's own graph compilation; they change no result here.
+_IGNORED = ("jit_compile", "run_eagerly", "steps_per_execution", "auto_scale_loss")
+
+
+class Trainer:
+    """Mixin giving a torch.nn.Module model Keras's training API."""
+
+    def __init__(self):
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._loss_id = None
+        self._metric_ids: list = []
+        self._metrics: list[metrics.Metric] | None = None
+        self._loss_tracker = metrics.Mean("loss")
+
+    # -- compile --------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+        """Choose the optimizer, loss and metrics by Keras name, class or instance."""
+        unsupported = {k: v for k, v in kwargs.items() if v is not None and k not in _IGNORED}
+        if unsupported:
+            raise NotImplementedError(f"{self.name}: compile({', '.join(unsupported)}=...) is not "
+                                      "supported yet.")
+        self.optimizer = optimizers.get(optimizer, where=self.name)
+        self.loss = None if loss is None else losses.get(loss, where=self.name)
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"{self.name}: expected metrics as a list, got {type(metrics).__name__}.")
+        for m in metrics or []:
+            _check_metric(m, self.name)
+        self._loss_id, self._metric_ids = loss, list(metrics or [])
+        self._metrics = None
+        self.compiled = True
+
+    def _require_compiled(self, what: str, need_loss: bool = True) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"{self.name}: call compile(optimizer, loss) before {what}().")
+        if need_loss and self.loss is None:
+            raise ValueError(f"{self.name}: {what}() needs a loss; compile(..., loss=...) got None.")
+
+    def _build_optimizer(self) -> None:
+        opt = self.optimizer
+        if isinstance(opt, optimizers.Optimizer) and not opt.built:
+            params = [p for p in self.parameters() if p.requires_grad]
+            if not params:
+                raise ValueError(f"{self.name}: the model has no trainable weights to optimize.")
+            opt.build(params)
+
+    def _metric_objects(self, y, y_pred) -> list[metrics.Metric]:
+        if self._metrics is None:
+            self._metrics = [metrics.get(m, tuple(y.shape), tuple(y_pred.shape), where=self.name)
+                             for m in self._metric_ids]
+        return self._metrics
+
+    def reset_metrics(self) -> None:
+        self._loss_tracker.reset_state()
+        for m in self._metrics or []:
+            m.reset_state()
+
+    def _logs(self) -> dict[str, float]:
+        logs = {"loss": self._loss_tracker.result()}
+        logs.update({m.name: m.result() for m in self._metrics or []})
+        return logs
+
+    # -- one batch ------------------------------------------------------------------------------
+    def _device(self):
+        for p in self.parameters():
+            return p.device
+        return torch.device("cpu")
+
+    def _float_dtype(self):
+        for p in self.parameters():
+            return p.dtype
+        return torch.get_default_dtype()
+
+    def _tensors(self, where, x, y=None):
+        dtype = self._float_dtype()
+        x = data.to_tensor(x, where, "x", dtype)
+        y = None if y is None else data.to_tensor(y, where, "y", dtype)
+        data.check_same_length(where, x, y)
+        return x, y
+
+    def _step(self, x, y, train: bool):
+        device = self._device()
+        x, y = x.to(device), y.to(device)
+        if train:
+            self._build_optimizer()
+            self.train(True)
+            self.optimizer.zero_grad(set_to_none=True)
+            y_pred = self(x, training=True)
+            loss = self.loss(y, y_pred)
+            loss.backward()
+            self.optimizer.step()
+        else:
+            self.train(False)
+            with torch.no_grad():
+                y_pred = self(x, training=False)
+                loss = self.loss(y, y_pred)
+        self._loss_tracker.update_state(loss.item(), x.shape[0])
+        for m in self._metric_objects(y, y_pred):
+            m.update_state(*losses.align(y, y_pred.detach()))
+        return self._logs()
+
+    def _return(self, logs, return_dict):
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def train_on_batch(self, x, y, return_dict=False):
+        """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
+        self._require_compiled("train_on_batch")
+        x, y = self._tensors(f"{self.name}.train_on_batch", x, y)
+        self.reset_metrics()
+        logs = self._step(x, y, train=True)
+        self.train(False)
+        return self._return(logs, return_dict)
+
+    def test_on_batch(self, x, y, return_dict=False):
+        self._require_compiled("test_on_batch")
+        x, y = self._tensors(f"{self.name}.test_on_batch", x, y)
+        self.reset_metrics()
+        return self._return(self._step(x, y, train=False), return_dict)
+
+    def predict_on_batch(self, x):
+        x, _ = self._tensors(f"{self.name}.predict_on_batch", x)
+        self.train(False)
+        with torch.no_grad():
+            return self(x.to(self._device()), training=False).cpu().numpy()
+
+    # -- loops ----------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
+            validation_batch_size=None):
+        """Train for `epochs` passes over (x, y); returns a History."""
+        where = f"{self.name}.fit"
+        self._require_compiled("fit")
+        x, y = self._tensors(where, x, y)
+        if y is None:
+            raise ValueError(f"{where}: expected targets y, got None.")
+        val = None
+        if validation_data is not None:
+            val = self._tensors(where + " (validation_data)", *_unpack_validation(where, validation_data))
+        elif validation_split:
+            (x, y), val = data.validation_split(where, x, y, validation_split)
+        batch_size = batch_size or 32
+        steps = data.num_batches(x.shape[0], batch_size)
+        verbose = resolve_verbose(verbose)
+        history = callbacks_module.History()
+        cbs = self._callback_list(callbacks, history, verbose,
+                                  {"verbose": verbose, "epochs": epochs, "steps": steps})
+        self.stop_training = False
+        cbs.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            for step, idx in enumerate(data.batch_indices(x.shape[0], batch_size, shuffle)):
+                cbs.on_train_batch_begin(step)
+                logs = self._step(x[idx], y[idx], train=True)
+                cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            logs = self._logs()
+            if val is not None:
+                val_logs = self._evaluate_loop(*val, validation_batch_size or batch_size, None)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        self.train(False)
+        cbs.on_train_end(logs)
+        return history
+
+    def _callback_list(self, user_callbacks, history, verbose, params):
+        cbs = list(user_callbacks or [])
+        if verbose:
+            cbs.insert(0, ProgbarLogger(verbose))
+        cbs.append(history)
+        return callbacks_module.CallbackList(cbs, self, params)
+
+    def _evaluate_loop(self, x, y, batch_size, cbs):
+        self.reset_metrics()
+        for step, idx in enumerate(data.batch_indices(x.shape[0], batch_size, shuffle=False)):
+            if cbs:
+                cbs.on_test_batch_begin(step)
+            logs = self._step(x[idx], y[idx], train=False)
+            if cbs:
+                cbs.on_test_batch_end(step, logs)
+        return self._logs()
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", callbacks=None,
+                 return_dict=False):
+        """Loss (and metrics) over (x, y): a scalar, a list, or a dict with return_dict."""
+        where = f"{self.name}.evaluate"
+        self._require_compiled("evaluate")
+        x, y = self._tensors(where, x, y)
+        if y is None:
+            raise ValueError(f"{where}: expected targets y, got None.")
+        batch_size = batch_size or 32
+        verbose = resolve_verbose(verbose)
+        params = {"verbose": verbose, "epochs": 1, "steps": data.num_batches(x.shape[0], batch_size)}
+        cbs = self._callback_list(callbacks, callbacks_module.Callback(), verbose, params)
+        cbs.on_test_begin()
+        logs = self._evaluate_loop(x, y, batch_size, cbs)
+        cbs.on_test_end(logs)
+        return self._return(logs, return_dict)
+
+    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
+        """The model's outputs for x, batch by batch, as one numpy array."""
+        x, _ = self._tensors(f"{self.name}.predict", x)
+        batch_size = batch_size or 32
+        verbose = resolve_verbose(verbose)
+        params = {"verbose": verbose, "epochs": 1, "steps": data.num_batches(x.shape[0], batch_size)}
+        cbs = self._callback_list(callbacks, callbacks_module.Callback(), verbose, params)
+        cbs.on_predict_begin()
+        device, outputs = self._device(), []
+        self.train(False)
+        with torch.no_grad():
+            for step, idx in enumerate(data.batch_indices(x.shape[0], batch_size, shuffle=False)):
+                cbs.on_predict_batch_begin(step)
+                outputs.append(self(x[idx].to(device), training=False).cpu())
+                cbs.on_predict_batch_end(step, {})
+        cbs.on_predict_end()
+        return torch.cat(outputs).numpy() if outputs else np.zeros((0,))
+
+    # -- saving ---------------------------------------------------------------------------------
+    def save(self, filepath, overwrite=True) -> None:
+        from .saving import save_model
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True) -> None:
+        from .saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath) -> None:
+        from .saving import load_weights
+        load_weights(self, filepath)
+
+
+def _check_metric(identifier, where):
+    metrics.check(identifier, where=where)
+
+
+def _unpack_validation(where, validation_data):
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise ValueError(f"{where}: expected validation_data=(x_val, y_val), got "
+                         f"{type(validation_data).__name__} of length {len(validation_data)}.")
+    return validation_data

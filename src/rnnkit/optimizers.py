@@ -1,0 +1,202 @@
+"""Keras 3 optimizers as `torch.optim.Optimizer`s.
+
+The update rules are Keras's, not torch's (they differ: e.g. Keras's Adam adds epsilon to sqrt(v)
+before bias correction, torch after), so a model trained here follows the same path as in Keras.
+Parameters may be given at construction (torch style) or later by `compile`/`fit` (Keras style):
+`Adam(learning_rate=1e-3)` builds itself on the model's weights at the first step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._errors import unknown_name
+
+
+class Optimizer(torch.optim.Optimizer):
+    """Shared parts: lazy building, gradient clipping, weight decay, `iterations`."""
+
+    def __init__(self, params=None, *, learning_rate, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, name=None, **hyper):
+        if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(f"{type(self).__name__}: give at most one of clipnorm, clipvalue and "
+                             "global_clipnorm.")
+        self._config = {"name": name or _snake(type(self).__name__), "learning_rate": learning_rate,
+                        "weight_decay": weight_decay, "clipnorm": clipnorm, "clipvalue": clipvalue,
+                        "global_clipnorm": global_clipnorm, **hyper}
+        self.name = self._config["name"]
+        self.iterations = 0
+        self.built = False
+        if params is not None:
+            self.build(params)
+
+    def build(self, params) -> None:
+        defaults = {"lr": self._config["learning_rate"]}
+        torch.optim.Optimizer.__init__(self, params, defaults)
+        self.built = True
+
+    @property
+    def learning_rate(self):
+        return self.param_groups[0]["lr"] if self.built else self._config["learning_rate"]
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._config["learning_rate"] = value
+        for group in getattr(self, "param_groups", []):
+            group["lr"] = value
+
+    def get_config(self) -> dict:
+        return {**self._config, "learning_rate": self.learning_rate}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def _clip(self, grads):
+        c = self._config
+        if c["clipvalue"] is not None:
+            return [g.clamp(-c["clipvalue"], c["clipvalue"]) for g in grads]
+        if c["clipnorm"] is not None:
+            return [g * torch.clamp(c["clipnorm"] / (g.norm() + 1e-12), max=1.0) for g in grads]
+        if c["global_clipnorm"] is not None:
+            norm = torch.sqrt(sum((g * g).sum() for g in grads))
+            return [g * torch.clamp(c["global_clipnorm"] / (norm + 1e-12), max=1.0) for g in grads]
+        return grads
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr = group["lr"](self.iterations) if callable(group["lr"]) else group["lr"]
+            params = [p for p in group["params"] if p.grad is not None]
+            grads = self._clip([p.grad for p in params])
+            for p, g in zip(params, grads):
+                if self._config["weight_decay"]:
+                    p.sub_(p * (self._config["weight_decay"] * lr))
+                self._update(p, g, self.state[p], lr)
+        self.iterations += 1
+        return loss
+
+    def _update(self, p, g, state, lr):
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """v ← momentum·v − lr·g; w ← w + v (nesterov: w ← w + momentum·v − lr·g)."""
+
+    def __init__(self, params=None, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(params, learning_rate=learning_rate, momentum=momentum,
+                         nesterov=nesterov, **kwargs)
+
+    def _update(self, p, g, state, lr):
+        momentum = self._config["momentum"]
+        if not momentum:
+            p.sub_(lr * g)
+            return
+        v = state.setdefault("momentum", torch.zeros_like(p))
+        v.mul_(momentum).sub_(lr * g)
+        p.add_(momentum * v - lr * g if self._config["nesterov"] else v)
+
+
+class Adam(Optimizer):
+    """m ← m + (g − m)(1 − β1); v ← v + (g² − v)(1 − β2);
+    w ← w − lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε)."""
+
+    def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, **kwargs):
+        super().__init__(params, learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
+                         epsilon=epsilon, amsgrad=amsgrad, **kwargs)
+
+    def _update(self, p, g, state, lr):
+        c = self._config
+        t = self.iterations + 1
+        alpha = lr * math.sqrt(1.0 - c["beta_2"] ** t) / (1.0 - c["beta_1"] ** t)
+        m = state.setdefault("m", torch.zeros_like(p))
+        v = state.setdefault("v", torch.zeros_like(p))
+        m.add_((g - m) * (1.0 - c["beta_1"]))
+        v.add_((g * g - v) * (1.0 - c["beta_2"]))
+        if c["amsgrad"]:
+            v_hat = state.setdefault("v_hat", torch.zeros_like(p))
+            torch.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        p.sub_(alpha * m / (torch.sqrt(v) + c["epsilon"]))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: w ← w − lr·wd·w before each update."""
+
+    def __init__(self, params=None, learning_rate=0.001, weight_decay=0.004, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
+        super().__init__(params, learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
+                         epsilon=epsilon, amsgrad=amsgrad, weight_decay=weight_decay, **kwargs)
+
+
+class RMSprop(Optimizer):
+    """v ← ρv + (1 − ρ)g²; w ← w − lr·g / √(v − ḡ² + ε) (ḡ only when centered)."""
+
+    def __init__(self, params=None, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, **kwargs):
+        super().__init__(params, learning_rate=learning_rate, rho=rho, momentum=momentum,
+                         epsilon=epsilon, centered=centered, **kwargs)
+
+    def _update(self, p, g, state, lr):
+        c = self._config
+        v = state.setdefault("velocity", torch.zeros_like(p))
+        v.mul_(c["rho"]).add_((1.0 - c["rho"]) * g * g)
+        denominator = v + c["epsilon"]
+        if c["centered"]:
+            g_avg = state.setdefault("average_gradient", torch.zeros_like(p))
+            g_avg.mul_(c["rho"]).add_((1.0 - c["rho"]) * g)
+            denominator = denominator - g_avg * g_avg
+        increment = lr * g / torch.sqrt(denominator)
+        if c["momentum"]:
+            buf = state.setdefault("momentum", torch.zeros_like(p))
+            buf.mul_(c["momentum"]).add_(increment)
+            increment = buf
+        p.sub_(increment)
+
+
+class Adagrad(Optimizer):
+    """a ← a + g²; w ← w − lr·g / √(a + ε), a starting at initial_accumulator_value."""
+
+    def __init__(self, params=None, learning_rate=0.001, initial_accumulator_value=0.1,
+                 epsilon=1e-7, **kwargs):
+        super().__init__(params, learning_rate=learning_rate,
+                         initial_accumulator_value=initial_accumulator_value, epsilon=epsilon,
+                         **kwargs)
+
+    def _update(self, p, g, state, lr):
+        c = self._config
+        a = state.setdefault("accumulator", torch.full_like(p, c["initial_accumulator_value"]))
+        a.add_(g * g)
+        p.sub_(lr * g / torch.sqrt(a + c["epsilon"]))
+
+
+def _snake(name):
+    from .utils.naming import snake_case
+    return snake_case(name)
+
+
+_NAMES = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+
+
+def get(identifier, where: str | None = None):
+    """An optimizer from a name ("adam"), a class, a `{"class_name", "config"}` dict or an
+    instance (rnnkit's or any `torch.optim.Optimizer`)."""
+    if isinstance(identifier, torch.optim.Optimizer) or isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, dict):
+        cls = _NAMES.get(str(identifier.get("class_name", "")).lower())
+        if cls is not None:
+            return cls.from_config(identifier.get("config", {}))
+        identifier = identifier.get("class_name")
+    if isinstance(identifier, str) and identifier.lower() in _NAMES:
+        return _NAMES[identifier.lower()]()
+    raise unknown_name("optimizer", identifier, list(_NAMES), where)

@@ -1,0 +1,729 @@
+"""Generate golden test fixtures with real Keras 3 (JAX backend).
+
+These fixtures let rnnkit's test-suite compare its PyTorch implementation
+against reference numbers produced by Keras itself, without needing Keras
+(or JAX) installed when the tests run.
+
+How to run (from the repository root, in an environment that has ``keras``,
+``jax``, ``jaxlib`` and ``numpy`` installed -- no torch needed)::
+
+    KERAS_BACKEND=jax /path/to/kerasenv/bin/python tests/data/make_keras_fixtures.py
+
+e.g. with a venv created by
+``python3 -m venv kerasenv && kerasenv/bin/pip install keras jax jaxlib numpy``.
+
+Outputs, written next to this script:
+
+* ``keras_golden.npz``  -- float32 arrays (``np.savez_compressed``).
+* ``keras_golden.json`` -- versions, case descriptions, scalar results,
+  ``model.summary()`` texts, ``fit`` logs, optimizer configs, ...
+
+Key naming in the npz (``<case>`` is a key of the matching JSON section):
+
+* layers:       ``<case>/x``, ``<case>/w{i}`` (Keras ``get_weights`` order and
+                shapes), ``<case>/h0_{j}`` (initial states, if any),
+                ``<case>/out{k}`` (outputs; ``return_state`` gives several)
+* init_bias:    ``init_bias/<name>``
+* training:     ``train/<cell>/x``, ``train/<cell>/y``,
+                ``train/<cell>/w_init{i}``,
+                ``train/<cell>/<opt>/step1_w{i}``, ``train/<cell>/<opt>/step3_w{i}``
+* fit:          ``fit/x``, ``fit/y``, ``fit/w_init{i}``, ``fit/w_after_fit{i}``,
+                ``fit/predict``
+* functions:    ``functions/<array name>`` (inputs and outputs, see JSON)
+
+Everything is seeded (``numpy.random.RandomState`` per case, plus
+``keras.utils.set_random_seed(0)``), so re-running gives the same arrays.
+The only non-deterministic content is the timing text inside the
+``fit(verbose=1|2)`` transcripts.
+"""
+
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+import warnings
+import zlib
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import numpy as np  # noqa: E402
+
+import jax  # noqa: E402
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NPZ_PATH = os.path.join(HERE, "keras_golden.npz")
+JSON_PATH = os.path.join(HERE, "keras_golden.json")
+
+# The width of model.summary() depends on the terminal size
+# (shutil.get_terminal_size() and rich's console width, both honour COLUMNS).
+# Pin it so the captured summaries are reproducible and are the "full width"
+# (88 column) tables Keras prints in an ordinary terminal or notebook.
+SUMMARY_COLUMNS = "120"
+
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+ARRAYS = {}
+
+
+def put(key, value):
+    """Store an array in the npz (as float32)."""
+    assert key not in ARRAYS, key
+    ARRAYS[key] = np.asarray(value, dtype=np.float32)
+
+
+def to_numpy(t):
+    return np.asarray(keras.ops.convert_to_numpy(t))
+
+
+def jsonable(obj):
+    """Recursively convert Keras / numpy values to plain JSON types."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj)
+    if obj is None or isinstance(obj, str):
+        return obj
+    if hasattr(obj, "shape"):  # numpy / jax arrays
+        arr = np.asarray(obj)
+        return arr.item() if arr.ndim == 0 else arr.tolist()
+    return repr(obj)
+
+
+def case_rng(name):
+    """A RandomState whose seed depends only on the case name."""
+    return np.random.RandomState(zlib.crc32(name.encode("utf-8")) % (2**31))
+
+
+@contextlib.contextmanager
+def capture_warnings(sink):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        sink.append(f"{w.category.__name__}: {w.message}")
+
+
+# --------------------------------------------------------------------------
+# A. Layer forward cases
+# --------------------------------------------------------------------------
+
+B, I, UNITS = 3, 4, 5
+
+LAYER_CASES = [
+    # name, class, constructor kwargs, T, number of initial states (0 = none)
+    ("simple_rnn_tanh", "SimpleRNN", dict(return_sequences=True), 6, 0),
+    ("simple_rnn_relu", "SimpleRNN",
+     dict(activation="relu", return_sequences=True), 6, 0),
+    ("simple_rnn_sigmoid_last", "SimpleRNN", dict(activation="sigmoid"), 6, 0),
+    ("simple_rnn_no_bias", "SimpleRNN",
+     dict(use_bias=False, return_sequences=True), 6, 0),
+    ("simple_rnn_state", "SimpleRNN",
+     dict(return_state=True, return_sequences=True), 6, 0),
+    ("simple_rnn_backwards", "SimpleRNN",
+     dict(go_backwards=True, return_sequences=True), 6, 0),
+    ("simple_rnn_t1", "SimpleRNN", dict(), 1, 0),
+    ("simple_rnn_init_state", "SimpleRNN", dict(return_sequences=True), 6, 1),
+    ("lstm_default", "LSTM", dict(return_sequences=True), 6, 0),
+    ("lstm_last", "LSTM", dict(), 6, 0),
+    ("lstm_hard_sigmoid", "LSTM",
+     dict(recurrent_activation="hard_sigmoid", return_sequences=True), 6, 0),
+    ("lstm_no_forget_bias", "LSTM", dict(unit_forget_bias=False), 6, 0),
+    ("lstm_no_bias", "LSTM", dict(use_bias=False, return_sequences=True), 6, 0),
+    ("lstm_state", "LSTM", dict(return_state=True), 6, 0),
+    ("lstm_state_seq", "LSTM",
+     dict(return_state=True, return_sequences=True), 6, 0),
+    ("lstm_backwards", "LSTM",
+     dict(go_backwards=True, return_sequences=True), 6, 0),
+    ("lstm_t1", "LSTM", dict(return_sequences=True), 1, 0),
+    ("lstm_init_state", "LSTM",
+     dict(return_sequences=True, return_state=True), 6, 2),
+    ("lstm_relu", "LSTM", dict(activation="relu", return_sequences=True), 6, 0),
+    ("gru_default", "GRU", dict(return_sequences=True), 6, 0),
+    ("gru_last", "GRU", dict(), 6, 0),
+    ("gru_reset_before", "GRU",
+     dict(reset_after=False, return_sequences=True), 6, 0),
+    ("gru_reset_before_no_bias", "GRU",
+     dict(reset_after=False, use_bias=False, return_sequences=True), 6, 0),
+    ("gru_no_bias", "GRU", dict(use_bias=False, return_sequences=True), 6, 0),
+    ("gru_state", "GRU", dict(return_state=True, return_sequences=True), 6, 0),
+    ("gru_backwards", "GRU",
+     dict(go_backwards=True, return_sequences=True), 6, 0),
+    ("gru_backwards_state", "GRU",
+     dict(go_backwards=True, return_state=True, reset_after=False), 6, 0),
+    ("gru_t1", "GRU", dict(), 1, 0),
+    ("gru_init_state", "GRU", dict(return_sequences=True), 6, 1),
+    ("gru_hard_sigmoid", "GRU",
+     dict(recurrent_activation="hard_sigmoid", return_sequences=True), 6, 0),
+]
+
+
+def make_layer_cases():
+    out = {}
+    for name, cls_name, kwargs, T, n_states in LAYER_CASES:
+        rng = case_rng(name)
+        config = dict(units=UNITS, **kwargs)
+        layer = getattr(layers, cls_name)(**config)
+        x = rng.uniform(-1.0, 1.0, size=(B, T, I)).astype(np.float32)
+        layer.build((B, T, I))
+        weights = [
+            rng.uniform(-0.6, 0.6, size=w.shape).astype(np.float32)
+            for w in layer.get_weights()
+        ]
+        layer.set_weights(weights)
+        states = [
+            rng.uniform(-0.5, 0.5, size=(B, UNITS)).astype(np.float32)
+            for _ in range(n_states)
+        ]
+        if states:
+            result = layer(x, initial_state=states)
+        else:
+            result = layer(x)
+        outputs = list(result) if isinstance(result, (list, tuple)) else [result]
+
+        put(f"{name}/x", x)
+        for i, w in enumerate(weights):
+            put(f"{name}/w{i}", w)
+        for j, s in enumerate(states):
+            put(f"{name}/h0_{j}", s)
+        for k, o in enumerate(outputs):
+            put(f"{name}/out{k}", to_numpy(o))
+
+        out[name] = {
+            "class": cls_name,
+            "config": config,
+            "T": T,
+            "n_weights": len(weights),
+            "n_outputs": len(outputs),
+            "n_initial_states": len(states),
+            "weight_shapes": [list(w.shape) for w in weights],
+            "weight_paths": [v.path for v in layer.weights],
+            "output_shapes": [list(to_numpy(o).shape) for o in outputs],
+            "keras_config": jsonable(layer.get_config()),
+        }
+    return out
+
+
+# --------------------------------------------------------------------------
+# B. Freshly initialised biases
+# --------------------------------------------------------------------------
+
+INIT_BIAS_CASES = [
+    ("lstm_unit_forget_bias", "LSTM", dict(unit_forget_bias=True)),
+    ("lstm_no_unit_forget_bias", "LSTM", dict(unit_forget_bias=False)),
+    ("gru_reset_after", "GRU", dict(reset_after=True)),
+    ("gru_reset_before", "GRU", dict(reset_after=False)),
+    ("simple_rnn", "SimpleRNN", dict()),
+]
+
+
+def make_init_bias():
+    out = {}
+    for name, cls_name, kwargs in INIT_BIAS_CASES:
+        layer = getattr(layers, cls_name)(UNITS, **kwargs)
+        layer.build((None, None, I))
+        bias = [v for v in layer.weights if v.path.endswith("bias")]
+        assert len(bias) == 1, [v.path for v in layer.weights]
+        value = to_numpy(bias[0])
+        put(f"init_bias/{name}", value)
+        out[name] = {
+            "class": cls_name,
+            "config": dict(units=UNITS, **kwargs),
+            "shape": list(value.shape),
+            "path": bias[0].path,
+        }
+    return out
+
+
+# --------------------------------------------------------------------------
+# C. model.summary() texts
+# --------------------------------------------------------------------------
+
+
+def capture_summary(model, columns=SUMMARY_COLUMNS):
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = columns
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            model.summary()
+    finally:
+        if old is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = old
+    raw = buf.getvalue()
+    has_ansi = bool(ANSI_RE.search(raw))
+    return ANSI_RE.sub("", raw), has_ansi
+
+
+def describe_model(model, columns=SUMMARY_COLUMNS):
+    text, had_ansi = capture_summary(model, columns)
+    per_layer = []
+    for layer in model.layers:
+        shape = layer.output.shape
+        per_layer.append(
+            [layer.name, type(layer).__name__, list(shape), layer.count_params()]
+        )
+    return {
+        "model_name": model.name,
+        "text": text,
+        "ansi_stripped": had_ansi,
+        "columns_env": columns,
+        "total": model.count_params(),
+        "per_layer": per_layer,
+    }
+
+
+def seed_model(cell_cls, **cell_kwargs):
+    """The model from the seed script, verbatim apart from the cell class."""
+    model = keras.Sequential()
+    model.add(cell_cls(units=128, input_shape=(None, 1), **cell_kwargs))
+    model.add(layers.Dense(1, activation="linear"))
+    model.compile(optimizer="adam", loss="mean_squared_error")
+    return model
+
+
+def make_summaries():
+    out = {}
+    for name, cls, kwargs in [
+        ("simple_rnn_seed", layers.SimpleRNN, {}),
+        ("lstm_seed", layers.LSTM, {}),
+        ("gru_seed", layers.GRU, {}),
+        ("gru_reset_before_seed", layers.GRU, {"reset_after": False}),
+    ]:
+        keras.backend.clear_session()
+        caught = []
+        with capture_warnings(caught):
+            model = seed_model(cls, **kwargs)
+        out[name] = describe_model(model)
+        out[name]["warnings"] = caught
+
+    keras.backend.clear_session()
+    caught = []
+    with capture_warnings(caught):
+        model = keras.Sequential([
+            keras.Input((None, 3)),
+            layers.LSTM(16, return_sequences=True),
+            layers.GRU(8, return_sequences=True),
+            layers.SimpleRNN(4),
+            layers.Dense(2, activation="softmax"),
+        ])
+    out["stack"] = describe_model(model)
+    out["stack"]["warnings"] = caught
+
+    # Two models in a row without clear_session: name numbering.
+    keras.backend.clear_session()
+    caught_first, caught_second = [], []
+    with capture_warnings(caught_first):
+        first = seed_model(layers.LSTM)
+    with capture_warnings(caught_second):
+        second = seed_model(layers.LSTM)
+    out["names_first"] = describe_model(first)
+    out["names_first"]["warnings"] = caught_first
+    out["names_second"] = describe_model(second)
+    out["names_second"]["warnings"] = caught_second
+
+    # Same LSTM seed model rendered in an 80-column terminal (narrower table).
+    keras.backend.clear_session()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = seed_model(layers.LSTM)
+    out["lstm_seed_cols80"] = describe_model(model, columns="80")
+    out["lstm_seed_cols80"]["warnings"] = []  # (input_shape warning ignored)
+    keras.backend.clear_session()
+    return out
+
+
+# --------------------------------------------------------------------------
+# D. Training steps (train_on_batch)
+# --------------------------------------------------------------------------
+
+OPTIMIZERS = [
+    ("sgd", lambda: keras.optimizers.SGD()),
+    ("sgd_nesterov",
+     lambda: keras.optimizers.SGD(learning_rate=0.1, momentum=0.9,
+                                  nesterov=True)),
+    ("adam", lambda: keras.optimizers.Adam()),
+    ("rmsprop", lambda: keras.optimizers.RMSprop()),
+    ("adagrad", lambda: keras.optimizers.Adagrad()),
+    ("adamw", lambda: keras.optimizers.AdamW()),
+    ("adam_amsgrad",
+     lambda: keras.optimizers.Adam(learning_rate=0.01, amsgrad=True)),
+]
+
+TRAIN_CELLS = [("simple_rnn", "SimpleRNN"), ("lstm", "LSTM"), ("gru", "GRU")]
+
+
+def as_float(result):
+    arr = np.asarray(result, dtype=np.float64).ravel()
+    assert arr.size == 1, result
+    return float(arr[0])
+
+
+def make_training():
+    out = {"optimizers": {}, "cells": {}}
+    for cell_name, cls_name in TRAIN_CELLS:
+        rng = case_rng(f"train/{cell_name}")
+        model = keras.Sequential([
+            keras.Input((None, 1)),
+            getattr(layers, cls_name)(8),
+            layers.Dense(1),
+        ])
+        w_init = [
+            rng.uniform(-0.5, 0.5, size=w.shape).astype(np.float32)
+            for w in model.get_weights()
+        ]
+        x = rng.standard_normal((6, 5, 1)).astype(np.float32)
+        y = rng.standard_normal((6, 1)).astype(np.float32)
+        put(f"train/{cell_name}/x", x)
+        put(f"train/{cell_name}/y", y)
+        for i, w in enumerate(w_init):
+            put(f"train/{cell_name}/w_init{i}", w)
+
+        def run(opt, loss, steps, prefix):
+            model.set_weights(w_init)
+            model.compile(optimizer=opt, loss=loss)
+            losses = []
+            for step in range(1, steps + 1):
+                losses.append(as_float(model.train_on_batch(x, y)))
+                if step in (1, 3):
+                    for i, w in enumerate(model.get_weights()):
+                        put(f"{prefix}/step{step}_w{i}", w)
+            return losses
+
+        cell_out = {
+            "class": cls_name,
+            "units": 8,
+            "loss": "mean_squared_error",
+            "n_weights": len(w_init),
+            "weight_shapes": [list(w.shape) for w in w_init],
+            "losses": {},
+        }
+        for opt_name, make_opt in OPTIMIZERS:
+            opt = make_opt()
+            out["optimizers"].setdefault(opt_name, jsonable(opt.get_config()))
+            cell_out["losses"][opt_name] = run(
+                opt, "mean_squared_error", 3, f"train/{cell_name}/{opt_name}"
+            )
+        if cell_name == "gru":
+            # Other losses, plain SGD, one step (only step1 weights saved).
+            cell_out["extra_losses"] = {}
+            for loss in ("mean_absolute_error", "huber"):
+                key = f"sgd_{loss}"
+                cell_out["extra_losses"][key] = {
+                    "optimizer": "sgd",
+                    "loss": loss,
+                    "losses": run(keras.optimizers.SGD(), loss, 1,
+                                  f"train/{cell_name}/{key}"),
+                }
+        out["cells"][cell_name] = cell_out
+    return out
+
+
+# --------------------------------------------------------------------------
+# E. fit / evaluate / predict
+# --------------------------------------------------------------------------
+
+
+def make_fit():
+    rng = case_rng("fit")
+    keras.backend.clear_session()
+    model = keras.Sequential([
+        keras.Input((None, 1)),
+        layers.LSTM(4),
+        layers.Dense(1),
+    ])
+    w_init = [
+        rng.uniform(-0.5, 0.5, size=w.shape).astype(np.float32)
+        for w in model.get_weights()
+    ]
+    x = rng.standard_normal((10, 5, 1)).astype(np.float32)
+    y = rng.standard_normal((10, 1)).astype(np.float32)
+    put("fit/x", x)
+    put("fit/y", y)
+    for i, w in enumerate(w_init):
+        put(f"fit/w_init{i}", w)
+
+    fit_kwargs = dict(epochs=2, batch_size=3, shuffle=False,
+                      validation_split=0.3)
+
+    def fresh_fit(verbose):
+        model.set_weights(w_init)
+        model.compile("sgd", "mse", metrics=["mae", "mse"])
+        return model.fit(x, y, verbose=verbose, **fit_kwargs)
+
+    h = fresh_fit(0)
+    out = {
+        "model": "Sequential([Input((None, 1)), LSTM(4), Dense(1)])",
+        "compile": {"optimizer": "sgd", "loss": "mse",
+                    "metrics": ["mae", "mse"]},
+        "fit_kwargs": dict(fit_kwargs, verbose=0),
+        "history": jsonable(h.history),
+        "history_keys": list(h.history.keys()),
+        "params": jsonable(h.params),
+        "epoch": jsonable(h.epoch),
+        "metrics_names": list(model.metrics_names),
+    }
+    for i, w in enumerate(model.get_weights()):
+        put(f"fit/w_after_fit{i}", w)
+    out["evaluate_kwargs"] = {"batch_size": 4}
+    out["evaluate"] = jsonable(
+        model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
+    )
+    out["evaluate_list"] = jsonable(
+        model.evaluate(x, y, batch_size=4, verbose=0)
+    )
+    pred = to_numpy(model.predict(x, batch_size=4, verbose=0))
+    put("fit/predict", pred)
+    out["predict_shape"] = list(pred.shape)
+
+    # Transcripts printed by fit (timings inside are not reproducible).
+    for verbose in (1, 2):
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            out[f"fit_text_verbose{verbose}_stdout_isatty"] = bool(
+                sys.stdout.isatty()
+            )
+            h = fresh_fit(verbose)
+        out[f"fit_text_verbose{verbose}"] = buf.getvalue()
+        out[f"history_verbose{verbose}"] = jsonable(h.history)
+    out["real_stdout_isatty"] = bool(sys.__stdout__.isatty())
+    out["posix_in_sys_modules"] = "posix" in sys.modules
+    return out
+
+
+# --------------------------------------------------------------------------
+# F. Losses, accuracy resolution, activations
+# --------------------------------------------------------------------------
+
+ACTIVATIONS = [
+    "tanh", "relu", "sigmoid", "hard_sigmoid", "linear", "elu", "selu",
+    "softplus", "softsign", "swish", "gelu", "exponential", "relu6",
+    "leaky_relu", "hard_silu", "mish",
+]
+
+
+def loss_value(loss_obj, yt, yp):
+    return float(to_numpy(loss_obj(yt, yp)))
+
+
+def make_functions():
+    rng = case_rng("functions")
+    L = keras.losses
+    out = {"losses": {}, "accuracy": {}, "activations": {}}
+
+    yt_reg = rng.standard_normal((4, 3)).astype(np.float32)
+    yp_reg = rng.standard_normal((4, 3)).astype(np.float32) * 2.0
+    yt_bin = (rng.uniform(size=(4, 3)) > 0.5).astype(np.float32)
+    yp_prob = rng.uniform(0.05, 0.95, size=(4, 3)).astype(np.float32)
+    logits = rng.standard_normal((4, 3)).astype(np.float32) * 2.0
+    labels = np.array([0, 2, 1, 2], dtype=np.int32)
+    yt_onehot = np.eye(3, dtype=np.float32)[labels]
+    yp_dist = rng.uniform(0.1, 1.0, size=(4, 3)).astype(np.float32)
+    yp_dist /= yp_dist.sum(axis=1, keepdims=True)
+    yp_exact = np.array([[0, 1, 0], [1, 0, 1], [0.5, 0, 1], [1, 1, 0.25]],
+                        dtype=np.float32)
+    for key, arr in [("y_true_reg", yt_reg), ("y_pred_reg", yp_reg),
+                     ("y_true_bin", yt_bin), ("y_pred_prob", yp_prob),
+                     ("logits", logits), ("labels", labels),
+                     ("y_true_onehot", yt_onehot), ("y_pred_dist", yp_dist),
+                     ("y_pred_exact_01", yp_exact)]:
+        put(f"functions/{key}", arr)
+
+    loss_cases = [
+        # name, loss object, y_true key, y_pred key
+        ("mean_squared_error", L.MeanSquaredError(), "y_true_reg", "y_pred_reg"),
+        ("mean_absolute_error", L.MeanAbsoluteError(), "y_true_reg",
+         "y_pred_reg"),
+        ("huber", L.Huber(), "y_true_reg", "y_pred_reg"),
+        ("binary_crossentropy", L.BinaryCrossentropy(), "y_true_bin",
+         "y_pred_prob"),
+        ("binary_crossentropy_from_logits",
+         L.BinaryCrossentropy(from_logits=True), "y_true_bin", "logits"),
+        ("binary_crossentropy_pred_exact_01", L.BinaryCrossentropy(),
+         "y_true_bin", "y_pred_exact_01"),
+        ("binary_crossentropy_pred_all_0", L.BinaryCrossentropy(),
+         "y_true_bin", "zeros"),
+        ("binary_crossentropy_pred_all_1", L.BinaryCrossentropy(),
+         "y_true_bin", "ones"),
+        ("categorical_crossentropy", L.CategoricalCrossentropy(),
+         "y_true_onehot", "y_pred_dist"),
+        ("categorical_crossentropy_from_logits",
+         L.CategoricalCrossentropy(from_logits=True), "y_true_onehot",
+         "logits"),
+        ("sparse_categorical_crossentropy", L.SparseCategoricalCrossentropy(),
+         "labels", "y_pred_dist"),
+        ("sparse_categorical_crossentropy_from_logits",
+         L.SparseCategoricalCrossentropy(from_logits=True), "labels",
+         "logits"),
+    ]
+    inputs = {
+        "y_true_reg": yt_reg, "y_pred_reg": yp_reg, "y_true_bin": yt_bin,
+        "y_pred_prob": yp_prob, "logits": logits, "labels": labels,
+        "y_true_onehot": yt_onehot, "y_pred_dist": yp_dist,
+        "y_pred_exact_01": yp_exact,
+        "zeros": np.zeros((4, 3), np.float32),
+        "ones": np.ones((4, 3), np.float32),
+    }
+    for name, obj, yt_key, yp_key in loss_cases:
+        out["losses"][name] = {
+            "class": type(obj).__name__,
+            "config": jsonable(obj.get_config()),
+            "y_true": yt_key,
+            "y_pred": yp_key,
+            "value": loss_value(obj, inputs[yt_key], inputs[yp_key]),
+        }
+    out["loss_arrays_note"] = (
+        "y_true/y_pred name npz keys functions/<name>; 'zeros' and 'ones' "
+        "are np.zeros/np.ones of shape (4, 3). Values use the loss class "
+        "with default reduction ('sum_over_batch_size')."
+    )
+
+    # Accuracy resolution: which metric class does metrics=["accuracy"] give?
+    acc_rng = case_rng("functions/accuracy")
+    xa = acc_rng.standard_normal((8, 3)).astype(np.float32)
+    lab8 = np.array([0, 1, 2, 1, 0, 2, 2, 1], dtype=np.int32)
+    acc_cases = [
+        # name, loss, output units, output activation, y
+        ("binary_crossentropy", "binary_crossentropy", 1, "sigmoid",
+         (acc_rng.uniform(size=(8, 1)) > 0.5).astype(np.float32)),
+        ("binary_crossentropy_multilabel", "binary_crossentropy", 3,
+         "sigmoid", (acc_rng.uniform(size=(8, 3)) > 0.5).astype(np.float32)),
+        ("categorical_crossentropy", "categorical_crossentropy", 3, "softmax",
+         np.eye(3, dtype=np.float32)[lab8]),
+        ("sparse_categorical_crossentropy", "sparse_categorical_crossentropy",
+         3, "softmax", lab8),
+        ("mse_units1", "mse", 1, "sigmoid",
+         (acc_rng.uniform(size=(8, 1)) > 0.5).astype(np.float32)),
+    ]
+    put("functions/accuracy/x", xa)
+    for name, loss, units, act, ya in acc_cases:
+        keras.backend.clear_session()
+        model = keras.Sequential([keras.Input((3,)),
+                                  layers.Dense(units, activation=act)])
+        w = [acc_rng.uniform(-1, 1, size=v.shape).astype(np.float32)
+             for v in model.get_weights()]
+        model.set_weights(w)
+        model.compile(optimizer="sgd", loss=loss, metrics=["accuracy"])
+        result = model.evaluate(xa, ya, verbose=0, return_dict=True)
+        resolved = [type(m).__name__ for m in model._compile_metrics.metrics]
+        put(f"functions/accuracy/{name}/y", ya)
+        for i, wi in enumerate(w):
+            put(f"functions/accuracy/{name}/w{i}", wi)
+        put(f"functions/accuracy/{name}/pred",
+            to_numpy(model.predict(xa, verbose=0)))
+        out["accuracy"][name] = {
+            "loss": loss,
+            "dense_units": units,
+            "dense_activation": act,
+            "resolved_metric_classes": resolved,
+            "metric_names": [m.name for m in model._compile_metrics.metrics],
+            "evaluate": jsonable(result),
+        }
+
+    # Activations.
+    xs = np.linspace(-5, 5, 41).astype(np.float32)
+    put("functions/activations/x", xs)
+    missing = []
+    for name in ACTIVATIONS:
+        fn = getattr(keras.activations, name, None)
+        if fn is None:
+            missing.append(name)
+            continue
+        put(f"functions/activations/{name}", to_numpy(fn(xs)))
+        out["activations"][name] = {"x": "functions/activations/x"}
+    xsm = rng.standard_normal((4, 3)).astype(np.float32) * 2.0
+    put("functions/activations/softmax_x", xsm)
+    put("functions/activations/softmax", to_numpy(keras.activations.softmax(xsm)))
+    out["activations"]["softmax"] = {"x": "functions/activations/softmax_x",
+                                     "axis": -1}
+    out["activations_missing"] = missing
+    return out
+
+
+# --------------------------------------------------------------------------
+# G. Initializer statistics
+# --------------------------------------------------------------------------
+
+INITIALIZERS = [
+    "glorot_uniform", "glorot_normal", "he_normal", "he_uniform",
+    "lecun_normal", "lecun_uniform", "orthogonal", "random_normal",
+    "random_uniform", "truncated_normal", "zeros", "ones", "identity",
+]
+
+
+def make_initializers():
+    out = {}
+    for name in INITIALIZERS:
+        init = keras.initializers.get(name)
+        shapes = [(64, 256)] + ([(64, 64)] if name == "identity" else [])
+        entry = {"class": type(init).__name__,
+                 "config": jsonable(init.get_config()), "stats": {}}
+        for shape in shapes:
+            try:
+                v = to_numpy(init(shape=shape)).astype(np.float64)
+            except Exception as e:  # record, don't crash
+                entry["stats"][f"{shape[0]}x{shape[1]}"] = {
+                    "error": f"{type(e).__name__}: {e}"}
+                continue
+            stats = {"min": v.min(), "max": v.max(), "mean": v.mean(),
+                     "std": v.std()}
+            if name == "orthogonal":
+                # rows are orthonormal for (64, 256): W W^T = I
+                stats["max_abs_WWt_minus_I"] = np.abs(
+                    v @ v.T - np.eye(shape[0])).max()
+            entry["stats"][f"{shape[0]}x{shape[1]}"] = jsonable(stats)
+        out[name] = entry
+    return out
+
+
+# --------------------------------------------------------------------------
+
+
+def main():
+    if keras.backend.backend() != "jax":
+        raise SystemExit("Run with KERAS_BACKEND=jax")
+    keras.utils.set_random_seed(0)
+
+    doc = {
+        "keras_version": keras.__version__,
+        "jax_version": jax.__version__,
+        "numpy_version": np.__version__,
+        "backend": keras.backend.backend(),
+        "python_version": sys.version.split()[0],
+        "generator": "tests/data/make_keras_fixtures.py",
+        "npz": os.path.basename(NPZ_PATH),
+    }
+    doc["layers"] = make_layer_cases()
+    doc["init_bias"] = make_init_bias()
+    doc["summaries"] = make_summaries()
+    keras.utils.set_random_seed(0)
+    doc["training"] = make_training()
+    keras.utils.set_random_seed(0)
+    doc["fit"] = make_fit()
+    doc["functions"] = make_functions()
+    keras.utils.set_random_seed(0)
+    doc["initializers"] = make_initializers()
+
+    np.savez_compressed(NPZ_PATH, **ARRAYS)
+    with open(JSON_PATH, "w", encoding="utf-8") as f:
+        json.dump(jsonable(doc), f, indent=1, ensure_ascii=False,
+                  sort_keys=False)
+        f.write("\n")
+    print(f"wrote {len(ARRAYS)} arrays to {NPZ_PATH} "
+          f"({os.path.getsize(NPZ_PATH)} bytes)")
+    print(f"wrote {JSON_PATH} ({os.path.getsize(JSON_PATH)} bytes)")
+
+
+if __name__ == "__main__":
+    main()
