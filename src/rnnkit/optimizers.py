@@ -13,6 +13,7 @@ import math
 import torch
 
 from ._errors import unknown_name
+from .utils.naming import snake_case, unique_name
 
 
 class Optimizer(torch.optim.Optimizer):
@@ -23,7 +24,8 @@ class Optimizer(torch.optim.Optimizer):
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{type(self).__name__}: give at most one of clipnorm, clipvalue and "
                              "global_clipnorm.")
-        self._config = {"name": name or _snake(type(self).__name__), "learning_rate": learning_rate,
+        self._config = {"name": name or unique_name(snake_case(type(self).__name__)),
+                        "learning_rate": learning_rate,
                         "weight_decay": weight_decay, "clipnorm": clipnorm, "clipvalue": clipvalue,
                         "global_clipnorm": global_clipnorm, **hyper}
         self.name = self._config["name"]
@@ -175,11 +177,6 @@ class Adagrad(Optimizer):
         a = state.setdefault("accumulator", torch.full_like(p, c["initial_accumulator_value"]))
         a.add_(g * g)
         p.sub_(lr * g / torch.sqrt(a + c["epsilon"]))
-
-
-def _snake(name):
-    from .utils.naming import snake_case
-    return snake_case(name)
 
 
 _NAMES = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}

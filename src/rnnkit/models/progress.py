@@ -26,13 +26,12 @@ class ProgbarLogger(Callback):
         self.progbar = Progbar(self.params.get("steps") or 1, verbose=self.verbose)
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.verbose:
+        if self.params["epochs"] > 1:
             print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
         self._start()
 
     def on_train_batch_end(self, batch, logs=None):
-        if batch + 1 < self.progbar.target:
-            self.progbar.update(batch + 1, (logs or {}).items())
+        self.progbar.update(batch + 1, (logs or {}).items())
 
     def on_epoch_end(self, epoch, logs=None):
         self.progbar.update(self.progbar.target, (logs or {}).items(), finalize=True)

@@ -65,10 +65,25 @@ def _cells(texts, widths, edge, aligns=("<", "<", ">")):
     return edge + edge.join(f" {t:{a}{w - 2}} " for t, w, a in zip(texts, widths, aligns)) + edge
 
 
-def _count_line(label, params) -> str:
-    n = sum(p.numel() for p in params)
-    size = sum(p.numel() * p.element_size() for p in params)
+def _tally(params) -> tuple[int, int]:
+    return sum(p.numel() for p in params), sum(p.numel() * p.element_size() for p in params)
+
+
+def _count_line(label, tally) -> str:
+    n, size = tally
     return f" {label}: {n:,} ({readable_memory_size(size)})"
+
+
+def _optimizer_tally(model):
+    """Keras counts an optimizer once it is built: its slot variables plus two scalars (the int32
+    iteration counter and the float32 learning rate). rnnkit's optimizers create their slots at
+    the first step."""
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not getattr(opt, "built", True) or not getattr(opt, "state", None):
+        return None
+    slots = [t for state in opt.state.values() for t in state.values() if hasattr(t, "numel")]
+    n, size = _tally(slots)
+    return n + 2, size + 8
 
 
 def summary_text(model, line_length=None, positions=None) -> str:
@@ -84,22 +99,16 @@ def summary_text(model, line_length=None, positions=None) -> str:
         lines.append(_cells(row, widths, "│"))
     lines.append(_rule("└", "─", "┴", "┘", widths))
     weights = [p for layer in model.layers if layer.built for p in layer.weights]
-    trainable = [p for p in weights if p.requires_grad]
-    frozen = [p for p in weights if not p.requires_grad]
-    lines += [_count_line("Total params", weights), _count_line("Trainable params", trainable),
+    trainable = _tally(p for p in weights if p.requires_grad)
+    frozen = _tally(p for p in weights if not p.requires_grad)
+    optimizer = _optimizer_tally(model)
+    total = tuple(a + b + (optimizer[i] if optimizer else 0)
+                  for i, (a, b) in enumerate(zip(trainable, frozen)))
+    lines += [_count_line("Total params", total), _count_line("Trainable params", trainable),
               _count_line("Non-trainable params", frozen)]
-    slots = _optimizer_slots(model)
-    if slots is not None:
-        lines.append(_count_line("Optimizer params", slots))
+    if optimizer is not None:
+        lines.append(_count_line("Optimizer params", optimizer))
     return "\n".join(lines) + "\n"
-
-
-def _optimizer_slots(model):
-    """The optimizer's state tensors, once it has taken a step (Keras: once it is built)."""
-    opt = getattr(model, "optimizer", None)
-    if opt is None or not getattr(opt, "built", True) or not getattr(opt, "state", None):
-        return None
-    return [t for state in opt.state.values() for t in state.values() if hasattr(t, "numel")]
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None) -> None:

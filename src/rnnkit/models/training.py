@@ -72,9 +72,10 @@ class Trainer:
             m.reset_state()
 
     def _logs(self) -> dict[str, float]:
+        """Loss and metrics, keys sorted as Keras sorts its logs."""
         logs = {"loss": self._loss_tracker.result()}
         logs.update({m.name: m.result() for m in self._metrics or []})
-        return logs
+        return dict(sorted(logs.items()))
 
     # -- one batch ------------------------------------------------------------------------------
     def _device(self):
@@ -116,9 +117,11 @@ class Trainer:
         return self._logs()
 
     def _return(self, logs, return_dict):
+        """A dict, or Keras's flat list: the loss, then metrics in compile order (a lone loss
+        is returned as a float)."""
         if return_dict:
             return logs
-        values = list(logs.values())
+        values = [logs["loss"]] + [logs[m.name] for m in self._metrics or []]
         return values[0] if len(values) == 1 else values
 
     def train_on_batch(self, x, y, return_dict=False):
@@ -159,7 +162,6 @@ class Trainer:
             (x, y), val = data.validation_split(where, x, y, validation_split)
         batch_size = batch_size or 32
         steps = data.num_batches(x.shape[0], batch_size)
-        verbose = resolve_verbose(verbose)
         history = callbacks_module.History()
         cbs = self._callback_list(callbacks, history, verbose,
                                   {"verbose": verbose, "epochs": epochs, "steps": steps})
@@ -187,10 +189,11 @@ class Trainer:
         return history
 
     def _callback_list(self, user_callbacks, history, verbose, params):
-        cbs = list(user_callbacks or [])
+        """Keras's order: the user's callbacks, then History, then the progress bar."""
+        cbs = list(user_callbacks or []) + [history]
+        verbose = resolve_verbose(verbose)
         if verbose:
-            cbs.insert(0, ProgbarLogger(verbose))
-        cbs.append(history)
+            cbs.append(ProgbarLogger(verbose))
         return callbacks_module.CallbackList(cbs, self, params)
 
     def _evaluate_loop(self, x, y, batch_size, cbs):
@@ -212,7 +215,6 @@ class Trainer:
         if y is None:
             raise ValueError(f"{where}: expected targets y, got None.")
         batch_size = batch_size or 32
-        verbose = resolve_verbose(verbose)
         params = {"verbose": verbose, "epochs": 1, "steps": data.num_batches(x.shape[0], batch_size)}
         cbs = self._callback_list(callbacks, callbacks_module.Callback(), verbose, params)
         cbs.on_test_begin()
@@ -224,7 +226,6 @@ class Trainer:
         """The model's outputs for x, batch by batch, as one numpy array."""
         x, _ = self._tensors(f"{self.name}.predict", x)
         batch_size = batch_size or 32
-        verbose = resolve_verbose(verbose)
         params = {"verbose": verbose, "epochs": 1, "steps": data.num_batches(x.shape[0], batch_size)}
         cbs = self._callback_list(callbacks, callbacks_module.Callback(), verbose, params)
         cbs.on_predict_begin()
