@@ -66,6 +66,7 @@ def _cells(texts, widths, edge, aligns=("<", "<", ">")):
 
 
 def _tally(params) -> tuple[int, int]:
+    params = list(params)
     return sum(p.numel() for p in params), sum(p.numel() * p.element_size() for p in params)
 
 

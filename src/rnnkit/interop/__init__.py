@@ -1,0 +1,1 @@
+"""Moving weights between rnnkit (Keras layout) and other frameworks."""
