@@ -37,7 +37,7 @@ class Callback:
 
 
 class CallbackList(Callback):
-    """Calls every callback in order."""
+    """Calls every callback in order, always passing `logs` (a dict) as Keras does."""
 
     def __init__(self, callbacks, model, params):
         super().__init__()
@@ -46,13 +46,22 @@ class CallbackList(Callback):
             cb.set_model(model)
             cb.set_params(params)
 
-    def __getattribute__(self, name):
-        if name.startswith("on_"):
-            def call_all(*args, **kwargs):
-                for cb in object.__getattribute__(self, "callbacks"):
-                    getattr(cb, name)(*args, **kwargs)
-            return call_all
-        return object.__getattribute__(self, name)
+
+def _forward(hook: str, indexed: bool):
+    if indexed:
+        def method(self, index, logs=None):
+            for cb in self.callbacks:
+                getattr(cb, hook)(index, logs if logs is not None else {})
+    else:
+        def method(self, logs=None):
+            for cb in self.callbacks:
+                getattr(cb, hook)(logs if logs is not None else {})
+    method.__name__ = hook
+    return method
+
+
+for _hook in [name for name in vars(Callback) if name.startswith("on_")]:
+    setattr(CallbackList, _hook, _forward(_hook, "epoch" in _hook or "batch" in _hook))
 
 
 class History(Callback):

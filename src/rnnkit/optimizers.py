@@ -20,7 +20,11 @@ class Optimizer(torch.optim.Optimizer):
     """Shared parts: lazy building, gradient clipping, weight decay, `iterations`."""
 
     def __init__(self, params=None, *, learning_rate, weight_decay=None, clipnorm=None,
-                 clipvalue=None, global_clipnorm=None, name=None, **hyper):
+                 clipvalue=None, global_clipnorm=None, name=None, lr=None, **hyper):
+        if isinstance(params, (int, float)):  # Keras style: Adam(0.01)
+            params, learning_rate = None, float(params)
+        if lr is not None:  # torch style: Adam(model.parameters(), lr=0.01)
+            learning_rate = lr
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{type(self).__name__}: give at most one of clipnorm, clipvalue and "
                              "global_clipnorm.")

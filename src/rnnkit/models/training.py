@@ -98,6 +98,8 @@ class Trainer:
     def _step(self, x, y, train: bool):
         device = self._device()
         x, y = x.to(device), y.to(device)
+        if not self.built:
+            self.build((None,) + tuple(x.shape[1:]))
         if train:
             self._build_optimizer()
             self.train(True)
