@@ -125,7 +125,7 @@ _DEFAULT_NAMES = {
 _NAMES = {
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-    "huber": Huber, "huber_loss": Huber,
+    "huber": Huber,
     "binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
 }

@@ -88,7 +88,9 @@ class Trainer:
             return p.dtype
         return torch.get_default_dtype()
 
-    def _tensors(self, where, x, y=None):
+    def _tensors(self, where, x, y=None, need_y=False):
+        if need_y and y is None:
+            raise ValueError(f"{where}: expected targets y, got None.")
         dtype = self._float_dtype()
         x = data.to_tensor(x, where, "x", dtype)
         y = None if y is None else data.to_tensor(y, where, "y", dtype)
@@ -129,7 +131,7 @@ class Trainer:
     def train_on_batch(self, x, y, return_dict=False):
         """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
         self._require_compiled("train_on_batch")
-        x, y = self._tensors(f"{self.name}.train_on_batch", x, y)
+        x, y = self._tensors(f"{self.name}.train_on_batch", x, y, need_y=True)
         self.reset_metrics()
         logs = self._step(x, y, train=True)
         self.train(False)
@@ -137,7 +139,7 @@ class Trainer:
 
     def test_on_batch(self, x, y, return_dict=False):
         self._require_compiled("test_on_batch")
-        x, y = self._tensors(f"{self.name}.test_on_batch", x, y)
+        x, y = self._tensors(f"{self.name}.test_on_batch", x, y, need_y=True)
         self.reset_metrics()
         return self._return(self._step(x, y, train=False), return_dict)
 
@@ -154,12 +156,11 @@ class Trainer:
         """Train for `epochs` passes over (x, y); returns a History."""
         where = f"{self.name}.fit"
         self._require_compiled("fit")
-        x, y = self._tensors(where, x, y)
-        if y is None:
-            raise ValueError(f"{where}: expected targets y, got None.")
+        x, y = self._tensors(where, x, y, need_y=True)
         val = None
         if validation_data is not None:
-            val = self._tensors(where + " (validation_data)", *_unpack_validation(where, validation_data))
+            val = self._tensors(f"{where} (validation_data)",
+                                *_unpack_validation(where, validation_data), need_y=True)
         elif validation_split:
             (x, y), val = data.validation_split(where, x, y, validation_split)
         batch_size = batch_size or 32
@@ -213,9 +214,7 @@ class Trainer:
         """Loss (and metrics) over (x, y): a scalar, a list, or a dict with return_dict."""
         where = f"{self.name}.evaluate"
         self._require_compiled("evaluate")
-        x, y = self._tensors(where, x, y)
-        if y is None:
-            raise ValueError(f"{where}: expected targets y, got None.")
+        x, y = self._tensors(where, x, y, need_y=True)
         batch_size = batch_size or 32
         params = {"verbose": verbose, "epochs": 1, "steps": data.num_batches(x.shape[0], batch_size)}
         cbs = self._callback_list(callbacks, callbacks_module.Callback(), verbose, params)
