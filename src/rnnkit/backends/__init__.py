@@ -1,15 +1,16 @@
 """Which code runs a recurrent layer's time loop.
 
 `backend="auto" | "reference" | "native"` on a layer, or the environment variable
-`RNNKIT_BACKEND` (which decides whenever a layer says "auto"). `auto` picks the fastest path that
-computes exactly the layer's function; until a compiled core is present that is `reference`.
+`RNNKIT_BACKEND` (which decides whenever a layer says "auto"). `auto` takes the compiled native
+loop whenever it computes exactly the layer's function (CPU, float32, a supported configuration)
+and the reference loop otherwise; `layer.last_backend` tells which one ran.
 """
 
 from __future__ import annotations
 
 import os
 
-from . import reference
+from . import native, reference
 
 BACKENDS = ("auto", "reference", "native")
 
@@ -20,24 +21,62 @@ def check(name: str, where: str) -> str:
     return name
 
 
-def native_available() -> bool:
-    return False
-
-
-def select(requested: str, where: str) -> str:
-    """The backend that will run: 'reference' or 'native'."""
-    name = requested
+def select(layer, x) -> str:
+    """The backend that will run this call: 'reference' or 'native'."""
+    name = layer.backend
     if name == "auto":
         name = check(os.environ.get("RNNKIT_BACKEND", "auto") or "auto", "RNNKIT_BACKEND")
-    if name == "native" and not native_available():
-        raise RuntimeError(
-            f"{where}: backend='native' was asked for, but this installation of rnnkit has no "
-            "compiled core. Use backend='auto' or 'reference'."
-        )
-    return "reference" if name == "auto" else name
+    if name == "reference":
+        return name
+    if not native.available():
+        if name == "native":
+            raise RuntimeError(f"{layer.name}: backend='native' was asked for, but this "
+                               "installation of rnnkit has no compiled core. Use backend='auto' "
+                               "or 'reference'.")
+        if native.supports(layer, x):
+            native.warn_missing_once()
+        return "reference"
+    if native.supports(layer, x):
+        return "native"
+    if name == "native":
+        from ..activations import serialize
+        raise ValueError(
+            f"{layer.name}: backend='native' runs float32 CPU tensors with activation 'tanh' "
+            "(SimpleRNN also relu, sigmoid, linear) and recurrent_activation 'sigmoid' or "
+            f"'hard_sigmoid'; got {x.dtype} on {x.device.type} with activation "
+            f"'{serialize(layer.activation)}' and recurrent_activation "
+            f"'{serialize(layer.recurrent_activation)}'. Use backend='auto' to fall back to the "
+            "reference loop.")
+    return "reference"
 
 
-def run(backend: str, **kwargs):
-    if backend == "reference":
-        return reference.run(**kwargs)
-    raise RuntimeError(f"backend {backend!r} is not available")  # pragma: no cover
+def run(backend: str, layer, x, states):
+    """(output, final states) of `layer` on x from `states`, by the chosen backend."""
+    input_bias, recurrent_bias = layer._biases()
+    if backend == "native":
+        return _run_native(layer, x, states, input_bias, recurrent_bias)
+    return reference.run(spec=layer.spec, x=x, kernel=layer.kernel,
+                         recurrent_kernel=layer.recurrent_kernel, input_bias=input_bias,
+                         recurrent_bias=recurrent_bias, states=states,
+                         activation=layer.activation, recurrent_activation=layer.recurrent_activation,
+                         go_backwards=layer.go_backwards, return_sequences=layer.return_sequences,
+                         options=layer._options())
+
+
+def _run_native(layer, x, states, input_bias, recurrent_bias):
+    from .native_ops import recurrent_forward
+
+    import torch
+
+    training = torch.is_grad_enabled() and any(
+        t is not None and t.requires_grad
+        for t in (x, layer.kernel, layer.recurrent_kernel, input_bias, recurrent_bias, *states))
+    full = layer.return_sequences or training
+    y, h_t, c_t, _ = recurrent_forward(
+        x.contiguous(), layer.kernel, layer.recurrent_kernel, input_bias, recurrent_bias,
+        states[0], states[1] if len(states) > 1 else None, native.cell_code(layer),
+        native.ACTIVATIONS[layer.activation],
+        native.ACTIVATIONS.get(layer.recurrent_activation, 0), layer.go_backwards, full, training)
+    if full and not layer.return_sequences:
+        y = y[:, -1]
+    return y, (h_t, c_t) if len(states) > 1 else (h_t,)

@@ -88,14 +88,8 @@ class RNNLayer(Layer):
             raise NotImplementedError(f"{self.name}: masks are not supported yet.")
         x = check_recurrent_input(self, inputs)
         states = check_initial_state(self, initial_state, x)
-        backend = backends.select(self.backend, self.name)
-        input_bias, recurrent_bias = self._biases()
-        output, states = backends.run(
-            backend, spec=self.spec, x=x, kernel=self.kernel, recurrent_kernel=self.recurrent_kernel,
-            input_bias=input_bias, recurrent_bias=recurrent_bias, states=states,
-            activation=self.activation, recurrent_activation=self.recurrent_activation,
-            go_backwards=self.go_backwards, return_sequences=self.return_sequences,
-            options=self._options())
+        backend = backends.select(self, x)
+        output, states = backends.run(backend, self, x, states)
         self.last_backend = backend
         if self.return_state:
             return [output, *states]

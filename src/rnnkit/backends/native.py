@@ -1,0 +1,80 @@
+"""The native backend: rnnkit's compiled recurrent loop, behind two torch custom ops.
+
+`rnnkit::recurrent_forward` runs a whole sequence; `rnnkit::recurrent_backward` its gradient.
+The large matrix products (the input projection x W before the loop; dW, dU, dX after it) are
+torch's; the C++ core (src/rnnkit/csrc) does only the time loop, where torch issues thousands
+of small operations. Weights arrive in Keras layout; each gate block is padded to Hp units (a
+multiple of the vector width) so that the kernel never needs masked loads.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import warnings
+from functools import lru_cache
+from typing import Optional
+
+import torch
+
+from .. import activations
+
+# Cell codes and per-cell sizes shared with csrc/problem.h and csrc/cells/*.h.
+SIMPLE_RNN, LSTM, GRU_AFTER, GRU_BEFORE = 0, 1, 2, 3
+GATES = {SIMPLE_RNN: 1, LSTM: 4, GRU_AFTER: 3, GRU_BEFORE: 3}
+SAVED = {SIMPLE_RNN: 0, LSTM: 5, GRU_AFTER: 4, GRU_BEFORE: 4}
+GRAD_BLOCKS = {SIMPLE_RNN: 1, LSTM: 4, GRU_AFTER: 4, GRU_BEFORE: 3}
+ACTIVATIONS = {activations.linear: 0, activations.tanh: 1, activations.sigmoid: 2,
+               activations.hard_sigmoid: 3, activations.relu: 4}
+ISAS = ("avx512", "avx2", "portable")
+
+
+@lru_cache(maxsize=None)
+def module():
+    """The compiled module for the best instruction set this CPU has (RNNKIT_ISA forces one),
+    or None when rnnkit was installed without its compiled core."""
+    try:
+        probe = importlib.import_module("rnnkit._native_portable")
+    except ImportError:
+        return None
+    forced = os.environ.get("RNNKIT_ISA")
+    if forced and forced not in ISAS:
+        raise ValueError(f"RNNKIT_ISA: expected one of {ISAS}, got {forced!r}.")
+    for isa in ISAS:
+        if (forced is None or isa == forced) and probe.cpu_supports(isa):
+            return importlib.import_module(f"rnnkit._native_{isa}")
+    raise RuntimeError(f"RNNKIT_ISA={forced}: this CPU does not support {forced}.")
+
+
+def available() -> bool:
+    return module() is not None
+
+
+_warned = False
+
+
+def warn_missing_once() -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        warnings.warn("rnnkit's compiled core is not installed; recurrent layers run on the slower "
+                      "reference backend. Reinstall rnnkit with a C++ compiler available to build it.",
+                      RuntimeWarning, stacklevel=3)
+
+
+def cell_code(layer) -> int | None:
+    """The kernel's cell code for a layer, or None when its configuration is not supported."""
+    act, ract = layer.activation, layer.recurrent_activation
+    name = layer.spec.name
+    if name == "simple_rnn":
+        return SIMPLE_RNN if act in ACTIVATIONS else None
+    if act is not activations.tanh or ract not in (activations.sigmoid, activations.hard_sigmoid):
+        return None
+    if name == "lstm":
+        return LSTM
+    return GRU_AFTER if layer.reset_after else GRU_BEFORE
+
+
+def supports(layer, x) -> bool:
+    return (x.device.type == "cpu" and x.dtype == torch.float32 and cell_code(layer) is not None
+            and all(w.dtype == torch.float32 and w.device.type == "cpu" for w in layer.weights))

@@ -1,0 +1,150 @@
+"""The torch custom ops around the compiled loop (see native.py), with autograd and fake
+(shape-only) implementations, so that autograd, torch.library.opcheck and torch.compile see one
+op per layer call."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from .native import GATES, GRAD_BLOCKS, GRU_AFTER, GRU_BEFORE, LSTM, SAVED, module
+
+
+def _hp(units: int) -> int:
+    w = module().VECTOR_WIDTH
+    return -(-units // w) * w
+
+
+def pad_gates(w: Tensor, gates: int, units: int, hp: int) -> Tensor:
+    """(..., G·H) → (..., G·Hp): each gate block zero-padded to Hp units."""
+    if hp == units:
+        return w.contiguous()
+    blocks = w.reshape(*w.shape[:-1], gates, units)
+    return torch.nn.functional.pad(blocks, (0, hp - units)).reshape(*w.shape[:-1], gates * hp)
+
+
+def unpad_gates(w: Tensor, gates: int, units: int, hp: int) -> Tensor:
+    if hp == units:
+        return w
+    return w.reshape(*w.shape[:-1], gates, hp)[..., :units].reshape(*w.shape[:-1], gates * units)
+
+
+def _ptr(t: Optional[Tensor]) -> int:
+    return 0 if t is None or t.numel() == 0 else t.data_ptr()
+
+
+def _empty(like: Tensor) -> Tensor:
+    return like.new_empty((0,))
+
+
+@torch.library.custom_op("rnnkit::recurrent_forward", mutates_args=())
+def recurrent_forward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
+                      input_bias: Optional[Tensor], recurrent_bias: Optional[Tensor], h0: Tensor,
+                      c0: Optional[Tensor], cell: int, act: int, ract: int, go_backwards: bool,
+                      full_sequence: bool, training: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(y, h_T, c_T, workspace): y is (B, T, H) when full_sequence, else (B, H)."""
+    B, T, I = x.shape
+    H, G = recurrent_kernel.shape[0], GATES[cell]
+    hp = _hp(H)
+    if go_backwards:
+        x = x.flip(1)
+    xw = x.reshape(B * T, I) @ pad_gates(kernel, G, H, hp)
+    if input_bias is not None:
+        xw += pad_gates(input_bias, G, H, hp)
+    u = pad_gates(recurrent_kernel, G, H, hp)
+    bh = None if recurrent_bias is None else pad_gates(recurrent_bias, G, H, hp)
+    y = x.new_empty((B, T, H) if full_sequence else (B, H))
+    h_t = x.new_empty((B, H))
+    c_t = x.new_empty((B, H)) if cell == LSTM else _empty(x)
+    ws = x.new_empty((B, T, SAVED[cell] * hp)) if training and SAVED[cell] else _empty(x)
+    h0, c0 = h0.contiguous(), None if c0 is None else c0.contiguous()
+    module().forward(cell, B, T, H, hp, _ptr(xw), _ptr(u), _ptr(bh), _ptr(h0), _ptr(c0), _ptr(y),
+                     full_sequence, _ptr(h_t), _ptr(c_t), _ptr(ws), act, ract,
+                     torch.get_num_threads())
+    return y, h_t, c_t, ws
+
+
+@recurrent_forward.register_fake
+def _(x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act, ract,
+      go_backwards, full_sequence, training):
+    B, T, _ = x.shape
+    H = recurrent_kernel.shape[0]
+    y = x.new_empty((B, T, H) if full_sequence else (B, H))
+    c_t = x.new_empty((B, H)) if cell == LSTM else x.new_empty((0,))
+    ws_shape = (B, T, SAVED[cell] * _hp(H)) if training and SAVED[cell] else (0,)
+    return y, x.new_empty((B, H)), c_t, x.new_empty(ws_shape)
+
+
+@torch.library.custom_op("rnnkit::recurrent_backward", mutates_args=())
+def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: Tensor,
+                       c0: Optional[Tensor], y: Tensor, ws: Tensor, dy: Optional[Tensor],
+                       dh_t: Optional[Tensor], dc_t: Optional[Tensor], cell: int, act: int, ract: int,
+                       go_backwards: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """(dx, d kernel, d recurrent_kernel, d input-side bias, d recurrent-side bias, dh0 ‖ dc0)."""
+    B, T, I = x.shape
+    H, G, D = recurrent_kernel.shape[0], GATES[cell], GRAD_BLOCKS[cell]
+    hp = _hp(H)
+    u = pad_gates(recurrent_kernel, G, H, hp)
+    dg = x.new_empty((B, T, D * hp))
+    dh0 = x.new_empty((B, H))
+    dc0 = x.new_empty((B, H)) if cell == LSTM else _empty(x)
+    args = [t if t is None else t.contiguous() for t in (dy, dh_t, dc_t, c0)]
+    module().backward(cell, B, T, H, hp, _ptr(u), _ptr(ws), _ptr(y), _ptr(h0.contiguous()),
+                      _ptr(args[3]), _ptr(args[0]), _ptr(args[1]), _ptr(args[2]), _ptr(dg),
+                      _ptr(dh0), _ptr(dc0), act, ract, torch.get_num_threads())
+    dg = dg.reshape(B * T, D * hp)
+    xs = (x.flip(1) if go_backwards else x).reshape(B * T, I)
+    h_prev = torch.cat([h0[:, None], y[:, :-1]], dim=1).reshape(B * T, H)
+    if cell == GRU_AFTER:  # blocks z, r, da⊙r (recurrent side), da (input side)
+        dg_h = dg[:, : 3 * hp]
+        dg_x = torch.cat([dg[:, : 2 * hp], dg[:, 3 * hp:]], dim=1)
+    else:
+        dg_h = dg_x = dg
+    if cell == GRU_BEFORE:  # the candidate's recurrent product takes r ⊙ h_{t-1}
+        rh = ws.reshape(B * T, SAVED[cell] * hp)[:, 3 * hp: 3 * hp + H]
+        du = torch.cat([h_prev.T @ dg[:, : 2 * hp], rh.T @ dg[:, 2 * hp:]], dim=1)
+    else:
+        du = h_prev.T @ dg_h
+    dx = (dg_x @ pad_gates(kernel, G, H, hp).T).reshape(B, T, I)
+    if go_backwards:
+        dx = dx.flip(1)
+    unpad = lambda t: unpad_gates(t, G, H, hp)  # noqa: E731
+    db_h = unpad(dg_h.sum(0)) if cell == GRU_AFTER else _empty(x)
+    return (dx, unpad(xs.T @ dg_x), unpad(du), unpad(dg_x.sum(0)), db_h,
+            torch.cat([dh0, dc0.reshape(-1, H)], dim=0) if cell == LSTM else dh0)
+
+
+@recurrent_backward.register_fake
+def _(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, ract, go_backwards):
+    H = recurrent_kernel.shape[0]
+    db_h = x.new_empty((GATES[cell] * H,) if cell == GRU_AFTER else (0,))
+    states = x.new_empty((2 * x.shape[0] if cell == LSTM else x.shape[0], H))
+    return (torch.empty_like(x), torch.empty_like(kernel), torch.empty_like(recurrent_kernel),
+            x.new_empty((kernel.shape[1],)), db_h, states)
+
+
+def _setup_context(ctx, inputs, output):
+    x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act, ract, back, _, _ = inputs
+    y, _, _, ws = output
+    ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, y, ws)
+    ctx.options = (cell, act, ract, back, input_bias is not None, recurrent_bias is not None)
+
+
+def _backward(ctx, dy, dh_t, dc_t, _dws):
+    x, kernel, recurrent_kernel, h0, c0, y, ws = ctx.saved_tensors
+    cell, act, ract, back, has_in_bias, has_rec_bias = ctx.options
+    if ws.numel() == 0 and cell != 0:
+        raise RuntimeError("rnnkit native backend: backward through a forward pass run without "
+                           "gradients enabled.")
+    dx, dk, du, db_x, db_h, dstates = recurrent_backward(
+        x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t if cell == LSTM else None,
+        cell, act, ract, back)
+    B = x.shape[0]
+    dc0 = dstates[B:] if cell == LSTM else None
+    return (dx, dk, du, db_x if has_in_bias else None, db_h if has_rec_bias else None,
+            dstates[:B], dc0, None, None, None, None, None, None)
+
+
+recurrent_forward.register_autograd(_backward, setup_context=_setup_context)

@@ -1,0 +1,137 @@
+// GRU, mirroring rnnkit/cells/gru.py, gates z, r, h.
+//   reset_after:  ĥ = φ(x W_h + b^x_h + r ⊙ (h U_h + b^h_h))   saved (S = 4): z, r, ĥ, hh = h U_h + b^h_h
+//                 gradients (D = 4): dz, dr, da ⊙ r (recurrent side of the h gate), da (input side)
+//   reset_before: ĥ = φ(x W_h + b_h + (r ⊙ h) U_h)            saved (S = 4): z, r, ĥ, r ⊙ h
+//                 gradients (D = 3): dz, dr, da
+//   h_t = z ⊙ h_{t-1} + (1 − z) ⊙ ĥ;  da = dL/d(pre-activation of ĥ)
+#pragma once
+
+#include "../problem.h"
+
+namespace rnnkit {
+
+struct GRUAfterCell {
+    static constexpr int G = 3, S = 4, D = 4;
+
+    static void forward_step(const Problem& p, Rows& rows, int s) {
+        auto a = [&](int r0) { return rows.h.data() + r0 * p.Hp; };
+        auto panel = [&](int q, int v) { return p.u_panel(v, q); };
+        tiles<3>(rows, p.groups(), 1, p.H, p.Hp, a, panel, [&](int i, int q, const V* acc) {
+            const int b = rows.b0 + i, u = q * W;
+            V hz = acc[0], hr = acc[1], hh = acc[2];
+            if (p.bh) {
+                hz += load(p.bh + u);
+                hr += load(p.bh + p.Hp + u);
+                hh += load(p.bh + 2 * p.Hp + u);
+            }
+            const V z = activate(p.ract, load(p.xw_at(b, s, 0, u)) + hz);
+            const V r = activate(p.ract, load(p.xw_at(b, s, 1, u)) + hr);
+            const V h_hat = activate(p.act, load(p.xw_at(b, s, 2, u)) + r * hh);
+            const V h = z * load(&rows.h[i * p.Hp + u]) + (1.0f - z) * h_hat;
+            store(&rows.hn[i * p.Hp + u], h);
+            if (p.ws) {
+                store(p.ws_at(b, s, 0, u), z);
+                store(p.ws_at(b, s, 1, u), r);
+                store(p.ws_at(b, s, 2, u), h_hat);
+                store(p.ws_at(b, s, 3, u), hh);
+            }
+            p.emit(b, s, u, h);
+        });
+    }
+
+    static void backward_step(const Problem& p, Rows& rows, int s) {
+        for (int i = 0; i < rows.n; ++i) {
+            const int b = rows.b0 + i;
+            for (int u = 0; u < p.Hp; u += W) {
+                V dh = load(&rows.h[i * p.Hp + u]);
+                if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
+                const V z = load(p.ws_at(b, s, 0, u)), r = load(p.ws_at(b, s, 1, u));
+                const V h_hat = load(p.ws_at(b, s, 2, u)), hh = load(p.ws_at(b, s, 3, u));
+                const V da = dh * (1.0f - z) * activate_grad(p.act, h_hat);
+                store(p.dg_at(b, s, 0, u), dh * (p.h_prev(b, s, u) - h_hat) * activate_grad(p.ract, z));
+                store(p.dg_at(b, s, 1, u), da * hh * activate_grad(p.ract, r));
+                store(p.dg_at(b, s, 2, u), da * r);
+                store(p.dg_at(b, s, 3, u), da);
+                store(&rows.t0[i * p.Hp + u], dh * z);
+            }
+        }
+        // dL/dh_{s-1} = z ⊙ dh + [dz, dr, da ⊙ r] Uᵀ
+        auto a = [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); };
+        group_tiles(rows, p.groups(), G * p.Hp, static_cast<long>(p.T) * D * p.Hp, a,
+                    [&](int q, int v) { return p.ut_panel(q + v, 0); },
+                    [&](int i, int q, V acc) {
+                        const int k = i * p.Hp + q * W;
+                        store(&rows.h[k], load(&rows.t0[k]) + acc);
+                    });
+    }
+};
+
+struct GRUBeforeCell {
+    static constexpr int G = 3, S = 4, D = 3;
+
+    static void forward_step(const Problem& p, Rows& rows, int s) {
+        auto a = [&](int r0) { return rows.h.data() + r0 * p.Hp; };
+        auto zr_panel = [&](int q, int v) { return p.u_panel(v, q); };
+        tiles<2>(rows, p.groups(), 1, p.H, p.Hp, a, zr_panel, [&](int i, int q, const V* acc) {
+            const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
+            const V z = activate(p.ract, load(p.xw_at(b, s, 0, u)) + acc[0]);
+            const V r = activate(p.ract, load(p.xw_at(b, s, 1, u)) + acc[1]);
+            store(&rows.t0[k], z);
+            store(&rows.t1[k], r * load(&rows.h[k]));
+            if (p.ws) {
+                store(p.ws_at(b, s, 0, u), z);
+                store(p.ws_at(b, s, 1, u), r);
+                store(p.ws_at(b, s, 3, u), r * load(&rows.h[k]));
+            }
+        });
+        auto rh = [&](int r0) { return rows.t1.data() + r0 * p.Hp; };
+        group_tiles(rows, p.groups(), p.H, p.Hp, rh,
+                    [&](int q, int v) { return p.u_panel(2, q + v); },
+                    [&](int i, int q, V acc) {
+                        const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
+                        const V h_hat = activate(p.act, load(p.xw_at(b, s, 2, u)) + acc);
+                        const V z = load(&rows.t0[k]);
+                        const V h = z * load(&rows.h[k]) + (1.0f - z) * h_hat;
+                        store(&rows.hn[k], h);
+                        if (p.ws) store(p.ws_at(b, s, 2, u), h_hat);
+                        p.emit(b, s, u, h);
+                    });
+    }
+
+    static void backward_step(const Problem& p, Rows& rows, int s) {
+        for (int i = 0; i < rows.n; ++i) {
+            const int b = rows.b0 + i;
+            for (int u = 0; u < p.Hp; u += W) {
+                V dh = load(&rows.h[i * p.Hp + u]);
+                if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
+                const V z = load(p.ws_at(b, s, 0, u)), h_hat = load(p.ws_at(b, s, 2, u));
+                store(p.dg_at(b, s, 0, u), dh * (p.h_prev(b, s, u) - h_hat) * activate_grad(p.ract, z));
+                store(p.dg_at(b, s, 2, u), dh * (1.0f - z) * activate_grad(p.act, h_hat));
+                store(&rows.t0[i * p.Hp + u], dh * z);
+            }
+        }
+        const long lda = static_cast<long>(p.T) * D * p.Hp;
+        // d(r ⊙ h) = da U_hᵀ
+        group_tiles(rows, p.groups(), p.Hp, lda, [&](int r0) { return p.dg_at(rows.b0 + r0, s, 2, 0); },
+                    [&](int q, int v) { return p.ut_panel(q + v, 2 * p.Hp); },
+                    [&](int i, int q, V acc) { store(&rows.t1[i * p.Hp + q * W], acc); });
+        for (int i = 0; i < rows.n; ++i) {
+            const int b = rows.b0 + i;
+            for (int u = 0; u < p.Hp; u += W) {
+                const int k = i * p.Hp + u;
+                const V drh = load(&rows.t1[k]), r = load(p.ws_at(b, s, 1, u));
+                store(p.dg_at(b, s, 1, u), drh * p.h_prev(b, s, u) * activate_grad(p.ract, r));
+                store(&rows.t0[k], load(&rows.t0[k]) + drh * r);
+            }
+        }
+        // dL/dh_{s-1} = z ⊙ dh + r ⊙ d(r ⊙ h) + [dz, dr] U_zrᵀ
+        group_tiles(rows, p.groups(), 2 * p.Hp, lda, [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); },
+                    [&](int q, int v) { return p.ut_panel(q + v, 0); },
+                    [&](int i, int q, V acc) {
+                        const int k = i * p.Hp + q * W;
+                        store(&rows.h[k], load(&rows.t0[k]) + acc);
+                    });
+    }
+};
+
+}  // namespace rnnkit

@@ -1,0 +1,65 @@
+// LSTM, mirroring rnnkit/cells/lstm.py: gates i, f, c, o; c_t = f c + i φ(z_c); h_t = o φ(c_t).
+// Saved for backward (S = 5): i, f, g = φ(z_c), o, c_t.  Gate gradients (D = 4): dz_i..dz_o.
+#pragma once
+
+#include "../problem.h"
+
+namespace rnnkit {
+
+struct LSTMCell {
+    static constexpr int G = 4, S = 5, D = 4;
+
+    static void forward_step(const Problem& p, Rows& rows, int s) {
+        auto a = [&](int r0) { return rows.h.data() + r0 * p.Hp; };
+        auto panel = [&](int q, int v) { return p.u_panel(v, q); };
+        tiles<4>(rows, p.groups(), 1, p.H, p.Hp, a, panel, [&](int i, int q, const V* acc) {
+            const int b = rows.b0 + i, u = q * W;
+            const V ig = activate(p.ract, acc[0] + load(p.xw_at(b, s, 0, u)));
+            const V f = activate(p.ract, acc[1] + load(p.xw_at(b, s, 1, u)));
+            const V g = activate(p.act, acc[2] + load(p.xw_at(b, s, 2, u)));
+            const V o = activate(p.ract, acc[3] + load(p.xw_at(b, s, 3, u)));
+            const V c = f * load(&rows.c[i * p.Hp + u]) + ig * g;
+            const V h = o * activate(p.act, c);
+            store(&rows.cn[i * p.Hp + u], c);
+            store(&rows.hn[i * p.Hp + u], h);
+            if (p.ws) {
+                store(p.ws_at(b, s, 0, u), ig);
+                store(p.ws_at(b, s, 1, u), f);
+                store(p.ws_at(b, s, 2, u), g);
+                store(p.ws_at(b, s, 3, u), o);
+                store(p.ws_at(b, s, 4, u), c);
+            }
+            p.emit(b, s, u, h);
+        });
+    }
+
+    // rows.h holds dL/dh_s (from later steps), rows.c holds dL/dc_s; both become those of s-1.
+    static void backward_step(const Problem& p, Rows& rows, int s) {
+        for (int i = 0; i < rows.n; ++i) {
+            const int b = rows.b0 + i;
+            for (int u = 0; u < p.Hp; u += W) {
+                V dh = load(&rows.h[i * p.Hp + u]);
+                if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
+                const V ig = load(p.ws_at(b, s, 0, u)), f = load(p.ws_at(b, s, 1, u));
+                const V g = load(p.ws_at(b, s, 2, u)), o = load(p.ws_at(b, s, 3, u));
+                const V c = load(p.ws_at(b, s, 4, u));
+                const V c_prev = s > 0 ? load(p.ws_at(b, s - 1, 4, u))
+                                       : load_tail(p.c0 + b * p.H + u, p.tail(u));
+                const V tc = activate(p.act, c);
+                const V dc = load(&rows.c[i * p.Hp + u]) + dh * o * activate_grad(p.act, tc);
+                store(&rows.c[i * p.Hp + u], dc * f);
+                store(p.dg_at(b, s, 0, u), dc * g * activate_grad(p.ract, ig));
+                store(p.dg_at(b, s, 1, u), dc * c_prev * activate_grad(p.ract, f));
+                store(p.dg_at(b, s, 2, u), dc * ig * activate_grad(p.act, g));
+                store(p.dg_at(b, s, 3, u), dh * tc * activate_grad(p.ract, o));
+            }
+        }
+        // dL/dh_{s-1} = dG_s Uᵀ
+        auto a = [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); };
+        group_tiles(rows, p.groups(), G * p.Hp, static_cast<long>(p.T) * D * p.Hp, a,
+                    [&](int q, int v) { return p.ut_panel(q + v, 0); },
+                    [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
+    }
+};
+
+}  // namespace rnnkit

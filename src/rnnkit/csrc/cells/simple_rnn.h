@@ -1,0 +1,41 @@
+// SimpleRNN, mirroring rnnkit/cells/simple_rnn.py: h_t = φ(x_t W + b + h_{t-1} U).
+// Nothing saved beyond y (S = 0): φ'(z) follows from h_t.  Gate gradients (D = 1): dz.
+#pragma once
+
+#include "../problem.h"
+
+namespace rnnkit {
+
+struct SimpleRNNCell {
+    static constexpr int G = 1, S = 0, D = 1;
+
+    static void forward_step(const Problem& p, Rows& rows, int s) {
+        auto a = [&](int r0) { return rows.h.data() + r0 * p.Hp; };
+        group_tiles(rows, p.groups(), p.H, p.Hp, a,
+                    [&](int q, int v) { return p.u_panel(0, q + v); },
+                    [&](int i, int q, V acc) {
+                        const int b = rows.b0 + i, u = q * W;
+                        const V h = activate(p.act, acc + load(p.xw_at(b, s, 0, u)));
+                        store(&rows.hn[i * p.Hp + u], h);
+                        p.emit(b, s, u, h);
+                    });
+    }
+
+    static void backward_step(const Problem& p, Rows& rows, int s) {
+        for (int i = 0; i < rows.n; ++i) {
+            const int b = rows.b0 + i;
+            for (int u = 0; u < p.Hp; u += W) {
+                V dh = load(&rows.h[i * p.Hp + u]);
+                if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
+                const V h = load_tail(p.y + p.step(b, s) * p.H + u, p.tail(u));
+                store(p.dg_at(b, s, 0, u), dh * activate_grad(p.act, h));
+            }
+        }
+        auto a = [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); };
+        group_tiles(rows, p.groups(), p.Hp, static_cast<long>(p.T) * D * p.Hp, a,
+                    [&](int q, int v) { return p.ut_panel(q + v, 0); },
+                    [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
+    }
+};
+
+}  // namespace rnnkit

@@ -1,0 +1,110 @@
+// Python bindings. Arrays cross as raw addresses of contiguous float32 buffers (the Python side
+// checks dtype, contiguity and shapes); no PyTorch headers are involved. The GIL is released
+// while the kernels run.
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "cells/gru.h"
+#include "cells/lstm.h"
+#include "cells/simple_rnn.h"
+#include "loop.h"
+
+#ifndef RNNKIT_MODULE
+#define RNNKIT_MODULE _native_portable
+#endif
+#ifndef RNNKIT_ISA
+#define RNNKIT_ISA "portable"
+#endif
+
+namespace py = pybind11;
+using namespace rnnkit;
+
+namespace {
+
+template <class T>
+T* ptr(std::uintptr_t address) { return reinterpret_cast<T*>(address); }
+
+template <class Cell>
+void setup(Problem& p, int B, int T, int H, int Hp, std::uintptr_t U, bool transposed) {
+    if (Hp % W != 0 || Hp < H) throw std::invalid_argument("rnnkit native: Hp must be a multiple of the vector width and >= H");
+    p.B = B, p.T = T, p.H = H, p.Hp = Hp, p.G = Cell::G, p.S = Cell::S, p.D = Cell::D;
+    const float* u = ptr<const float>(U);
+    if (transposed) pack_panels_transposed(u, H, Cell::G * Hp, Cell::G * Hp, Hp, p.UT);
+    else pack_panels(u, H, Cell::G * Hp, Cell::G * Hp, p.U);
+}
+
+template <class Cell>
+void run_forward(Problem& p, int threads) { forward<Cell>(p, threads); }
+
+template <class Cell>
+void run_backward(Problem& p, int threads) { backward<Cell>(p, threads); }
+
+template <class F>
+void by_cell(int cell, F&& f) {
+    switch (cell) {
+        case SIMPLE_RNN: return f(SimpleRNNCell{});
+        case LSTM_CELL: return f(LSTMCell{});
+        case GRU_AFTER: return f(GRUAfterCell{});
+        case GRU_BEFORE: return f(GRUBeforeCell{});
+        default: throw std::invalid_argument("rnnkit native: unknown cell " + std::to_string(cell));
+    }
+}
+
+void forward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t xw, std::uintptr_t U,
+                std::uintptr_t bh, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t y, bool seq,
+                std::uintptr_t hT, std::uintptr_t cT, std::uintptr_t ws, int act, int ract,
+                int threads) {
+    by_cell(cell, [&](auto c) {
+        using Cell = decltype(c);
+        Problem p;
+        setup<Cell>(p, B, T, H, Hp, U, false);
+        p.xw = ptr<const float>(xw), p.bh = ptr<const float>(bh);
+        p.h0 = ptr<const float>(h0), p.c0 = ptr<const float>(c0);
+        p.y = ptr<float>(y), p.seq = seq, p.hT = ptr<float>(hT), p.cT = ptr<float>(cT);
+        p.ws = ptr<float>(ws), p.act = act, p.ract = ract;
+        py::gil_scoped_release release;
+        run_forward<Cell>(p, threads);
+    });
+}
+
+void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t U, std::uintptr_t ws,
+                 std::uintptr_t y, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t dy,
+                 std::uintptr_t dhT, std::uintptr_t dcT, std::uintptr_t dG, std::uintptr_t dh0,
+                 std::uintptr_t dc0, int act, int ract, int threads) {
+    by_cell(cell, [&](auto c) {
+        using Cell = decltype(c);
+        Problem p;
+        setup<Cell>(p, B, T, H, Hp, U, true);
+        p.ws = ptr<float>(ws), p.y = ptr<float>(y), p.seq = true;
+        p.h0 = ptr<const float>(h0), p.c0 = ptr<const float>(c0);
+        p.dy = ptr<const float>(dy), p.dhT = ptr<const float>(dhT), p.dcT = ptr<const float>(dcT);
+        p.dG = ptr<float>(dG), p.dh0 = ptr<float>(dh0), p.dc0 = ptr<float>(dc0);
+        p.act = act, p.ract = ract;
+        py::gil_scoped_release release;
+        run_backward<Cell>(p, threads);
+    });
+}
+
+bool cpu_supports(const std::string& feature) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (feature == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                                    __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    if (feature == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return feature == "portable";
+}
+
+}  // namespace
+
+PYBIND11_MODULE(RNNKIT_MODULE, m) {
+    m.doc() = "rnnkit's fused recurrent kernels (" RNNKIT_ISA ")";
+    m.attr("ISA") = RNNKIT_ISA;
+    m.attr("VECTOR_WIDTH") = W;
+    m.def("forward", &forward_py);
+    m.def("backward", &backward_py);
+    m.def("cpu_supports", &cpu_supports);
+}

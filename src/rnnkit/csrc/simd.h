@@ -1,0 +1,112 @@
+// Vector types and the activation functions on them, written once with GCC/Clang vector
+// extensions. The same source is compiled three times (AVX-512: W = 16, AVX2+FMA: W = 8,
+// portable: W = 4) into three extension modules; Python picks one at run time.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#ifndef RNNKIT_W
+#define RNNKIT_W 4
+#endif
+
+namespace rnnkit {
+
+constexpr int W = RNNKIT_W;  // floats per vector
+typedef float V __attribute__((vector_size(W * 4)));
+typedef int32_t VI __attribute__((vector_size(W * 4)));
+
+inline V load(const float* p) { V v; std::memcpy(&v, p, sizeof(V)); return v; }
+inline void store(float* p, V v) { std::memcpy(p, &v, sizeof(V)); }
+// One broadcast instruction (V{} + x would cost an add: 0 + x is not x for x = -0; filling
+// lanes one by one compiles to a chain of inserts).
+inline V splat(float x) {
+#if defined(__AVX512F__) && RNNKIT_W == 16
+    return (V)_mm512_set1_ps(x);
+#elif defined(__AVX__) && RNNKIT_W == 8
+    return (V)_mm256_set1_ps(x);
+#elif defined(__SSE__) && RNNKIT_W == 4
+    return (V)_mm_set1_ps(x);
+#else
+    V v;
+    for (int j = 0; j < W; ++j) v[j] = x;
+    return v;
+#endif
+}
+inline V vmin(V a, V b) { return a < b ? a : b; }
+inline V vmax(V a, V b) { return a > b ? a : b; }
+inline V select(VI mask, V a, V b) { return mask ? a : b; }
+
+// exp(x) by range reduction x = n ln2 + r, |r| <= ln2/2, and a degree-6 polynomial for e^r
+// (Cephes expf coefficients); relative error about 1 ulp over the clamped range.
+inline V vexp(V x) {
+    x = vmax(vmin(x, splat(88.3762626647949f)), splat(-87.3365447504f));
+    const V magic = splat(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+    V t = x * 1.44269504088896341f + magic;
+    VI n = (VI)t - (VI)magic;
+    V nf = t - magic;
+    V r = x - nf * 0.693359375f;
+    r = r - nf * -2.12194440e-4f;
+    V p = splat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    VI bits = (n + 127) << 23;
+    return p * (V)bits;
+}
+
+inline V sigmoid(V x) { return 1.0f / (1.0f + vexp(-x)); }
+
+// tanh(x): an odd Taylor polynomial below |x| = 0.55 (relative error < 1e-7 there), and
+// 1 - 2 / (e^{2|x|} + 1) with the sign restored above it, where no cancellation occurs.
+inline V vtanh(V x) {
+    V ax = vmax(x, -x);
+    V x2 = x * x;
+    V p = splat(929569.0f / 638512875.0f);
+    p = p * x2 - 21844.0f / 6081075.0f;
+    p = p * x2 + 1382.0f / 155925.0f;
+    p = p * x2 - 62.0f / 2835.0f;
+    p = p * x2 + 17.0f / 315.0f;
+    p = p * x2 - 2.0f / 15.0f;
+    p = p * x2 + 1.0f / 3.0f;
+    V small = x - x * x2 * p;
+    V e = vexp(vmin(ax + ax, splat(88.0f)));
+    V big = 1.0f - 2.0f / (e + 1.0f);
+    big = select(x < 0.0f, -big, big);
+    return select(ax < 0.55f, small, big);
+}
+
+inline V hard_sigmoid(V x) { return vmin(vmax(x * (1.0f / 6.0f) + 0.5f, splat(0.0f)), splat(1.0f)); }
+inline V relu(V x) { return vmax(x, splat(0.0f)); }
+
+// Activation codes shared with Python (rnnkit/backends/native.py).
+enum Act : int { LINEAR = 0, TANH = 1, SIGMOID = 2, HARD_SIGMOID = 3, RELU = 4 };
+
+inline V activate(int act, V x) {
+    switch (act) {
+        case TANH: return vtanh(x);
+        case SIGMOID: return sigmoid(x);
+        case HARD_SIGMOID: return hard_sigmoid(x);
+        case RELU: return relu(x);
+        default: return x;
+    }
+}
+
+// The derivative of an activation, from its output y (every supported activation allows it).
+inline V activate_grad(int act, V y) {
+    switch (act) {
+        case TANH: return 1.0f - y * y;
+        case SIGMOID: return y * (1.0f - y);
+        case HARD_SIGMOID: return select((y > 0.0f) & (y < 1.0f), splat(1.0f / 6.0f), splat(0.0f));
+        case RELU: return select(y > 0.0f, splat(1.0f), splat(0.0f));
+        default: return splat(1.0f);
+    }
+}
+
+}  // namespace rnnkit
