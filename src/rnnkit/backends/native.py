@@ -12,9 +12,6 @@ from __future__ import annotations
 import importlib
 import os
 import warnings
-from functools import lru_cache
-from typing import Optional
-
 import torch
 
 from .. import activations
@@ -29,8 +26,7 @@ ACTIVATIONS = {activations.linear: 0, activations.tanh: 1, activations.sigmoid: 
 ISAS = ("avx512", "avx2", "portable")
 
 
-@lru_cache(maxsize=None)
-def module():
+def _load():
     """The compiled module for the best instruction set this CPU has (RNNKIT_ISA forces one),
     or None when rnnkit was installed without its compiled core."""
     try:
@@ -44,6 +40,14 @@ def module():
         if (forced is None or isa == forced) and probe.cpu_supports(isa):
             return importlib.import_module(f"rnnkit._native_{isa}")
     raise RuntimeError(f"RNNKIT_ISA={forced}: this CPU does not support {forced}.")
+
+
+# Loaded once, at import, so that torch.compile never traces an import.
+_MODULE = _load()
+
+
+def module():
+    return _MODULE
 
 
 def available() -> bool:

@@ -9,7 +9,12 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from .native import GATES, GRAD_BLOCKS, GRU_AFTER, GRU_BEFORE, LSTM, SAVED, module
+from . import native
+from .native import GATES, GRAD_BLOCKS, GRU_AFTER, GRU_BEFORE, LSTM, SAVED
+
+
+def module():
+    return native.module()
 
 
 def _hp(units: int) -> int:

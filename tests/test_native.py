@@ -1,0 +1,188 @@
+"""The compiled backend against the float64 reference: values and every gradient."""
+
+import importlib
+import os
+import subprocess
+import sys
+import warnings
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from rnnkit import layers
+from rnnkit.backends import native
+
+pytestmark = pytest.mark.skipif(not native.available(), reason="rnnkit built without its C++ core")
+
+CONFIGS = [
+    ("SimpleRNN", {}), ("SimpleRNN", {"activation": "relu"}), ("SimpleRNN", {"activation": "sigmoid"}),
+    ("SimpleRNN", {"activation": "linear", "use_bias": False}),
+    ("LSTM", {}), ("LSTM", {"recurrent_activation": "hard_sigmoid"}), ("LSTM", {"use_bias": False}),
+    ("GRU", {}), ("GRU", {"reset_after": False}), ("GRU", {"use_bias": False}),
+    ("GRU", {"reset_after": False, "use_bias": False}), ("GRU", {"recurrent_activation": "hard_sigmoid"}),
+]
+TOL = 1e-5
+
+
+def _pair(cls, kwargs, features, units):
+    """A native float32 layer and a reference float64 layer with the same random weights."""
+    ref = getattr(layers, cls)(units, return_sequences=True, return_state=True, backend="reference",
+                               bias_initializer="random_normal", input_shape=(None, features),
+                               **kwargs).double()
+    nat = getattr(layers, cls)(units, return_sequences=True, return_state=True, backend="native",
+                               input_shape=(None, features), **kwargs)
+    nat.set_weights(ref.get_weights())
+    return nat, ref
+
+
+def _relative_error(a, b):
+    a, b = a.detach().double(), b.detach()
+    return float((a - b).abs().max()) / max(float(b.abs().max()), 1e-3)
+
+
+def compare(cls, kwargs, batch, time, features, units, go_backwards=False, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    nat, ref = _pair(cls, {**kwargs, "go_backwards": go_backwards}, features, units)
+    x = torch.randn(batch, time, features, generator=g, dtype=torch.float64)
+    states = [0.5 * torch.randn(batch, units, generator=g, dtype=torch.float64)
+              for _ in ref.spec.state_names]
+    grads_out = None
+    results = []
+    for layer, dtype in ((ref, torch.float64), (nat, torch.float32)):
+        xi = x.to(dtype).requires_grad_()
+        si = [s.to(dtype).requires_grad_() for s in states]
+        outs = layer(xi, initial_state=si)
+        if grads_out is None:
+            grads_out = [torch.randn(o.shape, generator=g, dtype=torch.float64) for o in outs]
+        grads = torch.autograd.grad(outs, [xi, *si, *layer.weights], [go.to(dtype) for go in grads_out])
+        results.append((outs, grads))
+    assert nat.last_backend == "native"
+    for name, ours, theirs in [("output", results[1][0], results[0][0]), ("grad", results[1][1], results[0][1])]:
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            assert _relative_error(a, b) <= TOL, (name, i, _relative_error(a, b))
+
+
+@pytest.mark.parametrize("cls,kwargs", CONFIGS, ids=[f"{c}{k}" for c, k in CONFIGS])
+@pytest.mark.parametrize("shape", [(3, 7, 2, 5), (1, 1, 1, 1), (5, 4, 3, 37), (2, 3, 1, 16)])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_matches_float64_reference(cls, kwargs, shape, go_backwards):
+    compare(cls, kwargs, *shape, go_backwards=go_backwards)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config=st.sampled_from(CONFIGS), batch=st.integers(1, 9), time=st.integers(1, 12),
+       features=st.integers(1, 5), units=st.integers(1, 40), go_backwards=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_random_grid_matches_float64_reference(config, batch, time, features, units, go_backwards, seed):
+    compare(*config, batch, time, features, units, go_backwards=go_backwards, seed=seed)
+
+
+@pytest.mark.parametrize("cls,kwargs", [("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False}),
+                                        ("SimpleRNN", {})])
+def test_large_units(cls, kwargs):
+    compare(cls, kwargs, batch=3, time=4, features=2, units=520)
+
+
+def test_thread_count_does_not_change_results():
+    nat, _ = _pair("LSTM", {}, 3, 24)
+    x = torch.randn(9, 6, 3)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = nat(x)
+        torch.set_num_threads(2)
+        two = nat(x)
+    finally:
+        torch.set_num_threads(before)
+    for a, b in zip(one, two):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("isa", ["portable", "avx2", "avx512"])
+def test_every_instruction_set_the_cpu_has(isa, monkeypatch):
+    probe = importlib.import_module("rnnkit._native_portable")
+    if not probe.cpu_supports(isa):
+        pytest.skip(f"this CPU has no {isa}")
+    mod = importlib.import_module(f"rnnkit._native_{isa}")
+    monkeypatch.setattr(native, "module", lambda: mod)
+    for cls, kwargs in CONFIGS:
+        compare(cls, kwargs, 4, 5, 3, 21, go_backwards=True)
+
+
+def test_env_forces_instruction_set():
+    code = "from rnnkit.backends import native; print(native.module().ISA)"
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "RNNKIT_ISA": "portable"},
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "portable"
+
+
+def test_auto_takes_native_for_float32_cpu_and_reference_otherwise():
+    layer = layers.GRU(4)
+    layer(torch.zeros(2, 3, 1))
+    assert layer.last_backend == "native"
+    layer.double()
+    layer(torch.zeros(2, 3, 1, dtype=torch.float64))
+    assert layer.last_backend == "reference"
+    relu_gru = layers.GRU(4, activation="relu")
+    relu_gru(torch.zeros(2, 3, 1))
+    assert relu_gru.last_backend == "reference"
+
+
+def test_native_kernel_really_runs(monkeypatch):
+    calls = []
+    real = native.module()
+
+    class Spy:
+        VECTOR_WIDTH = real.VECTOR_WIDTH
+
+        def forward(self, *args):
+            calls.append("forward")
+            return real.forward(*args)
+
+        def backward(self, *args):
+            calls.append("backward")
+            return real.backward(*args)
+
+    monkeypatch.setattr(native, "module", lambda: Spy())
+    layer = layers.LSTM(4)
+    layer(torch.randn(2, 3, 1, requires_grad=True)).sum().backward()
+    assert calls == ["forward", "backward"]
+
+
+def test_missing_extension_falls_back_with_one_warning(monkeypatch):
+    monkeypatch.setattr(native, "module", lambda: None)
+    monkeypatch.setattr(native, "_warned", False)
+    with pytest.warns(RuntimeWarning, match="compiled core is not installed"):
+        layers.LSTM(3)(torch.zeros(1, 2, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layer = layers.LSTM(3)
+        layer(torch.zeros(1, 2, 1))
+    assert layer.last_backend == "reference"
+
+
+@pytest.mark.parametrize("cell", [0, 1, 2, 3])
+def test_opcheck(cell):
+    g = torch.Generator().manual_seed(cell)
+    G = native.GATES[cell]
+    B, T, I, H = 2, 3, 2, 5
+    x = torch.randn(B, T, I, generator=g, requires_grad=True)
+    k = torch.randn(I, G * H, generator=g, requires_grad=True)
+    u = torch.randn(H, G * H, generator=g, requires_grad=True)
+    b = torch.randn(G * H, generator=g, requires_grad=True)
+    bh = torch.randn(G * H, generator=g, requires_grad=True) if cell == native.GRU_AFTER else None
+    h0 = torch.randn(B, H, generator=g, requires_grad=True)
+    c0 = torch.randn(B, H, generator=g, requires_grad=True) if cell == native.LSTM else None
+    args = (x, k, u, b, bh, h0, c0, cell, 1, 2 if cell else 0, False, True, True)
+    torch.library.opcheck(torch.ops.rnnkit.recurrent_forward.default, args)
+
+
+def test_torch_compile_fullgraph_matches_eager():
+    from rnnkit.models import Sequential
+    model = Sequential([layers.Input((None, 2)), layers.LSTM(8, return_sequences=True),
+                        layers.GRU(4, reset_after=False), layers.Dense(1)])
+    x = torch.randn(3, 5, 2)
+    compiled = torch.compile(model, fullgraph=True)
+    torch.testing.assert_close(compiled(x), model(x))
+    assert model.layers[0].last_backend == "native"
