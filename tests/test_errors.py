@@ -20,9 +20,19 @@ def test_wrong_feature_size_after_build():
         layer(torch.zeros(2, 5, 2))
 
 
-def test_non_float_input():
-    with pytest.raises(TypeError, match="simple_rnn: expected floating-point input, got dtype torch.int64"):
-        SimpleRNN(4)(torch.zeros(2, 5, 1, dtype=torch.long))
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_integer_and_bool_input_are_cast_complex_is_refused(cls):
+    # Keras 3 casts integer and boolean input to the layer's float dtype (checked with Keras on
+    # JAX: same output as the float input) and cannot run complex input.
+    layer = cls(4, input_shape=(None, 1))
+    ids = torch.tensor([[[0], [3], [1]], [[2], [0], [5]]])
+    for x in (ids, ids.to(torch.uint8), ids > 1):
+        out = layer(x)
+        assert out.dtype == torch.float32
+        torch.testing.assert_close(out, layer(x.float()), rtol=0, atol=0)
+    with pytest.raises(TypeError, match=f"{layer.name}: expected real-valued input .* got dtype "
+                                        r"torch.complex64"):
+        layer(ids.to(torch.complex64))
 
 
 def test_empty_sequence():
@@ -89,11 +99,14 @@ def test_return_state_layer_in_sequential():
         Sequential([LSTM(4, return_state=True)])
 
 
-def test_unknown_backend_and_unavailable_native():
+def test_unknown_backend_and_unsupported_native():
     with pytest.raises(ValueError, match=r"lstm: expected backend one of"):
         LSTM(4, backend="fast")
-    with pytest.raises(RuntimeError, match="backend='native' was asked for"):
-        LSTM(4, backend="native")(torch.zeros(1, 2, 1))
+    with pytest.raises(ValueError, match=r"lstm_1: backend='native' runs float32 CPU tensors .* got "
+                                         r"torch.float64 on cpu"):
+        LSTM(4, backend="native", input_shape=(None, 1)).double()(torch.zeros(1, 2, 1, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"gru: backend='native' runs .* with activation 'relu'"):
+        GRU(4, activation="relu", backend="native")(torch.zeros(1, 2, 1))
 
 
 def test_unsupported_options_are_refused_not_ignored():
@@ -104,6 +117,49 @@ def test_unsupported_options_are_refused_not_ignored():
 def test_units_must_be_positive():
     with pytest.raises(ValueError, match="simple_rnn: expected units to be a positive integer, got 0"):
         SimpleRNN(0)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda m, x, y: m.fit(x, y, sample_weight=np.ones(4)), r"sequential.fit: sample_weight=\.\.\. is not supported yet"),
+    (lambda m, x, y: m.fit(x, y, class_weight={0: 1.0}), r"sequential.fit: class_weight=\.\.\. is not supported yet"),
+    (lambda m, x, y: m.fit(x, y, steps_per_epoch=2), r"sequential.fit: steps_per_epoch=\.\.\. is not supported yet"),
+    (lambda m, x, y: m.fit(x, y, validation_data=(x, y), validation_steps=1), r"validation_steps=\.\.\. is not supported yet"),
+    (lambda m, x, y: m.fit(x, y, validation_data=(x, y), validation_freq=2), r"validation_freq=\.\.\. is not supported yet"),
+    (lambda m, x, y: m.evaluate(x, y, steps=1), r"sequential.evaluate: steps=\.\.\. is not supported yet"),
+    (lambda m, x, y: m.predict(x, steps=1), r"sequential.predict: steps=\.\.\. is not supported yet"),
+    (lambda m, x, y: m.train_on_batch(x, y, sample_weight=np.ones(4)), r"sequential.train_on_batch: sample_weight"),
+])
+def test_unsupported_training_arguments_are_refused(call, match):
+    model = Sequential([Dense(1, input_shape=(2,))])
+    model.compile("sgd", "mse")
+    with pytest.raises(NotImplementedError, match=match):
+        call(model, np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32"))
+
+
+def test_fit_arguments_are_in_keras_order():
+    import inspect
+    names = list(inspect.signature(Sequential.fit).parameters)[1:]
+    assert names == ["x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split",
+                     "validation_data", "shuffle", "class_weight", "sample_weight", "initial_epoch",
+                     "steps_per_epoch", "validation_steps", "validation_batch_size",
+                     "validation_freq"]
+    assert list(inspect.signature(Sequential).parameters) == ["layers", "trainable", "name"]
+
+
+def test_bad_validation_data():
+    model = Sequential([Dense(1, input_shape=(2,))])
+    model.compile("sgd", "mse")
+    x, y = np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32")
+    with pytest.raises(ValueError, match=r"expected validation_data=\(x_val, y_val\), got generator"):
+        model.fit(x, y, verbose=0, validation_data=(i for i in range(2)))
+    with pytest.raises(ValueError, match=r"got a tuple of length 1"):
+        model.fit(x, y, verbose=0, validation_data=(x,))
+
+
+def test_bad_dtype():
+    with pytest.raises(ValueError, match="dense: expected dtype as a name like 'float32' or a "
+                                         "torch.dtype, got 'float33'"):
+        Dense(1, dtype="float33")
 
 
 def test_optimizer_takes_one_clipping_option():

@@ -16,6 +16,13 @@ OPTIMIZERS = {
     "adagrad": lambda: optimizers.Adagrad(),
     "adamw": lambda: optimizers.AdamW(),
     "adam_amsgrad": lambda: optimizers.Adam(learning_rate=0.01, amsgrad=True),
+    "sgd_clipnorm": lambda: optimizers.SGD(learning_rate=0.1, clipnorm=0.05),
+    "sgd_clipnorm_zero": lambda: optimizers.SGD(learning_rate=0.1, clipnorm=0.0),
+    "sgd_global_clipnorm": lambda: optimizers.SGD(learning_rate=0.1, momentum=0.9,
+                                                  global_clipnorm=0.1),
+    "adam_clipvalue": lambda: optimizers.Adam(learning_rate=0.01, clipvalue=0.01),
+    "sgd_weight_decay": lambda: optimizers.SGD(learning_rate=0.1, momentum=0.9, weight_decay=0.1),
+    "adam_weight_decay": lambda: optimizers.Adam(learning_rate=0.01, weight_decay=0.05),
 }
 
 
@@ -57,6 +64,22 @@ def test_other_losses_train_like_keras(golden, loss):
     np.testing.assert_allclose(got, meta["extra_losses"][f"sgd_{loss}"]["losses"][0], rtol=2e-5)
     for got_w, want in zip(model.get_weights(), golden.seq(f"train/gru/sgd_{loss}/step1_w", 5)):
         assert_close(got_w, want)
+
+
+def test_global_clipnorm_spans_every_parameter_group(golden):
+    """Two param groups clip by the norm over both, exactly as one group does (Keras has one
+    list of variables), and the one-group result is Keras's."""
+    x, y = golden["train/lstm/x"], golden["train/lstm/y"]
+    model, meta = _seed_like_model(golden, "lstm")
+    params = list(model.parameters())
+    opt = optimizers.SGD([{"params": params[:3]}, {"params": params[3:]}], learning_rate=0.1,
+                         momentum=0.9, global_clipnorm=0.1)
+    model.compile(optimizer=opt, loss=meta["loss"])
+    for _ in range(3):
+        model.train_on_batch(x, y)
+    for got, want in zip(model.get_weights(),
+                         golden.seq("train/lstm/sgd_global_clipnorm/step3_w", meta["n_weights"])):
+        assert_close(got, want)
 
 
 def test_optimizer_defaults_match_keras(golden):

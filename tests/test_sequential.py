@@ -89,20 +89,20 @@ def test_float64_model_runs_in_float64():
     assert model(torch.randn(2, 4, 2, dtype=torch.float64)).dtype == torch.float64
 
 
-def test_reference_backend_is_reported():
-    layer = LSTM(3)
+def test_backend_that_ran_is_reported():
+    layer = LSTM(3, backend="reference")
     layer(torch.zeros(1, 2, 1))
     assert layer.last_backend == "reference"
 
 
 def test_env_backend_forces_auto_layers(monkeypatch):
-    monkeypatch.setenv("RNNKIT_BACKEND", "native")
-    with pytest.raises(RuntimeError, match="native"):
-        LSTM(3)(torch.zeros(1, 2, 1))
     monkeypatch.setenv("RNNKIT_BACKEND", "reference")
     layer = LSTM(3)
     layer(torch.zeros(1, 2, 1))
     assert layer.last_backend == "reference"
+    monkeypatch.setenv("RNNKIT_BACKEND", "native")
+    with pytest.raises(ValueError, match="backend='native' runs float32"):
+        LSTM(3, input_shape=(None, 1)).double()(torch.zeros(1, 2, 1, dtype=torch.float64))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
-
-import numpy as np
+import operator
+import os
+import warnings
 
 
 class Callback:
-    """Base class. `self.model` is set by fit; override any `on_*` method."""
+    """Base class. `self.model` is set by fit/evaluate/predict; override any `on_*` method.
+
+    As in Keras, `on_train_batch_begin`/`on_train_batch_end` call the older aliases
+    `on_batch_begin`/`on_batch_end` unless overridden, so either name works.
+    """
 
     def __init__(self):
         self.model = None
@@ -20,12 +25,19 @@ class Callback:
     def set_params(self, params):
         self.params = params
 
+    def on_batch_begin(self, batch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
     def on_train_begin(self, logs=None): ...
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
-    def on_train_batch_begin(self, batch, logs=None): ...
-    def on_train_batch_end(self, batch, logs=None): ...
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs=None): ...
     def on_test_end(self, logs=None): ...
     def on_test_batch_begin(self, batch, logs=None): ...
@@ -97,61 +109,89 @@ class LambdaCallback(Callback):
 class TerminateOnNaN(Callback):
     """Stops training when a batch's loss is NaN or infinite."""
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
 
 
-def _monitor_mode(monitor: str, mode: str, where: str):
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"{where}: expected mode 'auto', 'min' or 'max', got {mode!r}.")
-    if mode == "auto":
-        mode = "max" if ("acc" in monitor or monitor.startswith("fmeasure")) else "min"
-    return mode
+class MonitorCallback(Callback):
+    """Shared by EarlyStopping and ModelCheckpoint: which way `monitor` should move, and
+    whether a value improves on a reference (Keras's MonitorCallback)."""
+
+    def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{type(self).__name__}: expected mode 'auto', 'min' or 'max', got "
+                             f"{mode!r}.")
+        self.monitor, self.mode = monitor, mode
+        self.best = baseline
+        self.min_delta = abs(min_delta)
+        self.monitor_op = None
+
+    def _set_monitor_op(self):
+        """Mode "min" or "max" decides; "auto" makes the loss go down and a metric go the way
+        its `direction` says, and refuses to guess for anything else (Keras 3)."""
+        if self.mode != "auto":
+            direction = "up" if self.mode == "max" else "down"
+        else:
+            name = self.monitor.removeprefix("val_")
+            metrics = getattr(self.model, "metrics", None) or []
+            direction = "down" if name == "loss" else next(
+                (m.direction for m in metrics if m.name == name), None)
+            if direction is None:
+                raise ValueError(
+                    f"{type(self).__name__}: cannot tell whether monitor={self.monitor!r} should "
+                    "be maximized or minimized; pass mode='max' or mode='min'.")
+        self.monitor_op = operator.gt if direction == "up" else operator.lt
+        if direction == "down":
+            self.min_delta = -self.min_delta
+
+    def _is_improvement(self, value, reference) -> bool:
+        if reference is None:
+            return True
+        return bool(self.monitor_op(value - self.min_delta, reference))
 
 
-class EarlyStopping(Callback):
-    """Stops training when `monitor` has not improved by `min_delta` for `patience` epochs."""
+class EarlyStopping(MonitorCallback):
+    """Stops training when `monitor` has not improved by `min_delta` for `patience` epochs.
+
+    With `restore_best_weights=True` the weights of the best epoch are restored when training
+    ends, whether or not it stopped early (Keras 3).
+    """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
-        super().__init__()
-        self.monitor, self.patience, self.verbose = monitor, patience, verbose
+        super().__init__(monitor, mode, min_delta=min_delta)
+        self.patience, self.verbose = patience, verbose
         self.baseline, self.restore_best_weights = baseline, restore_best_weights
         self.start_from_epoch = start_from_epoch
-        self.mode = _monitor_mode(monitor, mode, "EarlyStopping")
-        self.min_delta = abs(min_delta) * (1 if self.mode == "max" else -1)
-        self.stopped_epoch = 0
-
-    def _improved(self, value, reference):
-        if reference is None:
-            return True
-        if self.mode == "max":
-            return value - self.min_delta > reference
-        return value - self.min_delta < reference
+        self.wait, self.stopped_epoch = 0, 0
+        self.best_weights = None
 
     def on_train_begin(self, logs=None):
         self.wait, self.stopped_epoch = 0, 0
         self.best, self.best_weights, self.best_epoch = None, None, 0
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()
         value = (logs or {}).get(self.monitor)
         if value is None:
-            print(f"Early stopping conditioned on metric `{self.monitor}` which is not available. "
-                  f"Available metrics are: {','.join(logs or {})}")
+            warnings.warn(f"Early stopping conditioned on metric `{self.monitor}` which is not "
+                          f"available. Available metrics are: {','.join(logs or {})}", stacklevel=2)
             return
         if epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
-            self.best_weights = self.model.get_weights()
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
         self.wait += 1
-        if self._improved(value, self.best):
+        if self._is_improvement(value, self.best):
             self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
-            if self.baseline is None or self._improved(value, self.baseline):
+            if self.baseline is None or self._is_improvement(value, self.baseline):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
@@ -161,47 +201,58 @@ class EarlyStopping(Callback):
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
-        if self.restore_best_weights and self.best_weights is not None and self.stopped_epoch > 0:
+        if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
                 print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Saves the model (or only its weights) after each epoch; `filepath` may hold
     `{epoch:02d}` and any logged value, e.g. "ckpt-{epoch:02d}-{val_loss:.2f}.rnnkit"."""
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch", initial_value_threshold=None):
-        super().__init__()
+        super().__init__(monitor, mode, initial_value_threshold)
         if save_freq != "epoch":
             raise NotImplementedError("ModelCheckpoint: only save_freq='epoch' is supported.")
-        self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
+        self.filepath, self.verbose = os.fspath(filepath), verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
-        self.mode = _monitor_mode(monitor, mode, "ModelCheckpoint")
-        self.best = initial_value_threshold
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()
         logs = logs or {}
         path = self.filepath.format(epoch=epoch + 1, **logs)
-        if self.save_best_only:
-            value = logs.get(self.monitor)
-            if value is None:
-                print(f"Can save best model only with {self.monitor} available, skipping.")
-                return
-            better = self.best is None or (value > self.best if self.mode == "max" else value < self.best)
-            if not better or not np.isfinite(value):
-                if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
-                return
-            if self.verbose > 0:
-                previous = "inf" if self.best is None else f"{self.best:.5f}"
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {previous} to "
-                      f"{value:.5f}, saving model to {path}")
-            self.best = value
-        elif self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+        if not self._should_save_model(epoch, logs, path):
+            return
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         if self.save_weights_only:
-            self.model.save_weights(path)
+            self.model.save_weights(path, overwrite=True)
         else:
-            self.model.save(path)
+            self.model.save(path, overwrite=True)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
+
+    def _should_save_model(self, epoch, logs, path) -> bool:
+        """Keras's rule: always, unless save_best_only and a present value did not improve."""
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            return True
+        value = logs.get(self.monitor)
+        if value is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
+            return True
+        best = "None" if self.best is None else f"{self.best:.5f}"
+        if not self._is_improvement(value, self.best):
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
+            return False
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to {value:.5f}, "
+                  f"saving model to {path}")
+        self.best = value
+        return True

@@ -239,7 +239,13 @@ def get(identifier, where: str | None = None) -> Initializer:
 
 
 def serialize(init) -> str | dict:
-    """The short Keras name when the config is default, else `{"class_name", "config"}`."""
+    """The short Keras name when the config is default, else `{"class_name", "config"}`.
+
+    A plain function has no config: it is recorded by its name, as Keras records one, and
+    reading the config back fails with an "unknown initializer" error naming it.
+    """
+    if not isinstance(init, Initializer):
+        return getattr(init, "__name__", type(init).__name__)
     for name, cls in _NAMES.items():
         if type(init) is cls and init.get_config() == cls().get_config():
             return name

@@ -132,13 +132,24 @@ _NAMES = {
 _CLASSES = {cls.__name__: cls for cls in set(_NAMES.values())}
 
 
+_FUNCTIONS = {fn.__name__: fn for fn in (mean_squared_error, mean_absolute_error, huber,
+                                          binary_crossentropy, categorical_crossentropy,
+                                          sparse_categorical_crossentropy)}
+
+
 def get(identifier, where: str | None = None):
-    """A callable `loss(y_true, y_pred) -> scalar` from a name, a Loss class or instance, or a
-    function returning per-sample losses (averaged like Keras)."""
+    """A callable `loss(y_true, y_pred) -> scalar` from a name, a `{"class_name", "config"}`
+    dict (what `serialize` gives), a Loss class or instance, or a function returning per-sample
+    losses (averaged like Keras)."""
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
+    if isinstance(identifier, dict):
+        cls = _CLASSES.get(identifier.get("class_name"))
+        if cls is not None:
+            return cls(**identifier.get("config", {}))
+        identifier = identifier.get("class_name")
     if isinstance(identifier, str):
         cls = _NAMES.get(identifier) or _CLASSES.get(identifier)
         if cls is not None:
@@ -156,9 +167,15 @@ class _FunctionLoss(Loss):
         return torch.mean(self._fn(*align(y_true, y_pred)))
 
 
-def serialize(loss) -> str | None:
-    for name, cls in _NAMES.items():
-        if type(loss) is cls and not any(loss.fn_kwargs.get(k) for k in ("from_logits",)) \
-                and loss.fn_kwargs.get("delta", 1.0) == 1.0:
-            return name
-    return None
+def serialize(loss) -> str | dict | None:
+    """What `get` turns back into the same loss: a Keras name when the loss is one of rnnkit's
+    with its default settings, else `{"class_name", "config"}`; None for a user's function."""
+    if isinstance(loss, _FunctionLoss):
+        name = getattr(loss._fn, "__name__", None)
+        return name if _FUNCTIONS.get(name) is loss._fn else None
+    cls = type(loss)
+    if _CLASSES.get(cls.__name__) is not cls:
+        return None
+    if loss.get_config() == cls().get_config():
+        return next(name for name, known in _NAMES.items() if known is cls)
+    return {"class_name": cls.__name__, "config": loss.get_config()}

@@ -27,10 +27,14 @@ def accuracy(y_true, y_pred):
 
 
 class Metric:
-    """Accumulates the per-sample values of `fn` and reports their mean."""
+    """Accumulates the per-sample values of `fn` and reports their mean.
 
-    def __init__(self, fn, name):
-        self.fn, self.name = fn, name
+    `direction` says whether a better model makes it go "up" or "down" (None: unknown), which
+    callbacks monitoring it in mode "auto" follow, as Keras's metrics do.
+    """
+
+    def __init__(self, fn, name, direction=None):
+        self.fn, self.name, self.direction = fn, name, direction
         self.reset_state()
 
     def reset_state(self):
@@ -66,6 +70,15 @@ _FUNCTIONS = {
     "categorical_crossentropy": losses.categorical_crossentropy,
     "sparse_categorical_crossentropy": losses.sparse_categorical_crossentropy,
 }
+_ACCURACIES = {"accuracy", "acc"}
+_UP = (binary_accuracy, categorical_accuracy, sparse_categorical_accuracy)
+
+
+def _direction(fn) -> str | None:
+    """Accuracies go up; Keras's loss functions used as metrics go down; others are unknown."""
+    if any(fn is known for known in _UP):
+        return "up"
+    return "down" if any(fn is known for known in _FUNCTIONS.values()) else None
 
 
 def _accuracy_for(y_true_shape, y_pred_shape):
@@ -78,23 +91,27 @@ def _accuracy_for(y_true_shape, y_pred_shape):
     return categorical_accuracy
 
 
+def _resolve(identifier, where):
+    """A function of (y_true_shape, y_pred_shape) giving the Metric; raises on unknown names."""
+    if isinstance(identifier, Metric):
+        return lambda *shapes: identifier
+    if isinstance(identifier, str):
+        if identifier in _ACCURACIES:
+            return lambda *shapes: Metric(_accuracy_for(*shapes), identifier, "up")
+        if identifier in _FUNCTIONS:
+            fn = _FUNCTIONS[identifier]
+            return lambda *shapes: Metric(fn, identifier, _direction(fn))
+    elif callable(identifier) and not isinstance(identifier, type):
+        name = getattr(identifier, "__name__", "metric")
+        return lambda *shapes: Metric(identifier, name, _direction(identifier))
+    raise unknown_name("metric", identifier, list(_FUNCTIONS) + sorted(_ACCURACIES), where)
+
+
 def get(identifier, y_true_shape, y_pred_shape, where: str | None = None) -> Metric:
     """A Metric from a name (logged under that name), a function or a Metric."""
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier in ("accuracy", "acc"):
-            return Metric(_accuracy_for(y_true_shape, y_pred_shape), identifier)
-        if identifier in _FUNCTIONS:
-            return Metric(_FUNCTIONS[identifier], identifier)
-    elif callable(identifier):
-        return Metric(identifier, getattr(identifier, "__name__", "metric"))
-    raise unknown_name("metric", identifier, list(_FUNCTIONS) + ["accuracy", "acc"], where)
+    return _resolve(identifier, where)(y_true_shape, y_pred_shape)
 
 
 def check(identifier, where: str | None = None) -> None:
-    """Fail at compile time on a name that `get` could not resolve later."""
-    if isinstance(identifier, str) and identifier not in _FUNCTIONS and identifier not in ("accuracy", "acc"):
-        raise unknown_name("metric", identifier, list(_FUNCTIONS) + ["accuracy", "acc"], where)
-    if not isinstance(identifier, (str, Metric)) and not callable(identifier):
-        raise unknown_name("metric", identifier, list(_FUNCTIONS) + ["accuracy", "acc"], where)
+    """Fail at compile time on an identifier that `get` could not resolve later."""
+    _resolve(identifier, where)

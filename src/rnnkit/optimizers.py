@@ -61,14 +61,20 @@ class Optimizer(torch.optim.Optimizer):
         return cls(**config)
 
     def _clip(self, grads):
+        """Keras's clipping; a limit of 0 or None means none. global_clipnorm takes the norm
+        over every gradient the step updates, in all parameter groups."""
         c = self._config
-        if c["clipvalue"] is not None:
+        if c["clipnorm"] and c["clipnorm"] > 0:
+            limit = c["clipnorm"]
+            return [g * limit / torch.clamp(torch.linalg.vector_norm(g), min=limit) for g in grads]
+        if c["global_clipnorm"] and c["global_clipnorm"] > 0 and grads:
+            limit = c["global_clipnorm"]
+            norm = torch.sqrt(sum(torch.sum(g * g) for g in grads))
+            # (norm - norm) turns the scale into NaN when the norm is not finite, as in Keras.
+            scale = limit * torch.clamp(1.0 / norm, max=1.0 / limit) + (norm - norm)
+            return [g * scale for g in grads]
+        if c["clipvalue"] and c["clipvalue"] > 0:
             return [g.clamp(-c["clipvalue"], c["clipvalue"]) for g in grads]
-        if c["clipnorm"] is not None:
-            return [g * torch.clamp(c["clipnorm"] / (g.norm() + 1e-12), max=1.0) for g in grads]
-        if c["global_clipnorm"] is not None:
-            norm = torch.sqrt(sum((g * g).sum() for g in grads))
-            return [g * torch.clamp(c["global_clipnorm"] / (norm + 1e-12), max=1.0) for g in grads]
         return grads
 
     @torch.no_grad()
@@ -77,14 +83,16 @@ class Optimizer(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
+        groups = [(group, [p for p in group["params"] if p.grad is not None])
+                  for group in self.param_groups]
+        grads = iter(self._clip([p.grad for _, params in groups for p in params]))
+        wd = self._config["weight_decay"]
+        for group, params in groups:
             lr = group["lr"](self.iterations) if callable(group["lr"]) else group["lr"]
-            params = [p for p in group["params"] if p.grad is not None]
-            grads = self._clip([p.grad for p in params])
-            for p, g in zip(params, grads):
-                if self._config["weight_decay"]:
-                    p.sub_(p * (self._config["weight_decay"] * lr))
-                self._update(p, g, self.state[p], lr)
+            for p in params:
+                if wd:
+                    p.sub_(p * (wd * lr))
+                self._update(p, next(grads), self.state[p], lr)
         self.iterations += 1
         return loss
 
@@ -189,7 +197,7 @@ _NAMES = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad
 def get(identifier, where: str | None = None):
     """An optimizer from a name ("adam"), a class, a `{"class_name", "config"}` dict or an
     instance (rnnkit's or any `torch.optim.Optimizer`)."""
-    if isinstance(identifier, torch.optim.Optimizer) or isinstance(identifier, Optimizer):
+    if isinstance(identifier, torch.optim.Optimizer):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()

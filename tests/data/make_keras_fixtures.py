@@ -30,6 +30,7 @@ Key naming in the npz (``<case>`` is a key of the matching JSON section):
 * fit:          ``fit/x``, ``fit/y``, ``fit/w_init{i}``, ``fit/w_after_fit{i}``,
                 ``fit/predict``
 * functions:    ``functions/<array name>`` (inputs and outputs, see JSON)
+* callbacks:    JSON only: the hook sequence of fit/evaluate/predict
 
 Everything is seeded (``numpy.random.RandomState`` per case, plus
 ``keras.utils.set_random_seed(0)``), so re-running gives the same arrays.
@@ -359,6 +360,22 @@ OPTIMIZERS = [
     ("adamw", lambda: keras.optimizers.AdamW()),
     ("adam_amsgrad",
      lambda: keras.optimizers.Adam(learning_rate=0.01, amsgrad=True)),
+    # Gradient clipping (a limit of 0 means none) and decoupled weight decay, which every
+    # Keras 3 optimizer applies as w <- w - lr * wd * w before its update.
+    ("sgd_clipnorm",
+     lambda: keras.optimizers.SGD(learning_rate=0.1, clipnorm=0.05)),
+    ("sgd_clipnorm_zero",
+     lambda: keras.optimizers.SGD(learning_rate=0.1, clipnorm=0.0)),
+    ("sgd_global_clipnorm",
+     lambda: keras.optimizers.SGD(learning_rate=0.1, momentum=0.9,
+                                  global_clipnorm=0.1)),
+    ("adam_clipvalue",
+     lambda: keras.optimizers.Adam(learning_rate=0.01, clipvalue=0.01)),
+    ("sgd_weight_decay",
+     lambda: keras.optimizers.SGD(learning_rate=0.1, momentum=0.9,
+                                  weight_decay=0.1)),
+    ("adam_weight_decay",
+     lambda: keras.optimizers.Adam(learning_rate=0.01, weight_decay=0.05)),
 ]
 
 TRAIN_CELLS = [("simple_rnn", "SimpleRNN"), ("lstm", "LSTM"), ("gru", "GRU")]
@@ -499,6 +516,57 @@ def make_fit():
         out[f"history_verbose{verbose}"] = jsonable(h.history)
     out["real_stdout_isatty"] = bool(sys.__stdout__.isatty())
     out["posix_in_sys_modules"] = "posix" in sys.modules
+    return out
+
+
+class HookRecorder(keras.callbacks.Callback):
+    """Records "<hook> [index] <sorted log keys>" for every hook. Train batches are seen
+    through the old aliases on_batch_begin/on_batch_end, which Keras's on_train_batch_*
+    call by default."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def take(self):
+        calls, self.calls = self.calls, []
+        return calls
+
+    def _log(self, hook, *index, logs=None):
+        self.calls.append(" ".join([hook, *map(str, index), str(sorted(logs or {}))]))
+
+
+for _hook in ("batch_begin", "batch_end", "epoch_begin", "epoch_end", "test_batch_begin",
+              "test_batch_end", "predict_batch_begin", "predict_batch_end"):
+    setattr(HookRecorder, f"on_{_hook}",
+            lambda self, i, logs=None, _h=_hook: self._log(_h, i, logs=logs))
+for _hook in ("train_begin", "train_end", "test_begin", "test_end", "predict_begin",
+              "predict_end"):
+    setattr(HookRecorder, f"on_{_hook}",
+            lambda self, logs=None, _h=_hook: self._log(_h, logs=logs))
+
+
+def make_callbacks():
+    """Which callback hooks fit/evaluate/predict call, in which order, with which logs."""
+    out = {"samples": 8, "batch_size": 4, "epochs": 2, "initial_epoch": 1,
+           "validation_rows": 6}
+    rng = case_rng("callbacks")
+    x = rng.standard_normal((out["samples"], 6, 1)).astype(np.float32)
+    y = x.sum(axis=1)
+    keras.backend.clear_session()
+    model = keras.Sequential([keras.Input((None, 1)), layers.GRU(4),
+                              layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(learning_rate=0.01), "mse")
+    rec, rows, batch_size = HookRecorder(), out["validation_rows"], out["batch_size"]
+    model.fit(x, y, batch_size=batch_size, epochs=out["epochs"],
+              initial_epoch=out["initial_epoch"],
+              validation_data=(x[:rows], y[:rows]), verbose=0, callbacks=[rec])
+    out["fit"], out["fit_params"] = rec.take(), dict(rec.params)
+    model.evaluate(x, y, batch_size=batch_size, verbose=0, callbacks=[rec])
+    out["evaluate"], out["evaluate_params"] = rec.take(), dict(rec.params)
+    model.predict(x, batch_size=batch_size, verbose=0, callbacks=[rec])
+    out["predict"] = rec.take()
+    keras.backend.clear_session()
     return out
 
 
@@ -714,6 +782,8 @@ def main():
     doc["functions"] = make_functions()
     keras.utils.set_random_seed(0)
     doc["initializers"] = make_initializers()
+    keras.utils.set_random_seed(0)
+    doc["callbacks"] = make_callbacks()
 
     np.savez_compressed(NPZ_PATH, **ARRAYS)
     with open(JSON_PATH, "w", encoding="utf-8") as f:

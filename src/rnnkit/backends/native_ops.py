@@ -133,6 +133,8 @@ def _(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, rac
 def _setup_context(ctx, inputs, output):
     x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act, ract, back, _, _ = inputs
     y, _, _, ws = output
+    ctx.mark_non_differentiable(ws)
+    ctx.set_materialize_grads(False)  # unused outputs send None, not tensors of zeros
     ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, y, ws)
     ctx.options = (cell, act, ract, back, input_bias is not None, recurrent_bias is not None)
 

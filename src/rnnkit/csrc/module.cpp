@@ -42,13 +42,29 @@ void run_forward(Problem& p, int threads) { forward<Cell>(p, threads); }
 template <class Cell>
 void run_backward(Problem& p, int threads) { backward<Cell>(p, threads); }
 
+// The supported (cell, activation, recurrent activation) combinations, each its own instance.
+template <template <class> class Gated, class F>
+void by_gate_activation(int act, int ract, F&& f) {
+    if (act != TANH) throw std::invalid_argument("rnnkit native: gated cells need activation tanh");
+    if (ract == SIGMOID) return f(Gated<Acts<TANH, SIGMOID>>{});
+    if (ract == HARD_SIGMOID) return f(Gated<Acts<TANH, HARD_SIGMOID>>{});
+    throw std::invalid_argument("rnnkit native: recurrent activation must be sigmoid or hard_sigmoid");
+}
+
 template <class F>
-void by_cell(int cell, F&& f) {
+void by_cell(int cell, int act, int ract, F&& f) {
     switch (cell) {
-        case SIMPLE_RNN: return f(SimpleRNNCell{});
-        case LSTM_CELL: return f(LSTMCell{});
-        case GRU_AFTER: return f(GRUAfterCell{});
-        case GRU_BEFORE: return f(GRUBeforeCell{});
+        case SIMPLE_RNN:
+            switch (act) {
+                case LINEAR: return f(SimpleRNNCell<Acts<LINEAR, SIGMOID>>{});
+                case TANH: return f(SimpleRNNCell<Acts<TANH, SIGMOID>>{});
+                case SIGMOID: return f(SimpleRNNCell<Acts<SIGMOID, SIGMOID>>{});
+                case RELU: return f(SimpleRNNCell<Acts<RELU, SIGMOID>>{});
+                default: throw std::invalid_argument("rnnkit native: unsupported SimpleRNN activation");
+            }
+        case LSTM_CELL: return by_gate_activation<LSTMCell>(act, ract, f);
+        case GRU_AFTER: return by_gate_activation<GRUAfterCell>(act, ract, f);
+        case GRU_BEFORE: return by_gate_activation<GRUBeforeCell>(act, ract, f);
         default: throw std::invalid_argument("rnnkit native: unknown cell " + std::to_string(cell));
     }
 }
@@ -57,7 +73,7 @@ void forward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t xw, std::u
                 std::uintptr_t bh, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t y, bool seq,
                 std::uintptr_t hT, std::uintptr_t cT, std::uintptr_t ws, int act, int ract,
                 int threads) {
-    by_cell(cell, [&](auto c) {
+    by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
         Problem p;
         setup<Cell>(p, B, T, H, Hp, U, false);
@@ -74,7 +90,7 @@ void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t U, std::u
                  std::uintptr_t y, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t dy,
                  std::uintptr_t dhT, std::uintptr_t dcT, std::uintptr_t dG, std::uintptr_t dh0,
                  std::uintptr_t dc0, int act, int ract, int threads) {
-    by_cell(cell, [&](auto c) {
+    by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
         Problem p;
         setup<Cell>(p, B, T, H, Hp, U, true);

@@ -88,25 +88,33 @@ inline V relu(V x) { return vmax(x, splat(0.0f)); }
 // Activation codes shared with Python (rnnkit/backends/native.py).
 enum Act : int { LINEAR = 0, TANH = 1, SIGMOID = 2, HARD_SIGMOID = 3, RELU = 4 };
 
-inline V activate(int act, V x) {
-    switch (act) {
-        case TANH: return vtanh(x);
-        case SIGMOID: return sigmoid(x);
-        case HARD_SIGMOID: return hard_sigmoid(x);
-        case RELU: return relu(x);
-        default: return x;
-    }
+// Activations are template arguments, so that a cell's gate computations inline and interleave.
+template <int ACT>
+inline V activate(V x) {
+    if constexpr (ACT == TANH) return vtanh(x);
+    else if constexpr (ACT == SIGMOID) return sigmoid(x);
+    else if constexpr (ACT == HARD_SIGMOID) return hard_sigmoid(x);
+    else if constexpr (ACT == RELU) return relu(x);
+    else return x;
 }
 
 // The derivative of an activation, from its output y (every supported activation allows it).
-inline V activate_grad(int act, V y) {
-    switch (act) {
-        case TANH: return 1.0f - y * y;
-        case SIGMOID: return y * (1.0f - y);
-        case HARD_SIGMOID: return select((y > 0.0f) & (y < 1.0f), splat(1.0f / 6.0f), splat(0.0f));
-        case RELU: return select(y > 0.0f, splat(1.0f), splat(0.0f));
-        default: return splat(1.0f);
-    }
+template <int ACT>
+inline V activate_grad(V y) {
+    if constexpr (ACT == TANH) return 1.0f - y * y;
+    else if constexpr (ACT == SIGMOID) return y * (1.0f - y);
+    else if constexpr (ACT == HARD_SIGMOID) return select((y > 0.0f) & (y < 1.0f), splat(1.0f / 6.0f), splat(0.0f));
+    else if constexpr (ACT == RELU) return select(y > 0.0f, splat(1.0f), splat(0.0f));
+    else return splat(1.0f);
 }
+
+// A cell's pair of activations: φ (activation) and σ (recurrent_activation).
+template <int ACT, int RACT>
+struct Acts {
+    static V act(V x) { return activate<ACT>(x); }
+    static V ract(V x) { return activate<RACT>(x); }
+    static V act_grad(V y) { return activate_grad<ACT>(y); }
+    static V ract_grad(V y) { return activate_grad<RACT>(y); }
+};
 
 }  // namespace rnnkit

@@ -21,15 +21,17 @@ def weight_dtype(layer) -> torch.dtype:
 
 
 def check_recurrent_input(layer, inputs) -> torch.Tensor:
-    """(batch, time, features) floating input whose feature size matches the kernel."""
+    """(batch, time, features) real input whose feature size matches the kernel, cast to the
+    weights' dtype: integers and booleans are converted as Keras converts them."""
     x = as_tensor(layer, inputs)
     if x.dim() != 3:
         raise ValueError(f"{layer.name}: expected input of shape (batch, time, features) (rank 3), "
                          f"got shape {tuple(x.shape)} (rank {x.dim()}). For a single feature, add a "
                          "last axis: x[..., None].")
-    if not torch.is_floating_point(x):
-        raise TypeError(f"{layer.name}: expected floating-point input, got dtype {x.dtype}. "
-                        "Convert it, e.g. x.float(), or put an Embedding layer first.")
+    if x.is_complex():
+        raise TypeError(f"{layer.name}: expected real-valued input (float, integer or bool), got "
+                        f"dtype {x.dtype}. Split it into real features, e.g. "
+                        "torch.view_as_real(x).flatten(-2).")
     if x.shape[1] == 0:
         raise ValueError(f"{layer.name}: expected at least one time step, got shape {tuple(x.shape)}.")
     if x.shape[-1] != layer.input_dim:

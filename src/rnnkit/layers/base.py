@@ -13,6 +13,17 @@ def _shape(input_shape) -> tuple:
     return tuple(None if d is None else int(d) for d in input_shape)
 
 
+def dtype_name(dtype, where: str) -> str:
+    """"float32" from "float32" or torch.float32; None gives torch's default float dtype."""
+    if dtype is None:
+        dtype = torch.get_default_dtype()
+    name = str(dtype).removeprefix("torch.")
+    if not isinstance(getattr(torch, name, None), torch.dtype):
+        raise ValueError(f"{where}: expected dtype as a name like 'float32' or a torch.dtype, got "
+                         f"{dtype!r}.")
+    return name
+
+
 class Layer(torch.nn.Module):
     """Base of every rnnkit layer.
 
@@ -29,7 +40,8 @@ class Layer(torch.nn.Module):
         self.name = name or unique_name(snake_case(type(self).__name__))
         self.built = False
         self._trainable = bool(trainable)
-        self.dtype_name = dtype or str(torch.get_default_dtype()).replace("torch.", "")
+        self.dtype_name = dtype_name(dtype, self.name)
+        self._device: torch.device | None = None  # where build puts weights; None: not chosen yet
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         if input_shape is not None and batch_input_shape is None:
@@ -46,10 +58,30 @@ class Layer(torch.nn.Module):
     def build(self, input_shape) -> None:
         self.built = True
 
+    def build_on(self, input_shape, device=None) -> None:
+        """Lazy build: weights go to `device` (the first input's), unless .to() chose one."""
+        if self._device is None and device is not None:
+            self._device = torch.device(device)
+        self.build(input_shape)
+
+    def _apply(self, fn, *args, **kwargs):
+        """.to() / .double() / .cuda() also apply to weights not built yet: a probe tensor
+        shows which dtype and device `fn` asks for, and build uses them."""
+        result = super()._apply(fn, *args, **kwargs)
+        device = self._device or torch.get_default_device()
+        probe = torch.empty(0, dtype=getattr(torch, self.dtype_name), device=device)
+        moved = fn(probe)
+        if moved.dtype != probe.dtype and moved.is_floating_point():
+            self.dtype_name = dtype_name(moved.dtype, self.name)
+        if moved.device != probe.device:
+            self._device = moved.device
+        return result
+
     def add_weight(self, name: str, shape, initializer, *, where=None) -> torch.nn.Parameter:
         init = initializers.get(initializer, where=where or self.name)
         dtype = getattr(torch, self.dtype_name)
-        value = torch.as_tensor(init(tuple(shape), dtype=dtype), dtype=dtype)
+        device = self._device or torch.get_default_device()
+        value = torch.as_tensor(init(tuple(shape), dtype=dtype), dtype=dtype).to(device)
         param = torch.nn.Parameter(value, requires_grad=self._trainable)
         self.register_parameter(name, param)
         self._weight_names.append(name)
@@ -60,7 +92,7 @@ class Layer(torch.nn.Module):
 
     def forward(self, inputs, *args, **kwargs):
         if not self.built:
-            self.build(tuple(inputs.shape))
+            self.build_on(tuple(inputs.shape), getattr(inputs, "device", None))
         return self.call(inputs, *args, **kwargs)
 
     def call(self, inputs, *args, **kwargs):

@@ -15,12 +15,20 @@ def resolve_verbose(verbose) -> int:
 
 
 class ProgbarLogger(Callback):
-    """Prints "Epoch i/n" and a progress bar per epoch (fit), or one bar (evaluate, predict)."""
+    """Prints "Epoch i/n" and a progress bar per epoch (fit), or one bar (evaluate, predict).
+
+    Inside fit, validation runs through the same callbacks; like Keras, the bar stays silent
+    for it (the epoch's line already shows the val_ values).
+    """
 
     def __init__(self, verbose: int = 1):
         super().__init__()
         self.verbose = verbose
         self.progbar = None
+        self._called_in_fit = False
+
+    def on_train_begin(self, logs=None):
+        self._called_in_fit = True
 
     def _start(self):
         self.progbar = Progbar(self.params.get("steps") or 1, verbose=self.verbose)
@@ -37,13 +45,16 @@ class ProgbarLogger(Callback):
         self.progbar.update(self.progbar.target, (logs or {}).items(), finalize=True)
 
     def on_test_begin(self, logs=None):
-        self._start()
+        if not self._called_in_fit:
+            self._start()
 
     def on_test_batch_end(self, batch, logs=None):
-        self.progbar.update(batch + 1, (logs or {}).items())
+        if not self._called_in_fit:
+            self.progbar.update(batch + 1, (logs or {}).items())
 
     def on_test_end(self, logs=None):
-        self.progbar.update(self.progbar.target, (logs or {}).items(), finalize=True)
+        if not self._called_in_fit:
+            self.progbar.update(self.progbar.target, (logs or {}).items(), finalize=True)
 
     def on_predict_begin(self, logs=None):
         self._start()

@@ -21,7 +21,7 @@ def dumps(arrays: dict[str, np.ndarray], metadata: dict[str, str] | None = None)
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     for name, array in arrays.items():
-        array = np.ascontiguousarray(array)
+        array = np.asarray(array)  # tobytes() writes C order; ascontiguousarray would make 0-d 1-d
         if array.dtype not in _CODES:
             raise TypeError(f"safetensors: cannot store {name!r} of dtype {array.dtype}.")
         raw = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()

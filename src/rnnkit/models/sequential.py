@@ -22,7 +22,7 @@ class Sequential(Trainer, torch.nn.Module):
     torch.Size([2, 1])
     """
 
-    def __init__(self, layers=None, name=None, trainable=True):
+    def __init__(self, layers=None, trainable=True, name=None):
         torch.nn.Module.__init__(self)
         Trainer.__init__(self)
         self.name = name or unique_name("sequential")
@@ -70,13 +70,14 @@ class Sequential(Trainer, torch.nn.Module):
         del self._stack[-1]
         return layer
 
-    def build(self, input_shape) -> None:
-        """Build every layer for inputs of `input_shape` (batch axis included, may be None)."""
+    def build(self, input_shape, *, device=None) -> None:
+        """Build every layer for inputs of `input_shape` (batch axis included, may be None);
+        weights go to `device` unless .to() chose one for a layer before."""
         shape = tuple(input_shape)
         self._batch_input_shape = shape
         for layer in self._stack:
             if not layer.built:
-                layer.build(shape)
+                layer.build_on(shape, device)
             shape = layer.compute_output_shape(shape)
         self.built = True
 
@@ -84,7 +85,7 @@ class Sequential(Trainer, torch.nn.Module):
         if not self._stack:
             raise ValueError(f"{self.name}: the model has no layers; add some with model.add().")
         if not self.built:
-            self.build((None,) + tuple(x.shape[1:]))
+            self.build((None,) + tuple(x.shape[1:]), device=getattr(x, "device", None))
         for layer in self._stack:
             x = layer(x, training=training)
         return x

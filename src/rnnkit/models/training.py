@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from .. import callbacks as callbacks_module
-from .. import losses, metrics, optimizers
+from .. import losses, optimizers
+from .. import metrics as metrics_module
 from . import data
 from .progress import ProgbarLogger, resolve_verbose
 
@@ -24,25 +25,21 @@ class Trainer:
         self.compiled = False
         self.stop_training = False
         self.history = None
-        self._loss_id = None
         self._metric_ids: list = []
-        self._metrics: list[metrics.Metric] | None = None
-        self._loss_tracker = metrics.Mean("loss")
+        self._metrics: list[metrics_module.Metric] | None = None
+        self._loss_tracker = metrics_module.Mean("loss")
 
     # -- compile --------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
         """Choose the optimizer, loss and metrics by Keras name, class or instance."""
-        unsupported = {k: v for k, v in kwargs.items() if v is not None and k not in _IGNORED}
-        if unsupported:
-            raise NotImplementedError(f"{self.name}: compile({', '.join(unsupported)}=...) is not "
-                                      "supported yet.")
+        _refuse(f"{self.name}.compile", **{k: v for k, v in kwargs.items() if k not in _IGNORED})
         self.optimizer = optimizers.get(optimizer, where=self.name)
         self.loss = None if loss is None else losses.get(loss, where=self.name)
         if metrics is not None and not isinstance(metrics, (list, tuple)):
             raise TypeError(f"{self.name}: expected metrics as a list, got {type(metrics).__name__}.")
         for m in metrics or []:
-            _check_metric(m, self.name)
-        self._loss_id, self._metric_ids = loss, list(metrics or [])
+            metrics_module.check(m, where=self.name)
+        self._metric_ids = list(metrics or [])
         self._metrics = None
         self.compiled = True
 
@@ -60,11 +57,17 @@ class Trainer:
                 raise ValueError(f"{self.name}: the model has no trainable weights to optimize.")
             opt.build(params)
 
-    def _metric_objects(self, y, y_pred) -> list[metrics.Metric]:
+    def _metric_objects(self, y, y_pred) -> list[metrics_module.Metric]:
         if self._metrics is None:
-            self._metrics = [metrics.get(m, tuple(y.shape), tuple(y_pred.shape), where=self.name)
+            self._metrics = [metrics_module.get(m, tuple(y.shape), tuple(y_pred.shape),
+                                                where=self.name)
                              for m in self._metric_ids]
         return self._metrics
+
+    @property
+    def metrics(self) -> list[metrics_module.Metric]:
+        """The loss tracker, then the compiled metrics once a batch has built them (Keras)."""
+        return [self._loss_tracker] + list(self._metrics or [])
 
     def reset_metrics(self) -> None:
         self._loss_tracker.reset_state()
@@ -97,11 +100,16 @@ class Trainer:
         data.check_same_length(where, x, y)
         return x, y
 
-    def _step(self, x, y, train: bool):
-        device = self._device()
-        x, y = x.to(device), y.to(device)
+    def _ensure_built(self, x) -> None:
+        """Build on the first batch's shape; weights go where .to() asked, else the default
+        device, and only then is the model's device known."""
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))
+
+    def _step(self, x, y, train: bool):
+        self._ensure_built(x)
+        device = self._device()
+        x, y = x.to(device), y.to(device)
         if train:
             self._build_optimizer()
             self.train(True)
@@ -128,34 +136,43 @@ class Trainer:
         values = [logs["loss"]] + [logs[m.name] for m in self._metrics or []]
         return values[0] if len(values) == 1 else values
 
-    def train_on_batch(self, x, y, return_dict=False):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
+        where = f"{self.name}.train_on_batch"
         self._require_compiled("train_on_batch")
-        x, y = self._tensors(f"{self.name}.train_on_batch", x, y, need_y=True)
+        _refuse(where, sample_weight=sample_weight, class_weight=class_weight)
+        x, y = self._tensors(where, x, y, need_y=True)
         self.reset_metrics()
         logs = self._step(x, y, train=True)
         self.train(False)
         return self._return(logs, return_dict)
 
-    def test_on_batch(self, x, y, return_dict=False):
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        where = f"{self.name}.test_on_batch"
         self._require_compiled("test_on_batch")
-        x, y = self._tensors(f"{self.name}.test_on_batch", x, y, need_y=True)
+        _refuse(where, sample_weight=sample_weight)
+        x, y = self._tensors(where, x, y, need_y=True)
         self.reset_metrics()
         return self._return(self._step(x, y, train=False), return_dict)
 
     def predict_on_batch(self, x):
         x, _ = self._tensors(f"{self.name}.predict_on_batch", x)
+        self._ensure_built(x)
         self.train(False)
         with torch.no_grad():
             return self(x.to(self._device()), training=False).cpu().numpy()
 
     # -- loops ----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-            validation_batch_size=None):
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
         """Train for `epochs` passes over (x, y); returns a History."""
         where = f"{self.name}.fit"
         self._require_compiled("fit")
+        _refuse(where, class_weight=class_weight, sample_weight=sample_weight,
+                steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+                validation_freq=None if validation_freq == 1 else validation_freq)
         x, y = self._tensors(where, x, y, need_y=True)
         val = None
         if validation_data is not None:
@@ -164,25 +181,16 @@ class Trainer:
         elif validation_split:
             (x, y), val = data.validation_split(where, x, y, validation_split)
         batch_size = batch_size or 32
-        steps = data.num_batches(x.shape[0], batch_size)
         history = callbacks_module.History()
-        cbs = self._callback_list(callbacks, history, verbose,
-                                  {"verbose": verbose, "epochs": epochs, "steps": steps})
+        cbs = self._callback_list(callbacks, verbose, epochs,
+                                  data.num_batches(x.shape[0], batch_size), history)
         self.stop_training = False
         cbs.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            for step, idx in enumerate(data.batch_indices(x.shape[0], batch_size, shuffle)):
-                cbs.on_train_batch_begin(step)
-                logs = self._step(x[idx], y[idx], train=True)
-                cbs.on_train_batch_end(step, logs)
-                if self.stop_training:
-                    break
-            logs = self._logs()
+            logs = self._train_epoch(epoch, x, y, batch_size, shuffle, cbs)
             if val is not None:
-                val_logs = self._evaluate_loop(*val, validation_batch_size or batch_size, None)
+                val_logs = self._run_evaluation(*val, validation_batch_size or batch_size, cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -191,54 +199,68 @@ class Trainer:
         cbs.on_train_end(logs)
         return history
 
-    def _callback_list(self, user_callbacks, history, verbose, params):
-        """Keras's order: the user's callbacks, then History, then the progress bar."""
-        cbs = list(user_callbacks or []) + [history]
+    def _train_epoch(self, epoch, x, y, batch_size, shuffle, cbs) -> dict[str, float]:
+        self.reset_metrics()
+        cbs.on_epoch_begin(epoch)
+        for step, idx in enumerate(data.batch_indices(x.shape[0], batch_size, shuffle)):
+            cbs.on_train_batch_begin(step)
+            logs = self._step(x[idx], y[idx], train=True)
+            cbs.on_train_batch_end(step, logs)
+            if self.stop_training:
+                break
+        return self._logs()
+
+    def _callback_list(self, user_callbacks, verbose, epochs, steps, history=None):
+        """Keras's order: the user's callbacks, then History (fit only), then the progress bar."""
+        params = {"verbose": verbose, "epochs": epochs, "steps": steps}
+        cbs = list(user_callbacks or []) + ([history] if history is not None else [])
         verbose = resolve_verbose(verbose)
         if verbose:
             cbs.append(ProgbarLogger(verbose))
         return callbacks_module.CallbackList(cbs, self, params)
 
-    def _evaluate_loop(self, x, y, batch_size, cbs):
+    def _run_evaluation(self, x, y, batch_size, cbs) -> dict[str, float]:
+        """evaluate's loop, also fit's validation (with fit's callbacks, as Keras does)."""
+        cbs.on_test_begin()
         self.reset_metrics()
         for step, idx in enumerate(data.batch_indices(x.shape[0], batch_size, shuffle=False)):
-            if cbs:
-                cbs.on_test_batch_begin(step)
+            cbs.on_test_batch_begin(step)
             logs = self._step(x[idx], y[idx], train=False)
-            if cbs:
-                cbs.on_test_batch_end(step, logs)
-        return self._logs()
+            cbs.on_test_batch_end(step, logs)
+        logs = self._logs()
+        cbs.on_test_end(logs)
+        return logs
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", callbacks=None,
-                 return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
         """Loss (and metrics) over (x, y): a scalar, a list, or a dict with return_dict."""
         where = f"{self.name}.evaluate"
         self._require_compiled("evaluate")
+        _refuse(where, sample_weight=sample_weight, steps=steps)
         x, y = self._tensors(where, x, y, need_y=True)
         batch_size = batch_size or 32
-        params = {"verbose": verbose, "epochs": 1, "steps": data.num_batches(x.shape[0], batch_size)}
-        cbs = self._callback_list(callbacks, callbacks_module.Callback(), verbose, params)
-        cbs.on_test_begin()
-        logs = self._evaluate_loop(x, y, batch_size, cbs)
-        cbs.on_test_end(logs)
+        cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(x.shape[0], batch_size))
+        logs = self._run_evaluation(x, y, batch_size, cbs)
         return self._return(logs, return_dict)
 
-    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for x, batch by batch, as one numpy array."""
-        x, _ = self._tensors(f"{self.name}.predict", x)
+        where = f"{self.name}.predict"
+        _refuse(where, steps=steps)
+        x, _ = self._tensors(where, x)
         batch_size = batch_size or 32
-        params = {"verbose": verbose, "epochs": 1, "steps": data.num_batches(x.shape[0], batch_size)}
-        cbs = self._callback_list(callbacks, callbacks_module.Callback(), verbose, params)
-        cbs.on_predict_begin()
+        self._ensure_built(x)
+        cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(x.shape[0], batch_size))
         device, outputs = self._device(), []
         self.train(False)
+        cbs.on_predict_begin()
         with torch.no_grad():
             for step, idx in enumerate(data.batch_indices(x.shape[0], batch_size, shuffle=False)):
                 cbs.on_predict_batch_begin(step)
-                outputs.append(self(x[idx].to(device), training=False).cpu())
-                cbs.on_predict_batch_end(step, {})
+                outputs.append(self(x[idx].to(device), training=False).cpu().numpy())
+                cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
         cbs.on_predict_end()
-        return torch.cat(outputs).numpy() if outputs else np.zeros((0,))
+        return np.concatenate(outputs) if outputs else np.zeros((0,))
 
     # -- saving ---------------------------------------------------------------------------------
     def save(self, filepath, overwrite=True) -> None:
@@ -254,12 +276,17 @@ class Trainer:
         load_weights(self, filepath)
 
 
-def _check_metric(identifier, where):
-    metrics.check(identifier, where=where)
+def _refuse(where: str, **options) -> None:
+    """Keras arguments rnnkit does not implement yet: refused, never silently ignored."""
+    given = [name for name, value in options.items() if value is not None]
+    if given:
+        raise NotImplementedError(f"{where}: {', '.join(f'{n}=...' for n in given)} is not "
+                                  "supported yet.")
 
 
 def _unpack_validation(where, validation_data):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-        raise ValueError(f"{where}: expected validation_data=(x_val, y_val), got "
-                         f"{type(validation_data).__name__} of length {len(validation_data)}.")
+        got = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
+               if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__)
+        raise ValueError(f"{where}: expected validation_data=(x_val, y_val), got {got}.")
     return validation_data

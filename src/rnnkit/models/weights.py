@@ -1,8 +1,12 @@
-"""get_weights/set_weights over a list of layers, all-or-nothing."""
+"""get_weights/set_weights over a list of layers, all-or-nothing, and the keys weights are
+saved under."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
+
+from ..utils.naming import snake_case
 
 
 def get_weights(layers) -> list[np.ndarray]:
@@ -26,3 +30,26 @@ def set_weights(owner: str, layers, weights) -> None:
         n = len(layer.weights)
         layer.set_weights(weights[i:i + n])
         i += n
+
+
+def layer_keys(layers) -> list[str]:
+    """One key per layer, by position as Keras keys its weight files: the snake_case class
+    name, "_k" added for the k-th later layer of that class ("lstm", "lstm_1", "dense"), so a
+    file loads into any model built the same way whatever its layers are named."""
+    counts: dict[str, int] = {}
+    keys = []
+    for layer in layers:
+        base = snake_case(type(layer).__name__)
+        k = counts.get(base, 0)
+        counts[base] = k + 1
+        keys.append(base if k == 0 else f"{base}_{k}")
+    return keys
+
+
+def keyed_weights(layers, by_name: bool = False) -> dict[str, torch.nn.Parameter]:
+    """Every weight under "<layer key>/<weight name>"; by_name keys layers by their own names
+    (rnnkit's version 1 files)."""
+    layers = list(layers)
+    keys = [layer.name for layer in layers] if by_name else layer_keys(layers)
+    return {f"{key}/{name}": p for key, layer in zip(keys, layers)
+            for name, p in zip(layer._weight_names, layer.weights)}

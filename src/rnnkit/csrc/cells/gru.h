@@ -10,6 +10,7 @@
 
 namespace rnnkit {
 
+template <class A>
 struct GRUAfterCell {
     static constexpr int G = 3, S = 4, D = 4;
 
@@ -24,9 +25,9 @@ struct GRUAfterCell {
                 hr += load(p.bh + p.Hp + u);
                 hh += load(p.bh + 2 * p.Hp + u);
             }
-            const V z = activate(p.ract, load(p.xw_at(b, s, 0, u)) + hz);
-            const V r = activate(p.ract, load(p.xw_at(b, s, 1, u)) + hr);
-            const V h_hat = activate(p.act, load(p.xw_at(b, s, 2, u)) + r * hh);
+            const V z = A::ract(load(p.xw_at(b, s, 0, u)) + hz);
+            const V r = A::ract(load(p.xw_at(b, s, 1, u)) + hr);
+            const V h_hat = A::act(load(p.xw_at(b, s, 2, u)) + r * hh);
             const V h = z * load(&rows.h[i * p.Hp + u]) + (1.0f - z) * h_hat;
             store(&rows.hn[i * p.Hp + u], h);
             if (p.ws) {
@@ -47,9 +48,9 @@ struct GRUAfterCell {
                 if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
                 const V z = load(p.ws_at(b, s, 0, u)), r = load(p.ws_at(b, s, 1, u));
                 const V h_hat = load(p.ws_at(b, s, 2, u)), hh = load(p.ws_at(b, s, 3, u));
-                const V da = dh * (1.0f - z) * activate_grad(p.act, h_hat);
-                store(p.dg_at(b, s, 0, u), dh * (p.h_prev(b, s, u) - h_hat) * activate_grad(p.ract, z));
-                store(p.dg_at(b, s, 1, u), da * hh * activate_grad(p.ract, r));
+                const V da = dh * (1.0f - z) * A::act_grad(h_hat);
+                store(p.dg_at(b, s, 0, u), dh * (p.h_prev(b, s, u) - h_hat) * A::ract_grad(z));
+                store(p.dg_at(b, s, 1, u), da * hh * A::ract_grad(r));
                 store(p.dg_at(b, s, 2, u), da * r);
                 store(p.dg_at(b, s, 3, u), da);
                 store(&rows.t0[i * p.Hp + u], dh * z);
@@ -66,6 +67,7 @@ struct GRUAfterCell {
     }
 };
 
+template <class A>
 struct GRUBeforeCell {
     static constexpr int G = 3, S = 4, D = 3;
 
@@ -74,8 +76,8 @@ struct GRUBeforeCell {
         auto zr_panel = [&](int q, int v) { return p.u_panel(v, q); };
         tiles<2>(rows, p.groups(), 1, p.H, p.Hp, a, zr_panel, [&](int i, int q, const V* acc) {
             const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
-            const V z = activate(p.ract, load(p.xw_at(b, s, 0, u)) + acc[0]);
-            const V r = activate(p.ract, load(p.xw_at(b, s, 1, u)) + acc[1]);
+            const V z = A::ract(load(p.xw_at(b, s, 0, u)) + acc[0]);
+            const V r = A::ract(load(p.xw_at(b, s, 1, u)) + acc[1]);
             store(&rows.t0[k], z);
             store(&rows.t1[k], r * load(&rows.h[k]));
             if (p.ws) {
@@ -89,7 +91,7 @@ struct GRUBeforeCell {
                     [&](int q, int v) { return p.u_panel(2, q + v); },
                     [&](int i, int q, V acc) {
                         const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
-                        const V h_hat = activate(p.act, load(p.xw_at(b, s, 2, u)) + acc);
+                        const V h_hat = A::act(load(p.xw_at(b, s, 2, u)) + acc);
                         const V z = load(&rows.t0[k]);
                         const V h = z * load(&rows.h[k]) + (1.0f - z) * h_hat;
                         store(&rows.hn[k], h);
@@ -105,8 +107,8 @@ struct GRUBeforeCell {
                 V dh = load(&rows.h[i * p.Hp + u]);
                 if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
                 const V z = load(p.ws_at(b, s, 0, u)), h_hat = load(p.ws_at(b, s, 2, u));
-                store(p.dg_at(b, s, 0, u), dh * (p.h_prev(b, s, u) - h_hat) * activate_grad(p.ract, z));
-                store(p.dg_at(b, s, 2, u), dh * (1.0f - z) * activate_grad(p.act, h_hat));
+                store(p.dg_at(b, s, 0, u), dh * (p.h_prev(b, s, u) - h_hat) * A::ract_grad(z));
+                store(p.dg_at(b, s, 2, u), dh * (1.0f - z) * A::act_grad(h_hat));
                 store(&rows.t0[i * p.Hp + u], dh * z);
             }
         }
@@ -120,7 +122,7 @@ struct GRUBeforeCell {
             for (int u = 0; u < p.Hp; u += W) {
                 const int k = i * p.Hp + u;
                 const V drh = load(&rows.t1[k]), r = load(p.ws_at(b, s, 1, u));
-                store(p.dg_at(b, s, 1, u), drh * p.h_prev(b, s, u) * activate_grad(p.ract, r));
+                store(p.dg_at(b, s, 1, u), drh * p.h_prev(b, s, u) * A::ract_grad(r));
                 store(&rows.t0[k], load(&rows.t0[k]) + drh * r);
             }
         }

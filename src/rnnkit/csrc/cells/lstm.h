@@ -6,6 +6,7 @@
 
 namespace rnnkit {
 
+template <class A>
 struct LSTMCell {
     static constexpr int G = 4, S = 5, D = 4;
 
@@ -14,12 +15,12 @@ struct LSTMCell {
         auto panel = [&](int q, int v) { return p.u_panel(v, q); };
         tiles<4>(rows, p.groups(), 1, p.H, p.Hp, a, panel, [&](int i, int q, const V* acc) {
             const int b = rows.b0 + i, u = q * W;
-            const V ig = activate(p.ract, acc[0] + load(p.xw_at(b, s, 0, u)));
-            const V f = activate(p.ract, acc[1] + load(p.xw_at(b, s, 1, u)));
-            const V g = activate(p.act, acc[2] + load(p.xw_at(b, s, 2, u)));
-            const V o = activate(p.ract, acc[3] + load(p.xw_at(b, s, 3, u)));
+            const V ig = A::ract(acc[0] + load(p.xw_at(b, s, 0, u)));
+            const V f = A::ract(acc[1] + load(p.xw_at(b, s, 1, u)));
+            const V g = A::act(acc[2] + load(p.xw_at(b, s, 2, u)));
+            const V o = A::ract(acc[3] + load(p.xw_at(b, s, 3, u)));
             const V c = f * load(&rows.c[i * p.Hp + u]) + ig * g;
-            const V h = o * activate(p.act, c);
+            const V h = o * A::act(c);
             store(&rows.cn[i * p.Hp + u], c);
             store(&rows.hn[i * p.Hp + u], h);
             if (p.ws) {
@@ -45,13 +46,13 @@ struct LSTMCell {
                 const V c = load(p.ws_at(b, s, 4, u));
                 const V c_prev = s > 0 ? load(p.ws_at(b, s - 1, 4, u))
                                        : load_tail(p.c0 + b * p.H + u, p.tail(u));
-                const V tc = activate(p.act, c);
-                const V dc = load(&rows.c[i * p.Hp + u]) + dh * o * activate_grad(p.act, tc);
+                const V tc = A::act(c);
+                const V dc = load(&rows.c[i * p.Hp + u]) + dh * o * A::act_grad(tc);
                 store(&rows.c[i * p.Hp + u], dc * f);
-                store(p.dg_at(b, s, 0, u), dc * g * activate_grad(p.ract, ig));
-                store(p.dg_at(b, s, 1, u), dc * c_prev * activate_grad(p.ract, f));
-                store(p.dg_at(b, s, 2, u), dc * ig * activate_grad(p.act, g));
-                store(p.dg_at(b, s, 3, u), dh * tc * activate_grad(p.ract, o));
+                store(p.dg_at(b, s, 0, u), dc * g * A::ract_grad(ig));
+                store(p.dg_at(b, s, 1, u), dc * c_prev * A::ract_grad(f));
+                store(p.dg_at(b, s, 2, u), dc * ig * A::act_grad(g));
+                store(p.dg_at(b, s, 3, u), dh * tc * A::ract_grad(o));
             }
         }
         // dL/dh_{s-1} = dG_s Uᵀ

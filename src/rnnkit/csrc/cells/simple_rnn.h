@@ -6,6 +6,7 @@
 
 namespace rnnkit {
 
+template <class A>
 struct SimpleRNNCell {
     static constexpr int G = 1, S = 0, D = 1;
 
@@ -15,7 +16,7 @@ struct SimpleRNNCell {
                     [&](int q, int v) { return p.u_panel(0, q + v); },
                     [&](int i, int q, V acc) {
                         const int b = rows.b0 + i, u = q * W;
-                        const V h = activate(p.act, acc + load(p.xw_at(b, s, 0, u)));
+                        const V h = A::act(acc + load(p.xw_at(b, s, 0, u)));
                         store(&rows.hn[i * p.Hp + u], h);
                         p.emit(b, s, u, h);
                     });
@@ -28,7 +29,7 @@ struct SimpleRNNCell {
                 V dh = load(&rows.h[i * p.Hp + u]);
                 if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
                 const V h = load_tail(p.y + p.step(b, s) * p.H + u, p.tail(u));
-                store(p.dg_at(b, s, 0, u), dh * activate_grad(p.act, h));
+                store(p.dg_at(b, s, 0, u), dh * A::act_grad(h));
             }
         }
         auto a = [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); };
