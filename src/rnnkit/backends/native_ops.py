@@ -36,6 +36,11 @@ def unpad_gates(w: Tensor, gates: int, units: int, hp: int) -> Tensor:
     return w.reshape(*w.shape[:-1], gates, hp)[..., :units].reshape(*w.shape[:-1], gates * units)
 
 
+def _time_major(x: Tensor, go_backwards: bool) -> Tensor:
+    """(T, B, I) in processing order, contiguous."""
+    return (x.flip(1) if go_backwards else x).transpose(0, 1).contiguous()
+
+
 def _ptr(t: Optional[Tensor]) -> int:
     return 0 if t is None or t.numel() == 0 else t.data_ptr()
 
@@ -49,21 +54,20 @@ def recurrent_forward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
                       input_bias: Optional[Tensor], recurrent_bias: Optional[Tensor], h0: Tensor,
                       c0: Optional[Tensor], cell: int, act: int, ract: int, go_backwards: bool,
                       full_sequence: bool, training: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """(y, h_T, c_T, workspace): y is (B, T, H) when full_sequence, else (B, H)."""
+    """(y, h_T, c_T, workspace): y is time-major (T, B, H) when full_sequence, else (B, H)."""
     B, T, I = x.shape
     H, G = recurrent_kernel.shape[0], GATES[cell]
     hp = _hp(H)
-    if go_backwards:
-        x = x.flip(1)
-    xw = x.reshape(B * T, I) @ pad_gates(kernel, G, H, hp)
+    xs = _time_major(x, go_backwards)
+    xw = xs.reshape(T * B, I) @ pad_gates(kernel, G, H, hp)
     if input_bias is not None:
         xw += pad_gates(input_bias, G, H, hp)
     u = pad_gates(recurrent_kernel, G, H, hp)
     bh = None if recurrent_bias is None else pad_gates(recurrent_bias, G, H, hp)
-    y = x.new_empty((B, T, H) if full_sequence else (B, H))
+    y = x.new_empty((T, B, H) if full_sequence else (B, H))
     h_t = x.new_empty((B, H))
     c_t = x.new_empty((B, H)) if cell == LSTM else _empty(x)
-    ws = x.new_empty((B, T, SAVED[cell] * hp)) if training and SAVED[cell] else _empty(x)
+    ws = x.new_empty((T, B, SAVED[cell] * hp)) if training and SAVED[cell] else _empty(x)
     h0, c0 = h0.contiguous(), None if c0 is None else c0.contiguous()
     module().forward(cell, B, T, H, hp, _ptr(xw), _ptr(u), _ptr(bh), _ptr(h0), _ptr(c0), _ptr(y),
                      full_sequence, _ptr(h_t), _ptr(c_t), _ptr(ws), act, ract,
@@ -76,9 +80,9 @@ def _(x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act
       go_backwards, full_sequence, training):
     B, T, _ = x.shape
     H = recurrent_kernel.shape[0]
-    y = x.new_empty((B, T, H) if full_sequence else (B, H))
+    y = x.new_empty((T, B, H) if full_sequence else (B, H))
     c_t = x.new_empty((B, H)) if cell == LSTM else x.new_empty((0,))
-    ws_shape = (B, T, SAVED[cell] * _hp(H)) if training and SAVED[cell] else (0,)
+    ws_shape = (T, B, SAVED[cell] * _hp(H)) if training and SAVED[cell] else (0,)
     return y, x.new_empty((B, H)), c_t, x.new_empty(ws_shape)
 
 
@@ -92,29 +96,28 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
     H, G, D = recurrent_kernel.shape[0], GATES[cell], GRAD_BLOCKS[cell]
     hp = _hp(H)
     u = pad_gates(recurrent_kernel, G, H, hp)
-    dg = x.new_empty((B, T, D * hp))
+    dg = x.new_empty((T, B, D * hp))
     dh0 = x.new_empty((B, H))
     dc0 = x.new_empty((B, H)) if cell == LSTM else _empty(x)
     args = [t if t is None else t.contiguous() for t in (dy, dh_t, dc_t, c0)]
     module().backward(cell, B, T, H, hp, _ptr(u), _ptr(ws), _ptr(y), _ptr(h0.contiguous()),
                       _ptr(args[3]), _ptr(args[0]), _ptr(args[1]), _ptr(args[2]), _ptr(dg),
                       _ptr(dh0), _ptr(dc0), act, ract, torch.get_num_threads())
-    dg = dg.reshape(B * T, D * hp)
-    xs = (x.flip(1) if go_backwards else x).reshape(B * T, I)
-    h_prev = torch.cat([h0[:, None], y[:, :-1]], dim=1).reshape(B * T, H)
+    dg = dg.reshape(T * B, D * hp)
+    xs = _time_major(x, go_backwards).reshape(T * B, I)
+    h_prev = torch.cat([h0[None], y[:-1]], dim=0).reshape(T * B, H)
     if cell == GRU_AFTER:  # blocks z, r, da⊙r (recurrent side), da (input side)
         dg_h = dg[:, : 3 * hp]
         dg_x = torch.cat([dg[:, : 2 * hp], dg[:, 3 * hp:]], dim=1)
     else:
         dg_h = dg_x = dg
     if cell == GRU_BEFORE:  # the candidate's recurrent product takes r ⊙ h_{t-1}
-        rh = ws.reshape(B * T, SAVED[cell] * hp)[:, 3 * hp: 3 * hp + H]
+        rh = ws.reshape(T * B, SAVED[cell] * hp)[:, 3 * hp: 3 * hp + H]
         du = torch.cat([h_prev.T @ dg[:, : 2 * hp], rh.T @ dg[:, 2 * hp:]], dim=1)
     else:
         du = h_prev.T @ dg_h
-    dx = (dg_x @ pad_gates(kernel, G, H, hp).T).reshape(B, T, I)
-    if go_backwards:
-        dx = dx.flip(1)
+    dx = (dg_x @ pad_gates(kernel, G, H, hp).T).reshape(T, B, I)
+    dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1).contiguous()
     unpad = lambda t: unpad_gates(t, G, H, hp)  # noqa: E731
     db_h = unpad(dg_h.sum(0)) if cell == GRU_AFTER else _empty(x)
     return (dx, unpad(xs.T @ dg_x), unpad(du), unpad(dg_x.sum(0)), db_h,

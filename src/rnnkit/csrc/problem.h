@@ -1,11 +1,12 @@
-// One recurrent layer's sequence, as the kernels see it. Shapes (row-major, batch first):
-//   xw  [B, T, G·Hp]   x_t W + b for every step, gate blocks padded to Hp units
+// One recurrent layer's sequence, as the kernels see it. Shapes (row-major, time-major, so that
+// one step's rows are contiguous and the prefetchers follow them):
+//   xw  [T, B, G·Hp]   x_t W + b for every step, gate blocks padded to Hp units
 //   U   panels of the recurrent kernel [H, G·Hp]; UT panels of its transpose
 //   bh  [G·Hp]         GRU reset_after: the recurrent bias (inside r ⊙ (h U_h + b_h)), else null
 //   h0, c0 [B, H]      initial states (c0 LSTM only)
-//   y   [B, T, H] when seq (or in training), else [B, H];  hT, cT [B, H]
-//   ws  [B, T, S·Hp]   what backward needs (training only), S per cell
-//   dy  [B, T, H] or null; dhT, dcT [B, H]; dG [B, T, D·Hp] gate gradients; dh0, dc0 [B, H]
+//   y   [T, B, H] when seq (or in training), else [B, H];  hT, cT [B, H]
+//   ws  [T, B, S·Hp]   what backward needs (training only), S per cell
+//   dy  [T, B, H] or null; dhT, dcT [B, H]; dG [T, B, D·Hp] gate gradients; dh0, dc0 [B, H]
 #pragma once
 
 #include <vector>
@@ -45,7 +46,7 @@ struct Problem {
     const float* ut_panel(int q, int k0) const {
         return UT.data() + (static_cast<long>(q) * G * Hp + k0) * W;
     }
-    long step(int b, int s) const { return static_cast<long>(b) * T + s; }
+    long step(int b, int s) const { return static_cast<long>(s) * B + b; }
     float* ws_at(int b, int s, int slot, int u) const { return ws + step(b, s) * S * Hp + slot * Hp + u; }
     float* dg_at(int b, int s, int slot, int u) const { return dG + step(b, s) * D * Hp + slot * Hp + u; }
     const float* xw_at(int b, int s, int gate, int u) const {
@@ -78,17 +79,19 @@ struct Rows {
 template <int NV, class A, class P, class F>
 inline void tiles(const Rows& rows, int nq, int qstep, int K, long lda, A&& a, P&& panel, F&& f) {
     constexpr int MR = rows_for<NV>();
-    for (int r0 = 0; r0 < rows.n; r0 += MR) {
-        with_rows<MR>(rows.n - r0 < MR ? rows.n - r0 : MR, [&](auto M) {
-            constexpr int mr = decltype(M)::value;
-            for (int q = 0; q < nq; q += qstep) {
-                const float* P_[NV];
-                for (int v = 0; v < NV; ++v) P_[v] = panel(q, v);
+    // Column tiles outside, row tiles inside: one column tile's panels (NV·K·W floats) stay in L1
+    // while every row tile uses them; the other order streams all of U from L2 per row tile.
+    for (int q = 0; q < nq; q += qstep) {
+        const float* P_[NV];
+        for (int v = 0; v < NV; ++v) P_[v] = panel(q, v);
+        for (int r0 = 0; r0 < rows.n; r0 += MR) {
+            with_rows<MR>(rows.n - r0 < MR ? rows.n - r0 : MR, [&](auto M) {
+                constexpr int mr = decltype(M)::value;
                 V acc[mr][NV];
                 tile<mr, NV>(a(r0), lda, K, P_, acc);
                 for (int r = 0; r < mr; ++r) f(r0 + r, q, static_cast<const V*>(acc[r]));
-            }
-        });
+            });
+        }
     }
 }
 

@@ -58,7 +58,7 @@ struct GRUAfterCell {
         }
         // dL/dh_{s-1} = z ⊙ dh + [dz, dr, da ⊙ r] Uᵀ
         auto a = [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); };
-        group_tiles(rows, p.groups(), G * p.Hp, static_cast<long>(p.T) * D * p.Hp, a,
+        group_tiles(rows, p.groups(), G * p.Hp, static_cast<long>(D) * p.Hp, a,
                     [&](int q, int v) { return p.ut_panel(q + v, 0); },
                     [&](int i, int q, V acc) {
                         const int k = i * p.Hp + q * W;
@@ -112,7 +112,7 @@ struct GRUBeforeCell {
                 store(&rows.t0[i * p.Hp + u], dh * z);
             }
         }
-        const long lda = static_cast<long>(p.T) * D * p.Hp;
+        const long lda = static_cast<long>(D) * p.Hp;
         // d(r ⊙ h) = da U_hᵀ
         group_tiles(rows, p.groups(), p.Hp, lda, [&](int r0) { return p.dg_at(rows.b0 + r0, s, 2, 0); },
                     [&](int q, int v) { return p.ut_panel(q + v, 2 * p.Hp); },

@@ -57,7 +57,7 @@ struct LSTMCell {
         }
         // dL/dh_{s-1} = dG_s Uᵀ
         auto a = [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); };
-        group_tiles(rows, p.groups(), G * p.Hp, static_cast<long>(p.T) * D * p.Hp, a,
+        group_tiles(rows, p.groups(), G * p.Hp, static_cast<long>(D) * p.Hp, a,
                     [&](int q, int v) { return p.ut_panel(q + v, 0); },
                     [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
     }
