@@ -6,7 +6,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${RNNKIT_VENV:-$ROOT/.venv}"
 PY="${PYTHON:-python3}"
 STAMP="$VENV/.rnnkit-installed"
-WANT="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
+# Reinstall (and so recompile the C++ core) whenever the build inputs change.
+WANT="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT"/src/rnnkit/csrc/*.* "$ROOT"/src/rnnkit/csrc/cells/*.h \
+        | sha256sum | cut -c1-16)"
 if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"
 fi
