@@ -59,9 +59,8 @@ def recurrent_forward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
     H, G = recurrent_kernel.shape[0], GATES[cell]
     hp = _hp(H)
     xs = _time_major(x, go_backwards)
-    xw = xs.reshape(T * B, I) @ pad_gates(kernel, G, H, hp)
-    if input_bias is not None:
-        xw += pad_gates(input_bias, G, H, hp)
+    w = pad_gates(kernel, G, H, hp)
+    bx = None if input_bias is None else pad_gates(input_bias, G, H, hp)
     u = pad_gates(recurrent_kernel, G, H, hp)
     bh = None if recurrent_bias is None else pad_gates(recurrent_bias, G, H, hp)
     y = x.new_empty((T, B, H) if full_sequence else (B, H))
@@ -69,7 +68,8 @@ def recurrent_forward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
     c_t = x.new_empty((B, H)) if cell == LSTM else _empty(x)
     ws = x.new_empty((T, B, SAVED[cell] * hp)) if training and SAVED[cell] else _empty(x)
     h0, c0 = h0.contiguous(), None if c0 is None else c0.contiguous()
-    module().forward(cell, B, T, H, hp, _ptr(xw), _ptr(u), _ptr(bh), _ptr(h0), _ptr(c0), _ptr(y),
+    module().forward(cell, B, T, I, H, hp, _ptr(xs), _ptr(w), _ptr(bx), _ptr(u), _ptr(bh), _ptr(h0),
+                     _ptr(c0), _ptr(y),
                      full_sequence, _ptr(h_t), _ptr(c_t), _ptr(ws), act, ract,
                      torch.get_num_threads())
     return y, h_t, c_t, ws

@@ -31,23 +31,14 @@ inline void pack_panels_transposed(const float* B, int R, int C, long ldb, int N
                 out[(static_cast<size_t>(p) * C + k) * W + j] = B[(p * W + j) * ldb + k];
 }
 
-// acc[r][v] = Σ_k a[r·lda + k] · panel[v][k·W .. k·W + W). The sums live in local registers
-// for the whole k loop and are written out once.
+// c[r][v] += Σ_k a[r·lda + k] · panel[v][k·W .. k·W + W)
 template <int MR, int NV>
-__attribute__((always_inline)) inline void tile(const float* a, long lda, int K,
-                                                const float* const* panel, V (&acc)[MR][NV]) {
-    V c[MR][NV];
-    const float* pv[NV];
-#pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) pv[v] = panel[v];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 16
-        for (int v = 0; v < NV; ++v) c[r][v] = splat(0.0f);
+__attribute__((always_inline)) inline void accumulate(const float* a, long lda, int K,
+                                                      const float* const* panel, V (&c)[MR][NV]) {
     for (int k = 0; k < K; ++k) {
         V b[NV];
 #pragma GCC unroll 16
-        for (int v = 0; v < NV; ++v) b[v] = load(pv[v] + static_cast<long>(k) * W);
+        for (int v = 0; v < NV; ++v) b[v] = load(panel[v] + static_cast<long>(k) * W);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
             const V ar = splat(a[r * lda + k]);
@@ -55,10 +46,6 @@ __attribute__((always_inline)) inline void tile(const float* a, long lda, int K,
             for (int v = 0; v < NV; ++v) c[r][v] += ar * b[v];
         }
     }
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 16
-        for (int v = 0; v < NV; ++v) acc[r][v] = c[r][v];
 }
 
 // Calls f(std::integral_constant<int, m>) for a row count m in 1..MR known only at run time.

@@ -69,15 +69,16 @@ void by_cell(int cell, int act, int ract, F&& f) {
     }
 }
 
-void forward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t xw, std::uintptr_t U,
-                std::uintptr_t bh, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t y, bool seq,
+void forward_py(int cell, int B, int T, int I, int H, int Hp, std::uintptr_t x, std::uintptr_t Wk,
+                std::uintptr_t bx, std::uintptr_t U, std::uintptr_t bh, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t y, bool seq,
                 std::uintptr_t hT, std::uintptr_t cT, std::uintptr_t ws, int act, int ract,
                 int threads) {
     by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
         Problem p;
         setup<Cell>(p, B, T, H, Hp, U, false);
-        p.xw = ptr<const float>(xw), p.bh = ptr<const float>(bh);
+        p.I = I, p.x = ptr<const float>(x), p.bx = ptr<const float>(bx), p.bh = ptr<const float>(bh);
+        pack_panels(ptr<const float>(Wk), I, Cell::G * Hp, Cell::G * Hp, p.Wx);
         p.h0 = ptr<const float>(h0), p.c0 = ptr<const float>(c0);
         p.y = ptr<float>(y), p.seq = seq, p.hT = ptr<float>(hT), p.cT = ptr<float>(cT);
         p.ws = ptr<float>(ws), p.act = act, p.ract = ract;

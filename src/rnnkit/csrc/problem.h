@@ -1,8 +1,11 @@
 // One recurrent layer's sequence, as the kernels see it. Shapes (row-major, time-major, so that
 // one step's rows are contiguous and the prefetchers follow them):
-//   xw  [T, B, G·Hp]   x_t W + b for every step, gate blocks padded to Hp units
+//   x   [T, B, I]      the input; Wx panels of the kernel [I, G·Hp] (gate blocks padded to Hp)
 //   U   panels of the recurrent kernel [H, G·Hp]; UT panels of its transpose
+//   bx  [G·Hp]         the input-side bias, or null
 //   bh  [G·Hp]         GRU reset_after: the recurrent bias (inside r ⊙ (h U_h + b_h)), else null
+// The input projection x_t W is fused into each step's product (K = I, then K = H), so no
+// T·B·G·H buffer of it is ever written.
 //   h0, c0 [B, H]      initial states (c0 LSTM only)
 //   y   [T, B, H] when seq (or in training), else [B, H];  hT, cT [B, H]
 //   ws  [T, B, S·Hp]   what backward needs (training only), S per cell
@@ -20,7 +23,9 @@ enum CellKind : int { SIMPLE_RNN = 0, LSTM_CELL = 1, GRU_AFTER = 2, GRU_BEFORE =
 struct Problem {
     int B = 0, T = 0, H = 0, Hp = 0, G = 1, S = 0, D = 1;
     int act = TANH, ract = SIGMOID;
-    const float* xw = nullptr;
+    int I = 0;
+    const float* x = nullptr;   // [T, B, I]
+    const float* bx = nullptr;  // [G·Hp] input-side bias, or null
     const float* bh = nullptr;
     const float* h0 = nullptr;
     const float* c0 = nullptr;
@@ -35,9 +40,13 @@ struct Problem {
     float* dG = nullptr;
     float* dh0 = nullptr;
     float* dc0 = nullptr;
-    std::vector<float> U, UT;  // packed panels
+    std::vector<float> Wx, U, UT;  // packed panels of the kernel, the recurrent kernel, its transpose
 
     int groups() const { return Hp / W; }
+    // The panel of column group q in gate block g of the kernel W (K = I rows).
+    const float* w_panel(int g, int q) const {
+        return Wx.data() + static_cast<long>(g * groups() + q) * I * W;
+    }
     // The panel of column group q in gate block g of U (K = H rows).
     const float* u_panel(int g, int q) const {
         return U.data() + static_cast<long>(g * groups() + q) * H * W;
@@ -49,9 +58,9 @@ struct Problem {
     long step(int b, int s) const { return static_cast<long>(s) * B + b; }
     float* ws_at(int b, int s, int slot, int u) const { return ws + step(b, s) * S * Hp + slot * Hp + u; }
     float* dg_at(int b, int s, int slot, int u) const { return dG + step(b, s) * D * Hp + slot * Hp + u; }
-    const float* xw_at(int b, int s, int gate, int u) const {
-        return xw + step(b, s) * G * Hp + gate * Hp + u;
-    }
+    const float* x_at(int b, int s) const { return x + step(b, s) * I; }
+    V bias_x(int gate, int u) const { return bx ? load(bx + gate * Hp + u) : splat(0.0f); }
+    V bias_h(int gate, int u) const { return bh ? load(bh + gate * Hp + u) : splat(0.0f); }
     int tail(int u) const { return H - u; }
     // h_{s-1} of batch row b (h0 at s = 0), zero past H.
     V h_prev(int b, int s, int u) const {
@@ -73,23 +82,49 @@ struct Rows {
     }
 };
 
-// Every row of `rows` times column tiles q = 0, qstep, 2·qstep, … < nq: the tile's NV panels are
-// panel(q, v), its A rows start at a(r0) with leading dimension lda; f(row, q, acc) gets each
-// row's NV accumulators.
-template <int NV, class A, class P, class F>
-inline void tiles(const Rows& rows, int nq, int qstep, int K, long lda, A&& a, P&& panel, F&& f) {
+// One factor of a step's product: A rows start at a(r0) with leading dimension lda and K
+// columns; column tile q's v-th panel is panel(q, v).
+template <class A, class P>
+struct Operand {
+    A a;
+    P panel;
+    long lda;
+    int K;
+};
+
+template <class A, class P>
+inline Operand<A, P> operand(A a, long lda, int K, P panel) { return {a, panel, lda, K}; }
+
+inline auto no_operand() {
+    return operand([](int) { return static_cast<const float*>(nullptr); }, 0, 0,
+                   [](int, int) { return static_cast<const float*>(nullptr); });
+}
+
+// Every row of `rows` times column tiles q = 0, qstep, … < nq of x·Wx + h·U (two operands, the
+// input's and the state's, summed in the same registers). With SPLIT, the last vector's input
+// part is handed to f separately (GRU reset_after keeps x W_h apart from h U_h).
+// f(row, q, acc, x_part_of_last) gets each row's NV accumulators.
+template <int NV, bool SPLIT = false, class X, class Hs, class F>
+inline void tiles(const Rows& rows, int nq, int qstep, const X& x, const Hs& h, F&& f) {
     constexpr int MR = rows_for<NV>();
-    // Column tiles outside, row tiles inside: one column tile's panels (NV·K·W floats) stay in L1
-    // while every row tile uses them; the other order streams all of U from L2 per row tile.
+    // Column tiles outside, row tiles inside: one column tile's panels stay in L1 while every
+    // row tile uses them; the other order streams all of U from L2 once per row tile.
     for (int q = 0; q < nq; q += qstep) {
-        const float* P_[NV];
-        for (int v = 0; v < NV; ++v) P_[v] = panel(q, v);
+        const float *px[NV], *ph[NV];
+        for (int v = 0; v < NV; ++v) px[v] = x.panel(q, v), ph[v] = h.panel(q, v);
         for (int r0 = 0; r0 < rows.n; r0 += MR) {
             with_rows<MR>(rows.n - r0 < MR ? rows.n - r0 : MR, [&](auto M) {
                 constexpr int mr = decltype(M)::value;
-                V acc[mr][NV];
-                tile<mr, NV>(a(r0), lda, K, P_, acc);
-                for (int r = 0; r < mr; ++r) f(r0 + r, q, static_cast<const V*>(acc[r]));
+                V c[mr][NV], x_last[mr];
+                for (int r = 0; r < mr; ++r)
+                    for (int v = 0; v < NV; ++v) c[r][v] = splat(0.0f);
+                accumulate<mr, NV>(x.a(r0), x.lda, x.K, px, c);
+                for (int r = 0; r < mr; ++r) {
+                    x_last[r] = SPLIT ? c[r][NV - 1] : splat(0.0f);
+                    if (SPLIT) c[r][NV - 1] = splat(0.0f);
+                }
+                accumulate<mr, NV>(h.a(r0), h.lda, h.K, ph, c);
+                for (int r = 0; r < mr; ++r) f(r0 + r, q, static_cast<const V*>(c[r]), x_last[r]);
             });
         }
     }
@@ -98,15 +133,16 @@ inline void tiles(const Rows& rows, int nq, int qstep, int K, long lda, A&& a, P
 // Vectors per tile when panels are independent column groups: wider tiles on AVX-512.
 constexpr int NG = W == 16 ? 4 : 2;
 
-// tiles<> over nq independent column groups, NG at a time when they divide evenly.
-template <class A, class P, class F>
-inline void group_tiles(const Rows& rows, int nq, int K, long lda, A&& a, P&& panel, F&& f) {
+// tiles<> over nq independent column groups, NG at a time when they divide evenly;
+// f(row, q, acc) per row and group.
+template <class X, class Hs, class F>
+inline void group_tiles(const Rows& rows, int nq, const X& x, const Hs& h, F&& f) {
     if (nq % NG == 0) {
-        tiles<NG>(rows, nq, NG, K, lda, a, panel, [&](int i, int q, const V* acc) {
+        tiles<NG>(rows, nq, NG, x, h, [&](int i, int q, const V* acc, V) {
             for (int v = 0; v < NG; ++v) f(i, q + v, acc[v]);
         });
     } else {
-        tiles<1>(rows, nq, 1, K, lda, a, panel, [&](int i, int q, const V* acc) { f(i, q, acc[0]); });
+        tiles<1>(rows, nq, 1, x, h, [&](int i, int q, const V* acc, V) { f(i, q, acc[0]); });
     }
 }
 

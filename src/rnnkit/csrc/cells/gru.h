@@ -15,19 +15,17 @@ struct GRUAfterCell {
     static constexpr int G = 3, S = 4, D = 4;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        auto a = [&](int r0) { return rows.h.data() + r0 * p.Hp; };
-        auto panel = [&](int q, int v) { return p.u_panel(v, q); };
-        tiles<3>(rows, p.groups(), 1, p.H, p.Hp, a, panel, [&](int i, int q, const V* acc) {
+        auto x = operand([&](int r0) { return p.x_at(rows.b0 + r0, s); }, p.I, p.I,
+                         [&](int q, int v) { return p.w_panel(v, q); });
+        auto h = operand([&](int r0) { return rows.h.data() + r0 * p.Hp; }, p.Hp, p.H,
+                         [&](int q, int v) { return p.u_panel(v, q); });
+        // acc[2] holds h U_h alone; x W_h arrives separately (it stays outside r ⊙ (·))
+        tiles<3, true>(rows, p.groups(), 1, x, h, [&](int i, int q, const V* acc, V xh) {
             const int b = rows.b0 + i, u = q * W;
-            V hz = acc[0], hr = acc[1], hh = acc[2];
-            if (p.bh) {
-                hz += load(p.bh + u);
-                hr += load(p.bh + p.Hp + u);
-                hh += load(p.bh + 2 * p.Hp + u);
-            }
-            const V z = A::ract(load(p.xw_at(b, s, 0, u)) + hz);
-            const V r = A::ract(load(p.xw_at(b, s, 1, u)) + hr);
-            const V h_hat = A::act(load(p.xw_at(b, s, 2, u)) + r * hh);
+            const V hh = acc[2] + p.bias_h(2, u);
+            const V z = A::ract(acc[0] + p.bias_x(0, u) + p.bias_h(0, u));
+            const V r = A::ract(acc[1] + p.bias_x(1, u) + p.bias_h(1, u));
+            const V h_hat = A::act(xh + p.bias_x(2, u) + r * hh);
             const V h = z * load(&rows.h[i * p.Hp + u]) + (1.0f - z) * h_hat;
             store(&rows.hn[i * p.Hp + u], h);
             if (p.ws) {
@@ -57,9 +55,9 @@ struct GRUAfterCell {
             }
         }
         // dL/dh_{s-1} = z ⊙ dh + [dz, dr, da ⊙ r] Uᵀ
-        auto a = [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); };
-        group_tiles(rows, p.groups(), G * p.Hp, static_cast<long>(D) * p.Hp, a,
-                    [&](int q, int v) { return p.ut_panel(q + v, 0); },
+        auto dg = operand([&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); }, D * p.Hp, G * p.Hp,
+                          [&](int q, int v) { return p.ut_panel(q + v, 0); });
+        group_tiles(rows, p.groups(), no_operand(), dg,
                     [&](int i, int q, V acc) {
                         const int k = i * p.Hp + q * W;
                         store(&rows.h[k], load(&rows.t0[k]) + acc);
@@ -72,12 +70,14 @@ struct GRUBeforeCell {
     static constexpr int G = 3, S = 4, D = 3;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        auto a = [&](int r0) { return rows.h.data() + r0 * p.Hp; };
-        auto zr_panel = [&](int q, int v) { return p.u_panel(v, q); };
-        tiles<2>(rows, p.groups(), 1, p.H, p.Hp, a, zr_panel, [&](int i, int q, const V* acc) {
+        auto x = [&](int r0) { return p.x_at(rows.b0 + r0, s); };
+        auto zr_x = operand(x, p.I, p.I, [&](int q, int v) { return p.w_panel(v, q); });
+        auto zr_h = operand([&](int r0) { return rows.h.data() + r0 * p.Hp; }, p.Hp, p.H,
+                            [&](int q, int v) { return p.u_panel(v, q); });
+        tiles<2>(rows, p.groups(), 1, zr_x, zr_h, [&](int i, int q, const V* acc, V) {
             const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
-            const V z = A::ract(load(p.xw_at(b, s, 0, u)) + acc[0]);
-            const V r = A::ract(load(p.xw_at(b, s, 1, u)) + acc[1]);
+            const V z = A::ract(acc[0] + p.bias_x(0, u));
+            const V r = A::ract(acc[1] + p.bias_x(1, u));
             store(&rows.t0[k], z);
             store(&rows.t1[k], r * load(&rows.h[k]));
             if (p.ws) {
@@ -86,12 +86,13 @@ struct GRUBeforeCell {
                 store(p.ws_at(b, s, 3, u), r * load(&rows.h[k]));
             }
         });
-        auto rh = [&](int r0) { return rows.t1.data() + r0 * p.Hp; };
-        group_tiles(rows, p.groups(), p.H, p.Hp, rh,
-                    [&](int q, int v) { return p.u_panel(2, q + v); },
+        auto h_x = operand(x, p.I, p.I, [&](int q, int v) { return p.w_panel(2, q + v); });
+        auto rh = operand([&](int r0) { return rows.t1.data() + r0 * p.Hp; }, p.Hp, p.H,
+                          [&](int q, int v) { return p.u_panel(2, q + v); });
+        group_tiles(rows, p.groups(), h_x, rh,
                     [&](int i, int q, V acc) {
                         const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
-                        const V h_hat = A::act(load(p.xw_at(b, s, 2, u)) + acc);
+                        const V h_hat = A::act(acc + p.bias_x(2, u));
                         const V z = load(&rows.t0[k]);
                         const V h = z * load(&rows.h[k]) + (1.0f - z) * h_hat;
                         store(&rows.hn[k], h);
@@ -114,8 +115,9 @@ struct GRUBeforeCell {
         }
         const long lda = static_cast<long>(D) * p.Hp;
         // d(r ⊙ h) = da U_hᵀ
-        group_tiles(rows, p.groups(), p.Hp, lda, [&](int r0) { return p.dg_at(rows.b0 + r0, s, 2, 0); },
-                    [&](int q, int v) { return p.ut_panel(q + v, 2 * p.Hp); },
+        auto da = operand([&](int r0) { return p.dg_at(rows.b0 + r0, s, 2, 0); }, lda, p.Hp,
+                          [&](int q, int v) { return p.ut_panel(q + v, 2 * p.Hp); });
+        group_tiles(rows, p.groups(), no_operand(), da,
                     [&](int i, int q, V acc) { store(&rows.t1[i * p.Hp + q * W], acc); });
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
@@ -127,8 +129,9 @@ struct GRUBeforeCell {
             }
         }
         // dL/dh_{s-1} = z ⊙ dh + r ⊙ d(r ⊙ h) + [dz, dr] U_zrᵀ
-        group_tiles(rows, p.groups(), 2 * p.Hp, lda, [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); },
-                    [&](int q, int v) { return p.ut_panel(q + v, 0); },
+        auto dzr = operand([&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); }, lda, 2 * p.Hp,
+                           [&](int q, int v) { return p.ut_panel(q + v, 0); });
+        group_tiles(rows, p.groups(), no_operand(), dzr,
                     [&](int i, int q, V acc) {
                         const int k = i * p.Hp + q * W;
                         store(&rows.h[k], load(&rows.t0[k]) + acc);

@@ -11,14 +11,16 @@ struct LSTMCell {
     static constexpr int G = 4, S = 5, D = 4;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        auto a = [&](int r0) { return rows.h.data() + r0 * p.Hp; };
-        auto panel = [&](int q, int v) { return p.u_panel(v, q); };
-        tiles<4>(rows, p.groups(), 1, p.H, p.Hp, a, panel, [&](int i, int q, const V* acc) {
+        auto x = operand([&](int r0) { return p.x_at(rows.b0 + r0, s); }, p.I, p.I,
+                         [&](int q, int v) { return p.w_panel(v, q); });
+        auto h = operand([&](int r0) { return rows.h.data() + r0 * p.Hp; }, p.Hp, p.H,
+                         [&](int q, int v) { return p.u_panel(v, q); });
+        tiles<4>(rows, p.groups(), 1, x, h, [&](int i, int q, const V* acc, V) {
             const int b = rows.b0 + i, u = q * W;
-            const V ig = A::ract(acc[0] + load(p.xw_at(b, s, 0, u)));
-            const V f = A::ract(acc[1] + load(p.xw_at(b, s, 1, u)));
-            const V g = A::act(acc[2] + load(p.xw_at(b, s, 2, u)));
-            const V o = A::ract(acc[3] + load(p.xw_at(b, s, 3, u)));
+            const V ig = A::ract(acc[0] + p.bias_x(0, u));
+            const V f = A::ract(acc[1] + p.bias_x(1, u));
+            const V g = A::act(acc[2] + p.bias_x(2, u));
+            const V o = A::ract(acc[3] + p.bias_x(3, u));
             const V c = f * load(&rows.c[i * p.Hp + u]) + ig * g;
             const V h = o * A::act(c);
             store(&rows.cn[i * p.Hp + u], c);
@@ -56,9 +58,9 @@ struct LSTMCell {
             }
         }
         // dL/dh_{s-1} = dG_s Uᵀ
-        auto a = [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); };
-        group_tiles(rows, p.groups(), G * p.Hp, static_cast<long>(D) * p.Hp, a,
-                    [&](int q, int v) { return p.ut_panel(q + v, 0); },
+        auto dg = operand([&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); }, D * p.Hp, G * p.Hp,
+                          [&](int q, int v) { return p.ut_panel(q + v, 0); });
+        group_tiles(rows, p.groups(), no_operand(), dg,
                     [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
     }
 };

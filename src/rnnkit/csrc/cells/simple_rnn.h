@@ -11,12 +11,14 @@ struct SimpleRNNCell {
     static constexpr int G = 1, S = 0, D = 1;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        auto a = [&](int r0) { return rows.h.data() + r0 * p.Hp; };
-        group_tiles(rows, p.groups(), p.H, p.Hp, a,
-                    [&](int q, int v) { return p.u_panel(0, q + v); },
+        auto x = operand([&](int r0) { return p.x_at(rows.b0 + r0, s); }, p.I, p.I,
+                         [&](int q, int v) { return p.w_panel(0, q + v); });
+        auto hs = operand([&](int r0) { return rows.h.data() + r0 * p.Hp; }, p.Hp, p.H,
+                          [&](int q, int v) { return p.u_panel(0, q + v); });
+        group_tiles(rows, p.groups(), x, hs,
                     [&](int i, int q, V acc) {
                         const int b = rows.b0 + i, u = q * W;
-                        const V h = A::act(acc + load(p.xw_at(b, s, 0, u)));
+                        const V h = A::act(acc + p.bias_x(0, u));
                         store(&rows.hn[i * p.Hp + u], h);
                         p.emit(b, s, u, h);
                     });
@@ -32,9 +34,9 @@ struct SimpleRNNCell {
                 store(p.dg_at(b, s, 0, u), dh * A::act_grad(h));
             }
         }
-        auto a = [&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); };
-        group_tiles(rows, p.groups(), p.Hp, static_cast<long>(D) * p.Hp, a,
-                    [&](int q, int v) { return p.ut_panel(q + v, 0); },
+        auto dg = operand([&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); }, D * p.Hp, p.Hp,
+                          [&](int q, int v) { return p.ut_panel(q + v, 0); });
+        group_tiles(rows, p.groups(), no_operand(), dg,
                     [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
     }
 };
