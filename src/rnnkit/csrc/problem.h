@@ -62,6 +62,18 @@ struct Problem {
     V bias_x(int gate, int u) const { return bx ? load(bx + gate * Hp + u) : splat(0.0f); }
     V bias_h(int gate, int u) const { return bh ? load(bh + gate * Hp + u) : splat(0.0f); }
     int tail(int u) const { return H - u; }
+    // Saves a step's values for backward, one slot each (training only).
+    template <int N>
+    void save(int b, int s, int u, const V (&values)[N]) const {
+        if (!ws) return;
+        for (int k = 0; k < N; ++k) store(ws_at(b, s, k, u), values[k]);
+    }
+    // dL/dh_s: what later steps sent back (carried in `carried`) plus this step's dL/dy_s.
+    V dh(const float* carried, int b, int s, int u) const {
+        V d = load(carried);
+        if (dy) d += load_tail(dy + step(b, s) * H + u, tail(u));
+        return d;
+    }
     // h_{s-1} of batch row b (h0 at s = 0), zero past H.
     V h_prev(int b, int s, int u) const {
         return s > 0 ? load_tail(y + step(b, s - 1) * H + u, tail(u)) : load_tail(h0 + b * H + u, tail(u));

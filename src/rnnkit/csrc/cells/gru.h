@@ -28,12 +28,7 @@ struct GRUAfterCell {
             const V h_hat = A::act(xh + p.bias_x(2, u) + r * hh);
             const V h = z * load(&rows.h[i * p.Hp + u]) + (1.0f - z) * h_hat;
             store(&rows.hn[i * p.Hp + u], h);
-            if (p.ws) {
-                store(p.ws_at(b, s, 0, u), z);
-                store(p.ws_at(b, s, 1, u), r);
-                store(p.ws_at(b, s, 2, u), h_hat);
-                store(p.ws_at(b, s, 3, u), hh);
-            }
+            p.save(b, s, u, {z, r, h_hat, hh});
             p.emit(b, s, u, h);
         });
     }
@@ -42,8 +37,7 @@ struct GRUAfterCell {
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
             for (int u = 0; u < p.Hp; u += W) {
-                V dh = load(&rows.h[i * p.Hp + u]);
-                if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
+                const V dh = p.dh(&rows.h[i * p.Hp + u], b, s, u);
                 const V z = load(p.ws_at(b, s, 0, u)), r = load(p.ws_at(b, s, 1, u));
                 const V h_hat = load(p.ws_at(b, s, 2, u)), hh = load(p.ws_at(b, s, 3, u));
                 const V da = dh * (1.0f - z) * A::act_grad(h_hat);
@@ -105,8 +99,7 @@ struct GRUBeforeCell {
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
             for (int u = 0; u < p.Hp; u += W) {
-                V dh = load(&rows.h[i * p.Hp + u]);
-                if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
+                const V dh = p.dh(&rows.h[i * p.Hp + u], b, s, u);
                 const V z = load(p.ws_at(b, s, 0, u)), h_hat = load(p.ws_at(b, s, 2, u));
                 store(p.dg_at(b, s, 0, u), dh * (p.h_prev(b, s, u) - h_hat) * A::ract_grad(z));
                 store(p.dg_at(b, s, 2, u), dh * (1.0f - z) * A::act_grad(h_hat));

@@ -25,13 +25,7 @@ struct LSTMCell {
             const V h = o * A::act(c);
             store(&rows.cn[i * p.Hp + u], c);
             store(&rows.hn[i * p.Hp + u], h);
-            if (p.ws) {
-                store(p.ws_at(b, s, 0, u), ig);
-                store(p.ws_at(b, s, 1, u), f);
-                store(p.ws_at(b, s, 2, u), g);
-                store(p.ws_at(b, s, 3, u), o);
-                store(p.ws_at(b, s, 4, u), c);
-            }
+            p.save(b, s, u, {ig, f, g, o, c});
             p.emit(b, s, u, h);
         });
     }
@@ -41,8 +35,7 @@ struct LSTMCell {
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
             for (int u = 0; u < p.Hp; u += W) {
-                V dh = load(&rows.h[i * p.Hp + u]);
-                if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
+                const V dh = p.dh(&rows.h[i * p.Hp + u], b, s, u);
                 const V ig = load(p.ws_at(b, s, 0, u)), f = load(p.ws_at(b, s, 1, u));
                 const V g = load(p.ws_at(b, s, 2, u)), o = load(p.ws_at(b, s, 3, u));
                 const V c = load(p.ws_at(b, s, 4, u));

@@ -28,8 +28,7 @@ struct SimpleRNNCell {
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
             for (int u = 0; u < p.Hp; u += W) {
-                V dh = load(&rows.h[i * p.Hp + u]);
-                if (p.dy) dh += load_tail(p.dy + p.step(b, s) * p.H + u, p.tail(u));
+                const V dh = p.dh(&rows.h[i * p.Hp + u], b, s, u);
                 const V h = load_tail(p.y + p.step(b, s) * p.H + u, p.tail(u));
                 store(p.dg_at(b, s, 0, u), dh * A::act_grad(h));
             }
