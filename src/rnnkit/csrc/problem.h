@@ -112,6 +112,32 @@ inline auto no_operand() {
                    [](int, int) { return static_cast<const float*>(nullptr); });
 }
 
+// The operands of a step's forward product. "gates": tile q's panel v is gate g0 + v of unit
+// group q (all of a unit's gates in one tile); "groups": panel v is unit group q + v of one gate.
+inline auto input_gates(const Problem& p, const Rows& rows, int s, int g0 = 0) {
+    return operand([&p, &rows, s](int r0) { return p.x_at(rows.b0 + r0, s); }, p.I, p.I,
+                   [&p, g0](int q, int v) { return p.w_panel(g0 + v, q); });
+}
+inline auto input_groups(const Problem& p, const Rows& rows, int s, int gate) {
+    return operand([&p, &rows, s](int r0) { return p.x_at(rows.b0 + r0, s); }, p.I, p.I,
+                   [&p, gate](int q, int v) { return p.w_panel(gate, q + v); });
+}
+inline auto state_gates(const Problem& p, const float* a, int g0 = 0) {
+    return operand([&p, a](int r0) { return a + r0 * p.Hp; }, p.Hp, p.H,
+                   [&p, g0](int q, int v) { return p.u_panel(g0 + v, q); });
+}
+inline auto state_groups(const Problem& p, const float* a, int gate) {
+    return operand([&p, a](int r0) { return a + r0 * p.Hp; }, p.Hp, p.H,
+                   [&p, gate](int q, int v) { return p.u_panel(gate, q + v); });
+}
+// The backward product's operand: gate gradients from block `slot` on, K columns, times Uᵀ
+// from row k0.
+inline auto gate_grads(const Problem& p, const Rows& rows, int s, int slot, int K, int k0) {
+    return operand([&p, &rows, s, slot](int r0) { return p.dg_at(rows.b0 + r0, s, slot, 0); },
+                   static_cast<long>(p.D) * p.Hp, K,
+                   [&p, k0](int q, int v) { return p.ut_panel(q + v, k0); });
+}
+
 // Every row of `rows` times column tiles q = 0, qstep, … < nq of x·Wx + h·U (two operands, the
 // input's and the state's, summed in the same registers). With SPLIT, the last vector's input
 // part is handed to f separately (GRU reset_after keeps x W_h apart from h U_h).

@@ -15,12 +15,9 @@ struct GRUAfterCell {
     static constexpr int G = 3, S = 4, D = 4;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        auto x = operand([&](int r0) { return p.x_at(rows.b0 + r0, s); }, p.I, p.I,
-                         [&](int q, int v) { return p.w_panel(v, q); });
-        auto h = operand([&](int r0) { return rows.h.data() + r0 * p.Hp; }, p.Hp, p.H,
-                         [&](int q, int v) { return p.u_panel(v, q); });
         // acc[2] holds h U_h alone; x W_h arrives separately (it stays outside r ⊙ (·))
-        tiles<3, true>(rows, p.groups(), 1, x, h, [&](int i, int q, const V* acc, V xh) {
+        tiles<3, true>(rows, p.groups(), 1, input_gates(p, rows, s), state_gates(p, rows.h.data()),
+                       [&](int i, int q, const V* acc, V xh) {
             const int b = rows.b0 + i, u = q * W;
             const V hh = acc[2] + p.bias_h(2, u);
             const V z = A::ract(acc[0] + p.bias_x(0, u) + p.bias_h(0, u));
@@ -49,9 +46,7 @@ struct GRUAfterCell {
             }
         }
         // dL/dh_{s-1} = z ⊙ dh + [dz, dr, da ⊙ r] Uᵀ
-        auto dg = operand([&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); }, D * p.Hp, G * p.Hp,
-                          [&](int q, int v) { return p.ut_panel(q + v, 0); });
-        group_tiles(rows, p.groups(), no_operand(), dg,
+        group_tiles(rows, p.groups(), no_operand(), gate_grads(p, rows, s, 0, G * p.Hp, 0),
                     [&](int i, int q, V acc) {
                         const int k = i * p.Hp + q * W;
                         store(&rows.h[k], load(&rows.t0[k]) + acc);
@@ -64,11 +59,7 @@ struct GRUBeforeCell {
     static constexpr int G = 3, S = 4, D = 3;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        auto x = [&](int r0) { return p.x_at(rows.b0 + r0, s); };
-        auto zr_x = operand(x, p.I, p.I, [&](int q, int v) { return p.w_panel(v, q); });
-        auto zr_h = operand([&](int r0) { return rows.h.data() + r0 * p.Hp; }, p.Hp, p.H,
-                            [&](int q, int v) { return p.u_panel(v, q); });
-        tiles<2>(rows, p.groups(), 1, zr_x, zr_h, [&](int i, int q, const V* acc, V) {
+        tiles<2>(rows, p.groups(), 1, input_gates(p, rows, s), state_gates(p, rows.h.data()), [&](int i, int q, const V* acc, V) {
             const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
             const V z = A::ract(acc[0] + p.bias_x(0, u));
             const V r = A::ract(acc[1] + p.bias_x(1, u));
@@ -80,10 +71,7 @@ struct GRUBeforeCell {
                 store(p.ws_at(b, s, 3, u), r * load(&rows.h[k]));
             }
         });
-        auto h_x = operand(x, p.I, p.I, [&](int q, int v) { return p.w_panel(2, q + v); });
-        auto rh = operand([&](int r0) { return rows.t1.data() + r0 * p.Hp; }, p.Hp, p.H,
-                          [&](int q, int v) { return p.u_panel(2, q + v); });
-        group_tiles(rows, p.groups(), h_x, rh,
+        group_tiles(rows, p.groups(), input_groups(p, rows, s, 2), state_groups(p, rows.t1.data(), 2),
                     [&](int i, int q, V acc) {
                         const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
                         const V h_hat = A::act(acc + p.bias_x(2, u));
@@ -106,11 +94,8 @@ struct GRUBeforeCell {
                 store(&rows.t0[i * p.Hp + u], dh * z);
             }
         }
-        const long lda = static_cast<long>(D) * p.Hp;
         // d(r ⊙ h) = da U_hᵀ
-        auto da = operand([&](int r0) { return p.dg_at(rows.b0 + r0, s, 2, 0); }, lda, p.Hp,
-                          [&](int q, int v) { return p.ut_panel(q + v, 2 * p.Hp); });
-        group_tiles(rows, p.groups(), no_operand(), da,
+        group_tiles(rows, p.groups(), no_operand(), gate_grads(p, rows, s, 2, p.Hp, 2 * p.Hp),
                     [&](int i, int q, V acc) { store(&rows.t1[i * p.Hp + q * W], acc); });
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
@@ -122,9 +107,7 @@ struct GRUBeforeCell {
             }
         }
         // dL/dh_{s-1} = z ⊙ dh + r ⊙ d(r ⊙ h) + [dz, dr] U_zrᵀ
-        auto dzr = operand([&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); }, lda, 2 * p.Hp,
-                           [&](int q, int v) { return p.ut_panel(q + v, 0); });
-        group_tiles(rows, p.groups(), no_operand(), dzr,
+        group_tiles(rows, p.groups(), no_operand(), gate_grads(p, rows, s, 0, 2 * p.Hp, 0),
                     [&](int i, int q, V acc) {
                         const int k = i * p.Hp + q * W;
                         store(&rows.h[k], load(&rows.t0[k]) + acc);

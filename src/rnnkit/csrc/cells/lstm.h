@@ -11,11 +11,7 @@ struct LSTMCell {
     static constexpr int G = 4, S = 5, D = 4;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        auto x = operand([&](int r0) { return p.x_at(rows.b0 + r0, s); }, p.I, p.I,
-                         [&](int q, int v) { return p.w_panel(v, q); });
-        auto h = operand([&](int r0) { return rows.h.data() + r0 * p.Hp; }, p.Hp, p.H,
-                         [&](int q, int v) { return p.u_panel(v, q); });
-        tiles<4>(rows, p.groups(), 1, x, h, [&](int i, int q, const V* acc, V) {
+        tiles<4>(rows, p.groups(), 1, input_gates(p, rows, s), state_gates(p, rows.h.data()), [&](int i, int q, const V* acc, V) {
             const int b = rows.b0 + i, u = q * W;
             const V ig = A::ract(acc[0] + p.bias_x(0, u));
             const V f = A::ract(acc[1] + p.bias_x(1, u));
@@ -51,9 +47,7 @@ struct LSTMCell {
             }
         }
         // dL/dh_{s-1} = dG_s Uᵀ
-        auto dg = operand([&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); }, D * p.Hp, G * p.Hp,
-                          [&](int q, int v) { return p.ut_panel(q + v, 0); });
-        group_tiles(rows, p.groups(), no_operand(), dg,
+        group_tiles(rows, p.groups(), no_operand(), gate_grads(p, rows, s, 0, G * p.Hp, 0),
                     [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
     }
 };

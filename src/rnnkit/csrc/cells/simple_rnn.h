@@ -11,11 +11,7 @@ struct SimpleRNNCell {
     static constexpr int G = 1, S = 0, D = 1;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        auto x = operand([&](int r0) { return p.x_at(rows.b0 + r0, s); }, p.I, p.I,
-                         [&](int q, int v) { return p.w_panel(0, q + v); });
-        auto hs = operand([&](int r0) { return rows.h.data() + r0 * p.Hp; }, p.Hp, p.H,
-                          [&](int q, int v) { return p.u_panel(0, q + v); });
-        group_tiles(rows, p.groups(), x, hs,
+        group_tiles(rows, p.groups(), input_groups(p, rows, s, 0), state_groups(p, rows.h.data(), 0),
                     [&](int i, int q, V acc) {
                         const int b = rows.b0 + i, u = q * W;
                         const V h = A::act(acc + p.bias_x(0, u));
@@ -33,9 +29,7 @@ struct SimpleRNNCell {
                 store(p.dg_at(b, s, 0, u), dh * A::act_grad(h));
             }
         }
-        auto dg = operand([&](int r0) { return p.dg_at(rows.b0 + r0, s, 0, 0); }, D * p.Hp, p.Hp,
-                          [&](int q, int v) { return p.ut_panel(q + v, 0); });
-        group_tiles(rows, p.groups(), no_operand(), dg,
+        group_tiles(rows, p.groups(), no_operand(), gate_grads(p, rows, s, 0, p.Hp, 0),
                     [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
     }
 };
