@@ -188,3 +188,20 @@ def test_torch_compile_fullgraph_matches_eager():
     compiled = torch.compile(model, fullgraph=True)
     torch.testing.assert_close(compiled(x), model(x))
     assert model.layers[0].last_backend == "native"
+
+
+def test_openmp_team_and_own_threads_agree():
+    """The loop runs on torch's OpenMP runtime when it is found, else on rnnkit's own threads;
+    both split the rows the same way, so results are identical."""
+    nat, _ = _pair("GRU", {"reset_after": False}, 3, 24)
+    x = torch.randn(9, 6, 3, requires_grad=True)
+    results = []
+    try:
+        for enabled in (False, True):
+            native.use_openmp(enabled)
+            y = nat(x)[0]
+            results.append((y, *torch.autograd.grad(y.sum(), [x, *nat.weights])))
+    finally:
+        native.use_openmp(native.USES_OPENMP)
+    for a, b in zip(*results):
+        assert torch.equal(a, b)

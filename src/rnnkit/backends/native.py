@@ -42,12 +42,49 @@ def _load():
     raise RuntimeError(f"RNNKIT_ISA={forced}: this CPU does not support {forced}.")
 
 
-# Loaded once, at import, so that torch.compile never traces an import.
-_MODULE = _load()
-
-
 def module():
     return _MODULE
+
+
+def _openmp_functions():
+    """Addresses of GOMP_parallel, omp_get_thread_num and omp_get_num_threads in the OpenMP
+    runtime already loaded by torch (libgomp, or Intel's libiomp5, which exports the same
+    ABI), or None."""
+    import ctypes
+    import re
+
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted(set(re.findall(r"(/\S*lib(?:gomp|iomp5)\S*\.so\S*)", maps.read())))
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+            names = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads")
+            return [ctypes.cast(getattr(lib, n), ctypes.c_void_p).value for n in names]
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def use_openmp(enabled: bool = True) -> bool:
+    """Run the native loop on torch's OpenMP threads (the default where the runtime is found)
+    or, with enabled=False or RNNKIT_THREADS=own, on threads of rnnkit's own. Returns whether
+    torch's OpenMP runtime is in use."""
+    mod = module()
+    if mod is None:
+        return False
+    functions = _openmp_functions() if enabled else None
+    mod.set_openmp(*(functions or (0, 0, 0)))
+    return functions is not None
+
+
+# Loaded once, at import, so that torch.compile never traces an import.
+_MODULE = _load()
+USES_OPENMP = use_openmp(os.environ.get("RNNKIT_THREADS", "openmp") != "own")
+
+
 
 
 def available() -> bool:

@@ -4,15 +4,46 @@
 
 #include <algorithm>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "problem.h"
 
 namespace rnnkit {
 
+// The OpenMP runtime torch already runs, when Python hands it over (set_openmp): running on
+// its thread team, rather than on threads of our own, keeps its workers — which spin for a few
+// milliseconds after every parallel torch op — from competing with ours for the same cores.
+// Only the C ABI of the runtime is used (GOMP_parallel and two omp_* queries).
+struct OpenMP {
+    void (*parallel)(void (*)(void*), void*, unsigned, unsigned) = nullptr;
+    int (*thread_num)() = nullptr;
+    int (*num_threads)() = nullptr;
+};
+inline OpenMP& openmp() {
+    static OpenMP runtime;
+    return runtime;
+}
+
+template <class F>
+struct RowSplit {
+    F* f;
+    int B;
+    static void run(void* self) {
+        auto* job = static_cast<RowSplit*>(self);
+        const int k = openmp().thread_num(), n = openmp().num_threads(), B = job->B;
+        (*job->f)(B * k / n, B * (k + 1) / n - B * k / n);
+    }
+};
+
 template <class F>
 inline void parallel_rows(int B, int threads, F&& f) {
     const int n = std::max(1, std::min(threads, B));
+    if (n > 1 && openmp().parallel) {
+        RowSplit<std::remove_reference_t<F>> job{&f, B};
+        openmp().parallel(&RowSplit<std::remove_reference_t<F>>::run, &job, n, 0);
+        return;
+    }
     std::vector<std::thread> team;
     for (int k = 1; k < n; ++k) team.emplace_back([&, k] { f(B * k / n, B * (k + 1) / n - B * k / n); });
     f(0, B / n);

@@ -105,6 +105,14 @@ void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t U, std::u
     });
 }
 
+void set_openmp(std::uintptr_t parallel, std::uintptr_t thread_num, std::uintptr_t num_threads) {
+    auto& omp = openmp();
+    omp.parallel = reinterpret_cast<decltype(omp.parallel)>(parallel);
+    omp.thread_num = reinterpret_cast<decltype(omp.thread_num)>(thread_num);
+    omp.num_threads = reinterpret_cast<decltype(omp.num_threads)>(num_threads);
+    if (!omp.parallel || !omp.thread_num || !omp.num_threads) omp = OpenMP{};
+}
+
 bool cpu_supports(const std::string& feature) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
@@ -124,4 +132,6 @@ PYBIND11_MODULE(RNNKIT_MODULE, m) {
     m.def("forward", &forward_py);
     m.def("backward", &backward_py);
     m.def("cpu_supports", &cpu_supports);
+    m.def("set_openmp", &set_openmp, "Run on this OpenMP runtime (addresses of GOMP_parallel, "
+          "omp_get_thread_num, omp_get_num_threads); zeros go back to threads of our own");
 }
