@@ -37,9 +37,10 @@ def _pair(cls, kwargs, features, units):
 
 
 def _relative_error(a, b):
-    """‖a − b‖ / ‖b‖ over the whole tensor (float32 against float64)."""
+    """‖a − b‖ / ‖b‖ over the whole tensor (float32 against float64); a tensor whose norm is
+    below 1e-3 (random output gradients can nearly cancel) is held to 1e-8 absolute instead."""
     a, b = a.detach().double(), b.detach()
-    return float(torch.linalg.vector_norm(a - b)) / max(float(torch.linalg.vector_norm(b)), 1e-6)
+    return float(torch.linalg.vector_norm(a - b)) / max(float(torch.linalg.vector_norm(b)), 1e-3)
 
 
 def compare(cls, kwargs, batch, time, features, units, go_backwards=False, seed=0):
@@ -56,7 +57,9 @@ def compare(cls, kwargs, batch, time, features, units, go_backwards=False, seed=
         si = [s.to(dtype).requires_grad_() for s in states]
         outs = layer(xi, initial_state=si)
         if grads_out is None:
-            grads_out = [torch.randn(o.shape, generator=g, dtype=torch.float64) for o in outs]
+            # positive weights: at T = 1 the last output and the state are the same value, and
+            # random signs could make their gradients cancel to float32 noise
+            grads_out = [torch.rand(o.shape, generator=g, dtype=torch.float64) + 0.5 for o in outs]
         grads = torch.autograd.grad(outs, [xi, *si, *layer.weights], [go.to(dtype) for go in grads_out])
         results.append((outs, grads))
     assert nat.last_backend == "native"
