@@ -12,7 +12,6 @@
 //   dy  [T, B, H] or null; dhT, dcT [B, H]; dG [T, B, D·Hp] gate gradients; dh0, dc0 [B, H]
 #pragma once
 
-#include <algorithm>
 #include <vector>
 
 #include "gemm.h"
@@ -146,48 +145,25 @@ inline auto gate_grads(const Problem& p, const Rows& rows, int s, int slot, int 
 template <int NV, bool SPLIT = false, class X, class Hs, class F>
 inline void tiles(const Rows& rows, int nq, int qstep, const X& x, const Hs& h, F&& f) {
     constexpr int MR = rows_for<NV>();
-    // Column tiles outside, row tiles inside, so that a column tile's panels stay in L1 while
-    // every row tile uses them; when they would not fit (NV·K·W floats past KC rows of K), the
-    // state's K is cut into blocks and the row tiles' sums wait in `partial` between blocks.
-    constexpr int KC = 16384 / (NV * W * 4) < 64 ? 64 : 16384 / (NV * W * 4);
-    const int blocks = h.K > KC ? (h.K + KC - 1) / KC : 1;
-    std::vector<V> partial(blocks > 1 ? static_cast<size_t>(rows.n) * (NV + 1) : 0);
+    // Column tiles outside, row tiles inside: one column tile's panels stay in L1 while every
+    // row tile uses them; the other order streams all of U from L2 once per row tile.
     for (int q = 0; q < nq; q += qstep) {
         const float *px[NV], *ph[NV];
         for (int v = 0; v < NV; ++v) px[v] = x.panel(q, v), ph[v] = h.panel(q, v);
-        for (int kb = 0; kb < blocks; ++kb) {
-            const int k0 = kb * KC, kn = blocks > 1 ? std::min(KC, h.K - k0) : h.K;
-            const float* pk[NV];
-            for (int v = 0; v < NV; ++v) pk[v] = ph[v] + static_cast<long>(k0) * W;
-            for (int r0 = 0; r0 < rows.n; r0 += MR) {
-                with_rows<MR>(rows.n - r0 < MR ? rows.n - r0 : MR, [&](auto M) {
-                    constexpr int mr = decltype(M)::value;
-                    V c[mr][NV], x_last[mr];
-                    if (kb == 0) {
-                        for (int r = 0; r < mr; ++r)
-                            for (int v = 0; v < NV; ++v) c[r][v] = splat(0.0f);
-                        accumulate<mr, NV>(x.a(r0), x.lda, x.K, px, c);
-                        for (int r = 0; r < mr; ++r) {
-                            x_last[r] = SPLIT ? c[r][NV - 1] : splat(0.0f);
-                            if (SPLIT) c[r][NV - 1] = splat(0.0f);
-                        }
-                    } else {
-                        for (int r = 0; r < mr; ++r) {
-                            for (int v = 0; v < NV; ++v) c[r][v] = partial[(r0 + r) * (NV + 1) + v];
-                            x_last[r] = partial[(r0 + r) * (NV + 1) + NV];
-                        }
-                    }
-                    accumulate<mr, NV>(h.a(r0) + k0, h.lda, kn, pk, c);
-                    if (kb + 1 < blocks) {
-                        for (int r = 0; r < mr; ++r) {
-                            for (int v = 0; v < NV; ++v) partial[(r0 + r) * (NV + 1) + v] = c[r][v];
-                            partial[(r0 + r) * (NV + 1) + NV] = x_last[r];
-                        }
-                        return;
-                    }
-                    for (int r = 0; r < mr; ++r) f(r0 + r, q, static_cast<const V*>(c[r]), x_last[r]);
-                });
-            }
+        for (int r0 = 0; r0 < rows.n; r0 += MR) {
+            with_rows<MR>(rows.n - r0 < MR ? rows.n - r0 : MR, [&](auto M) {
+                constexpr int mr = decltype(M)::value;
+                V c[mr][NV], x_last[mr];
+                for (int r = 0; r < mr; ++r)
+                    for (int v = 0; v < NV; ++v) c[r][v] = splat(0.0f);
+                accumulate<mr, NV>(x.a(r0), x.lda, x.K, px, c);
+                for (int r = 0; r < mr; ++r) {
+                    x_last[r] = SPLIT ? c[r][NV - 1] : splat(0.0f);
+                    if (SPLIT) c[r][NV - 1] = splat(0.0f);
+                }
+                accumulate<mr, NV>(h.a(r0), h.lda, h.K, ph, c);
+                for (int r = 0; r < mr; ++r) f(r0 + r, q, static_cast<const V*>(c[r]), x_last[r]);
+            });
         }
     }
 }
