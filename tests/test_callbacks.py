@@ -6,6 +6,7 @@ import pytest
 from rnnkit import callbacks, layers
 from rnnkit.layers import Dense, GRU
 from rnnkit.models import Sequential, load_model
+from data.hook_recorder import recorder_class
 
 
 def _data(n=32):
@@ -21,29 +22,7 @@ def _model(lr=0.01):
     return model
 
 
-class HookRecorder(callbacks.Callback):
-    """The recorder of tests/data/make_keras_fixtures.py: "<hook> [index] <sorted log keys>";
-    train batches are seen through the aliases on_batch_begin/on_batch_end."""
-
-    def __init__(self):
-        super().__init__()
-        self.calls = []
-
-    def take(self):
-        calls, self.calls = self.calls, []
-        return calls
-
-    def _log(self, hook, *index, logs=None):
-        self.calls.append(" ".join([hook, *map(str, index), str(sorted(logs or {}))]))
-
-
-for _hook in ("batch_begin", "batch_end", "epoch_begin", "epoch_end", "test_batch_begin",
-              "test_batch_end", "predict_batch_begin", "predict_batch_end"):
-    setattr(HookRecorder, f"on_{_hook}",
-            lambda self, i, logs=None, _h=_hook: self._log(_h, i, logs=logs))
-for _hook in ("train_begin", "train_end", "test_begin", "test_end", "predict_begin",
-              "predict_end"):
-    setattr(HookRecorder, f"on_{_hook}", lambda self, logs=None, _h=_hook: self._log(_h, logs=logs))
+HookRecorder = recorder_class(callbacks.Callback)
 
 
 def test_hook_order_and_logs_match_keras(golden):

@@ -55,6 +55,8 @@ import jax  # noqa: E402
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
+from hook_recorder import recorder_class  # noqa: E402  (beside this script)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 NPZ_PATH = os.path.join(HERE, "keras_golden.npz")
 JSON_PATH = os.path.join(HERE, "keras_golden.json")
@@ -519,31 +521,7 @@ def make_fit():
     return out
 
 
-class HookRecorder(keras.callbacks.Callback):
-    """Records "<hook> [index] <sorted log keys>" for every hook. Train batches are seen
-    through the old aliases on_batch_begin/on_batch_end, which Keras's on_train_batch_*
-    call by default."""
-
-    def __init__(self):
-        super().__init__()
-        self.calls = []
-
-    def take(self):
-        calls, self.calls = self.calls, []
-        return calls
-
-    def _log(self, hook, *index, logs=None):
-        self.calls.append(" ".join([hook, *map(str, index), str(sorted(logs or {}))]))
-
-
-for _hook in ("batch_begin", "batch_end", "epoch_begin", "epoch_end", "test_batch_begin",
-              "test_batch_end", "predict_batch_begin", "predict_batch_end"):
-    setattr(HookRecorder, f"on_{_hook}",
-            lambda self, i, logs=None, _h=_hook: self._log(_h, i, logs=logs))
-for _hook in ("train_begin", "train_end", "test_begin", "test_end", "predict_begin",
-              "predict_end"):
-    setattr(HookRecorder, f"on_{_hook}",
-            lambda self, logs=None, _h=_hook: self._log(_h, logs=logs))
+HookRecorder = recorder_class(keras.callbacks.Callback)
 
 
 def make_callbacks():

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import os
 
+import torch
+
+from ..activations import serialize
 from . import native, reference
+from .native_ops import recurrent_forward
 
 BACKENDS = ("auto", "reference", "native")
 
@@ -39,7 +43,6 @@ def select(layer, x) -> str:
     if native.supports(layer, x):
         return "native"
     if name == "native":
-        from ..activations import serialize
         raise ValueError(
             f"{layer.name}: backend='native' runs float32 CPU tensors with activation 'tanh' "
             "(SimpleRNN also relu, sigmoid, linear) and recurrent_activation 'sigmoid' or "
@@ -64,10 +67,6 @@ def run(backend: str, layer, x, states):
 
 
 def _run_native(layer, x, states, input_bias, recurrent_bias):
-    from .native_ops import recurrent_forward
-
-    import torch
-
     training = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad
         for t in (x, layer.kernel, layer.recurrent_kernel, input_bias, recurrent_bias, *states))
