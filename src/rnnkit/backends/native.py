@@ -24,6 +24,8 @@ GRAD_BLOCKS = {SIMPLE_RNN: 1, LSTM: 4, GRU_AFTER: 4, GRU_BEFORE: 3}
 ACTIVATIONS = {activations.linear: 0, activations.tanh: 1, activations.sigmoid: 2,
                activations.hard_sigmoid: 3, activations.relu: 4}
 ISAS = ("avx512", "avx2", "portable")
+# How a thread team divides a sequence (csrc/loop.h): by batch rows, by hidden units, or auto.
+SPLITS = {"auto": 0, "rows": 1, "units": 2}
 
 
 def _load():
@@ -85,6 +87,12 @@ _MODULE = _load()
 USES_OPENMP = use_openmp(os.environ.get("RNNKIT_THREADS", "openmp") != "own")
 
 
+def split() -> int:
+    """The team split RNNKIT_SPLIT asks for (auto, rows or units; tests use it to force one)."""
+    name = os.environ.get("RNNKIT_SPLIT", "auto") or "auto"
+    if name not in SPLITS:
+        raise ValueError(f"RNNKIT_SPLIT: expected one of {tuple(SPLITS)}, got {name!r}.")
+    return SPLITS[name]
 
 
 def available() -> bool:

@@ -71,7 +71,7 @@ def recurrent_forward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
     module().forward(cell, B, T, I, H, hp, _ptr(xs), _ptr(w), _ptr(bx), _ptr(u), _ptr(bh), _ptr(h0),
                      _ptr(c0), _ptr(y),
                      full_sequence, _ptr(h_t), _ptr(c_t), _ptr(ws), act, ract,
-                     torch.get_num_threads())
+                     torch.get_num_threads(), native.split())
     return y, h_t, c_t, ws
 
 
@@ -102,7 +102,7 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
     args = [t if t is None else t.contiguous() for t in (dy, dh_t, dc_t, c0)]
     module().backward(cell, B, T, H, hp, _ptr(u), _ptr(ws), _ptr(y), _ptr(h0.contiguous()),
                       _ptr(args[3]), _ptr(args[0]), _ptr(args[1]), _ptr(args[2]), _ptr(dg),
-                      _ptr(dh0), _ptr(dc0), act, ract, torch.get_num_threads())
+                      _ptr(dh0), _ptr(dc0), act, ract, torch.get_num_threads(), native.split())
     dg = dg.reshape(T * B, D * hp)
     xs = _time_major(x, go_backwards).reshape(T * B, I)
     h_prev = torch.cat([h0[None], y[:-1]], dim=0).reshape(T * B, H)

@@ -1,5 +1,7 @@
-// The recurrent loop, one template for every cell: a team of threads splits the batch rows and
-// each thread runs the whole sequence for its rows, with no barrier between time steps.
+// The recurrent loop, one template for every cell: a team of threads splits the batch rows (each
+// thread runs the whole sequence for its rows, with no barrier between time steps) or, when
+// there are few rows, the hidden units (with a barrier wherever a step reads units that other
+// threads wrote).
 #pragma once
 
 #include <algorithm>
@@ -25,67 +27,110 @@ inline OpenMP& openmp() {
     return runtime;
 }
 
+// f(k, n) on each thread k of a team of n <= threads (the runtime may grant fewer).
 template <class F>
-struct RowSplit {
+struct Team {
     F* f;
-    int B;
     static void run(void* self) {
-        auto* job = static_cast<RowSplit*>(self);
-        const int k = openmp().thread_num(), n = openmp().num_threads(), B = job->B;
-        (*job->f)(B * k / n, B * (k + 1) / n - B * k / n);
+        (*static_cast<Team*>(self)->f)(openmp().thread_num(), openmp().num_threads());
     }
 };
 
 template <class F>
-inline void parallel_rows(int B, int threads, F&& f) {
-    const int n = std::max(1, std::min(threads, B));
-    if (n > 1 && openmp().parallel) {
-        RowSplit<std::remove_reference_t<F>> job{&f, B};
-        openmp().parallel(&RowSplit<std::remove_reference_t<F>>::run, &job, n, 0);
+inline void parallel_team(int threads, F&& f) {
+    if (threads > 1 && openmp().parallel) {
+        Team<std::remove_reference_t<F>> job{&f};
+        openmp().parallel(&Team<std::remove_reference_t<F>>::run, &job, threads, 0);
         return;
     }
     std::vector<std::thread> team;
-    for (int k = 1; k < n; ++k) team.emplace_back([&, k] { f(B * k / n, B * (k + 1) / n - B * k / n); });
-    f(0, B / n);
+    for (int k = 1; k < threads; ++k) team.emplace_back([&, k] { f(k, threads); });
+    f(0, threads);
     for (auto& t : team) t.join();
 }
 
-inline void load_rows(std::vector<float>& dst, const float* src, int b0, int n, int H, int Hp) {
-    if (!src) return;
-    for (int i = 0; i < n; ++i) std::copy_n(src + static_cast<long>(b0 + i) * H, H, dst.data() + i * Hp);
+enum Split : int { SPLIT_AUTO = 0, SPLIT_ROWS = 1, SPLIT_UNITS = 2 };
+
+// Split the hidden units rather than the batch rows when each thread would get at most two
+// rows: then a thread streams all of U for a row or two each step, and a barrier per step costs
+// less (measured on 2 cores, forward and backward: units 1.1-1.9x faster at 1-2 rows per
+// thread, either way at 3, rows 1.1-1.4x faster from 4 on; batch 1 included).
+inline bool split_units(const Problem& p, int threads, int split) {
+    if (split != SPLIT_AUTO) return split == SPLIT_UNITS;
+    return threads > 1 && p.B < 3 * threads && p.groups() >= 2 * NG * threads;
 }
 
-inline void save_rows(float* dst, const std::vector<float>& src, int b0, int n, int H, int Hp) {
+// Thread k of n gets unit groups [q0, q1), in whole tiles of NG groups when they divide evenly.
+inline std::pair<int, int> unit_range(int groups, int k, int n) {
+    const int chunk = groups % NG == 0 ? NG : 1, chunks = groups / chunk;
+    return {chunks * k / n * chunk, chunks * (k + 1) / n * chunk};
+}
+
+// Copies rows [b0, b0 + n), units [u0, u1) ∩ [0, H), of a [B, H] state into step buffers, or back.
+inline void load_state(float* dst, const float* src, const Rows& rows, int H, int Hp) {
+    if (!src) return;
+    const int u1 = std::min(rows.u1(), H);
+    for (int i = 0; i < rows.n; ++i)
+        for (int u = rows.u0(); u < u1; ++u) dst[i * Hp + u] = src[static_cast<long>(rows.b0 + i) * H + u];
+}
+
+inline void save_state(float* dst, const float* src, const Rows& rows, int H, int Hp) {
     if (!dst) return;
-    for (int i = 0; i < n; ++i) std::copy_n(src.data() + i * Hp, H, dst + static_cast<long>(b0 + i) * H);
+    const int u1 = std::min(rows.u1(), H);
+    for (int i = 0; i < rows.n; ++i)
+        for (int u = rows.u0(); u < u1; ++u) dst[static_cast<long>(rows.b0 + i) * H + u] = src[i * Hp + u];
+}
+
+// Runs body(rows) on a team that splits the batch rows (each thread has its own rows and
+// buffers, no barrier) or the hidden units (shared buffers, barriers inside the steps), with
+// the states (h, c) loaded from h_in, c_in before and stored to h_out, c_out after.
+template <class F>
+void sequence(const Problem& p, int threads, int split, const float* h_in, const float* c_in,
+              float* h_out, float* c_out, F&& body) {
+    auto run = [&](Rows& rows) {
+        load_state(rows.h, h_in, rows, p.H, p.Hp);
+        load_state(rows.c, c_in, rows, p.H, p.Hp);
+        rows.sync();
+        body(rows);
+        save_state(h_out, rows.h, rows, p.H, p.Hp);
+        save_state(c_out, rows.c, rows, p.H, p.Hp);
+    };
+    if (split_units(p, threads, split)) {
+        const int groups = p.groups(), chunk = groups % NG == 0 ? NG : 1;
+        StepBuffers buf(p.B, p.Hp);
+        Barrier barrier;
+        parallel_team(std::max(1, std::min(threads, groups / chunk)), [&](int k, int n) {
+            barrier.expect(n);
+            const auto [q0, q1] = unit_range(groups, k, n);
+            Rows rows(buf, 0, q0, q1, n > 1 ? &barrier : nullptr);
+            run(rows);
+        });
+        return;
+    }
+    parallel_team(std::max(1, std::min(threads, p.B)), [&](int k, int n) {
+        const int b0 = p.B * k / n;
+        StepBuffers buf(p.B * (k + 1) / n - b0, p.Hp);
+        Rows rows(buf, b0, 0, p.groups());
+        run(rows);
+    });
 }
 
 template <class Cell>
-void forward(const Problem& p, int threads) {
-    parallel_rows(p.B, threads, [&](int b0, int n) {
-        Rows rows(b0, n, p.Hp);
-        load_rows(rows.h, p.h0, b0, n, p.H, p.Hp);
-        load_rows(rows.c, p.c0, b0, n, p.H, p.Hp);
+void forward(const Problem& p, int threads, int split) {
+    sequence(p, threads, split, p.h0, p.c0, p.hT, p.cT, [&](Rows& rows) {
         for (int s = 0; s < p.T; ++s) {
             Cell::forward_step(p, rows, s);
-            std::swap(rows.h, rows.hn);
-            std::swap(rows.c, rows.cn);
+            rows.sync();  // every unit of h_s is written before any thread reads it
+            rows.next();
         }
-        save_rows(p.hT, rows.h, b0, n, p.H, p.Hp);
-        save_rows(p.cT, rows.c, b0, n, p.H, p.Hp);
     });
 }
 
 // rows.h carries dL/dh and rows.c dL/dc backwards through time.
 template <class Cell>
-void backward(const Problem& p, int threads) {
-    parallel_rows(p.B, threads, [&](int b0, int n) {
-        Rows rows(b0, n, p.Hp);
-        load_rows(rows.h, p.dhT, b0, n, p.H, p.Hp);
-        load_rows(rows.c, p.dcT, b0, n, p.H, p.Hp);
+void backward(const Problem& p, int threads, int split) {
+    sequence(p, threads, split, p.dhT, p.dcT, p.dh0, p.dc0, [&](Rows& rows) {
         for (int s = p.T - 1; s >= 0; --s) Cell::backward_step(p, rows, s);
-        save_rows(p.dh0, rows.h, b0, n, p.H, p.Hp);
-        save_rows(p.dc0, rows.c, b0, n, p.H, p.Hp);
     });
 }
 

@@ -37,10 +37,10 @@ void setup(Problem& p, int B, int T, int H, int Hp, std::uintptr_t U, bool trans
 }
 
 template <class Cell>
-void run_forward(Problem& p, int threads) { forward<Cell>(p, threads); }
+void run_forward(Problem& p, int threads, int split) { forward<Cell>(p, threads, split); }
 
 template <class Cell>
-void run_backward(Problem& p, int threads) { backward<Cell>(p, threads); }
+void run_backward(Problem& p, int threads, int split) { backward<Cell>(p, threads, split); }
 
 // The supported (cell, activation, recurrent activation) combinations, each its own instance.
 template <template <class> class Gated, class F>
@@ -72,7 +72,7 @@ void by_cell(int cell, int act, int ract, F&& f) {
 void forward_py(int cell, int B, int T, int I, int H, int Hp, std::uintptr_t x, std::uintptr_t Wk,
                 std::uintptr_t bx, std::uintptr_t U, std::uintptr_t bh, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t y, bool seq,
                 std::uintptr_t hT, std::uintptr_t cT, std::uintptr_t ws, int act, int ract,
-                int threads) {
+                int threads, int split) {
     by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
         Problem p;
@@ -83,14 +83,14 @@ void forward_py(int cell, int B, int T, int I, int H, int Hp, std::uintptr_t x, 
         p.y = ptr<float>(y), p.seq = seq, p.hT = ptr<float>(hT), p.cT = ptr<float>(cT);
         p.ws = ptr<float>(ws), p.act = act, p.ract = ract;
         py::gil_scoped_release release;
-        run_forward<Cell>(p, threads);
+        run_forward<Cell>(p, threads, split);
     });
 }
 
 void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t U, std::uintptr_t ws,
                  std::uintptr_t y, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t dy,
                  std::uintptr_t dhT, std::uintptr_t dcT, std::uintptr_t dG, std::uintptr_t dh0,
-                 std::uintptr_t dc0, int act, int ract, int threads) {
+                 std::uintptr_t dc0, int act, int ract, int threads, int split) {
     by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
         Problem p;
@@ -101,7 +101,7 @@ void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t U, std::u
         p.dG = ptr<float>(dG), p.dh0 = ptr<float>(dh0), p.dc0 = ptr<float>(dc0);
         p.act = act, p.ract = ract;
         py::gil_scoped_release release;
-        run_backward<Cell>(p, threads);
+        run_backward<Cell>(p, threads, split);
     });
 }
 

@@ -12,6 +12,8 @@
 //   dy  [T, B, H] or null; dhT, dcT [B, H]; dG [T, B, D·Hp] gate gradients; dh0, dc0 [B, H]
 #pragma once
 
+#include <atomic>
+#include <utility>
 #include <vector>
 
 #include "gemm.h"
@@ -84,13 +86,60 @@ struct Problem {
     }
 };
 
-// The rows [b0, b0 + n) that one thread owns for the whole sequence, with its state buffers.
-struct Rows {
-    int b0 = 0, n = 0;
-    std::vector<float> h, hn, c, cn, t0, t1;  // n × Hp each
+// A spinning barrier for the threads of one team (sense reversal): a unit-split step waits
+// here between writing its units and reading everyone's. Spinning suits a team that has the
+// cores to itself for a whole sequence; a step is microseconds long.
+class Barrier {
+  public:
+    // Every thread states the team size before its first wait (all state the same number).
+    void expect(int n) { n_.store(n, std::memory_order_relaxed); }
+    void wait() {
+        const int gen = generation_.load(std::memory_order_acquire);
+        if (arrived_.fetch_add(1, std::memory_order_acq_rel) == n_.load(std::memory_order_relaxed) - 1) {
+            arrived_.store(0, std::memory_order_relaxed);
+            generation_.store(gen + 1, std::memory_order_release);
+            return;
+        }
+        while (generation_.load(std::memory_order_acquire) == gen) pause();
+    }
 
-    Rows(int b0_, int n_, int Hp) : b0(b0_), n(n_) {
-        for (auto* v : {&h, &hn, &c, &cn, &t0, &t1}) v->assign(static_cast<size_t>(n) * Hp, 0.0f);
+  private:
+    static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    std::atomic<int> n_{1}, arrived_{0}, generation_{0};
+};
+
+// The step buffers of n batch rows: state h, c, the next state hn, cn, scratch t0, t1 (n × Hp each).
+struct StepBuffers {
+    int n, Hp;
+    std::vector<float> data;
+    StepBuffers(int n_, int Hp_) : n(n_), Hp(Hp_), data(static_cast<size_t>(6) * n_ * Hp_, 0.0f) {}
+    float* slot(int k) { return data.data() + static_cast<long>(k) * n * Hp; }
+};
+
+// What one thread works on: the batch rows [b0, b0 + n) and the unit groups [q0, q1) of them
+// (a split over rows gives each thread all groups of its rows; a split over units gives each
+// thread some groups of all rows, and then the team shares the buffers and meets at a barrier
+// wherever a step reads units that other threads wrote).
+struct Rows {
+    int b0 = 0, n = 0, q0 = 0, q1 = 0;
+    float *h, *hn, *c, *cn, *t0, *t1;  // row i, unit u at [i·Hp + u]
+    Barrier* barrier = nullptr;
+
+    Rows(StepBuffers& buf, int b0_, int q0_, int q1_, Barrier* barrier_ = nullptr)
+        : b0(b0_), n(buf.n), q0(q0_), q1(q1_), h(buf.slot(0)), hn(buf.slot(1)), c(buf.slot(2)),
+          cn(buf.slot(3)), t0(buf.slot(4)), t1(buf.slot(5)), barrier(barrier_) {}
+    int u0() const { return q0 * W; }
+    int u1() const { return q1 * W; }
+    void sync() const {
+        if (barrier) barrier->wait();
+    }
+    void next() {
+        std::swap(h, hn);
+        std::swap(c, cn);
     }
 };
 
@@ -138,16 +187,16 @@ inline auto gate_grads(const Problem& p, const Rows& rows, int s, int slot, int 
                    [&p, k0](int q, int v) { return p.ut_panel(q + v, k0); });
 }
 
-// Every row of `rows` times column tiles q = 0, qstep, … < nq of x·Wx + h·U (two operands, the
+// Every row of `rows` times its column tiles q = q0, q0 + qstep, … < q1 of x·Wx + h·U (two operands, the
 // input's and the state's, summed in the same registers). With SPLIT, the last vector's input
 // part is handed to f separately (GRU reset_after keeps x W_h apart from h U_h).
 // f(row, q, acc, x_part_of_last) gets each row's NV accumulators.
 template <int NV, bool SPLIT = false, class X, class Hs, class F>
-inline void tiles(const Rows& rows, int nq, int qstep, const X& x, const Hs& h, F&& f) {
+inline void tiles(const Rows& rows, int qstep, const X& x, const Hs& h, F&& f) {
     constexpr int MR = rows_for<NV>();
     // Column tiles outside, row tiles inside: one column tile's panels stay in L1 while every
     // row tile uses them; the other order streams all of U from L2 once per row tile.
-    for (int q = 0; q < nq; q += qstep) {
+    for (int q = rows.q0; q < rows.q1; q += qstep) {
         const float *px[NV], *ph[NV];
         for (int v = 0; v < NV; ++v) px[v] = x.panel(q, v), ph[v] = h.panel(q, v);
         for (int r0 = 0; r0 < rows.n; r0 += MR) {
@@ -171,16 +220,16 @@ inline void tiles(const Rows& rows, int nq, int qstep, const X& x, const Hs& h, 
 // Vectors per tile when panels are independent column groups: wider tiles on AVX-512.
 constexpr int NG = W == 16 ? 4 : 2;
 
-// tiles<> over nq independent column groups, NG at a time when they divide evenly;
+// tiles<> over the rows' independent column groups, NG at a time when they divide evenly;
 // f(row, q, acc) per row and group.
 template <class X, class Hs, class F>
-inline void group_tiles(const Rows& rows, int nq, const X& x, const Hs& h, F&& f) {
-    if (nq % NG == 0) {
-        tiles<NG>(rows, nq, NG, x, h, [&](int i, int q, const V* acc, V) {
+inline void group_tiles(const Rows& rows, const X& x, const Hs& h, F&& f) {
+    if ((rows.q1 - rows.q0) % NG == 0) {
+        tiles<NG>(rows, NG, x, h, [&](int i, int q, const V* acc, V) {
             for (int v = 0; v < NG; ++v) f(i, q + v, acc[v]);
         });
     } else {
-        tiles<1>(rows, nq, 1, x, h, [&](int i, int q, const V* acc, V) { f(i, q, acc[0]); });
+        tiles<1>(rows, 1, x, h, [&](int i, int q, const V* acc, V) { f(i, q, acc[0]); });
     }
 }
 

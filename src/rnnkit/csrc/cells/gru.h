@@ -16,7 +16,7 @@ struct GRUAfterCell {
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
         // acc[2] holds h U_h alone; x W_h arrives separately (it stays outside r ⊙ (·))
-        tiles<3, true>(rows, p.groups(), 1, input_gates(p, rows, s), state_gates(p, rows.h.data()),
+        tiles<3, true>(rows, 1, input_gates(p, rows, s), state_gates(p, rows.h),
                        [&](int i, int q, const V* acc, V xh) {
             const int b = rows.b0 + i, u = q * W;
             const V hh = acc[2] + p.bias_h(2, u);
@@ -33,7 +33,7 @@ struct GRUAfterCell {
     static void backward_step(const Problem& p, Rows& rows, int s) {
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
-            for (int u = 0; u < p.Hp; u += W) {
+            for (int u = rows.u0(); u < rows.u1(); u += W) {
                 const V dh = p.dh(&rows.h[i * p.Hp + u], b, s, u);
                 const V z = load(p.ws_at(b, s, 0, u)), r = load(p.ws_at(b, s, 1, u));
                 const V h_hat = load(p.ws_at(b, s, 2, u)), hh = load(p.ws_at(b, s, 3, u));
@@ -45,8 +45,9 @@ struct GRUAfterCell {
                 store(&rows.t0[i * p.Hp + u], dh * z);
             }
         }
-        // dL/dh_{s-1} = z ⊙ dh + [dz, dr, da ⊙ r] Uᵀ
-        group_tiles(rows, p.groups(), no_operand(), gate_grads(p, rows, s, 0, G * p.Hp, 0),
+        // dL/dh_{s-1} = z ⊙ dh + [dz, dr, da ⊙ r] Uᵀ (every unit of dG_s written first)
+        rows.sync();
+        group_tiles(rows, no_operand(), gate_grads(p, rows, s, 0, G * p.Hp, 0),
                     [&](int i, int q, V acc) {
                         const int k = i * p.Hp + q * W;
                         store(&rows.h[k], load(&rows.t0[k]) + acc);
@@ -59,7 +60,7 @@ struct GRUBeforeCell {
     static constexpr int G = 3, S = 4, D = 3;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        tiles<2>(rows, p.groups(), 1, input_gates(p, rows, s), state_gates(p, rows.h.data()), [&](int i, int q, const V* acc, V) {
+        tiles<2>(rows, 1, input_gates(p, rows, s), state_gates(p, rows.h), [&](int i, int q, const V* acc, V) {
             const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
             const V z = A::ract(acc[0] + p.bias_x(0, u));
             const V r = A::ract(acc[1] + p.bias_x(1, u));
@@ -71,7 +72,8 @@ struct GRUBeforeCell {
                 store(p.ws_at(b, s, 3, u), r * load(&rows.h[k]));
             }
         });
-        group_tiles(rows, p.groups(), input_groups(p, rows, s, 2), state_groups(p, rows.t1.data(), 2),
+        rows.sync();  // the candidate's product reads every unit of r ⊙ h
+        group_tiles(rows, input_groups(p, rows, s, 2), state_groups(p, rows.t1, 2),
                     [&](int i, int q, V acc) {
                         const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
                         const V h_hat = A::act(acc + p.bias_x(2, u));
@@ -86,7 +88,7 @@ struct GRUBeforeCell {
     static void backward_step(const Problem& p, Rows& rows, int s) {
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
-            for (int u = 0; u < p.Hp; u += W) {
+            for (int u = rows.u0(); u < rows.u1(); u += W) {
                 const V dh = p.dh(&rows.h[i * p.Hp + u], b, s, u);
                 const V z = load(p.ws_at(b, s, 0, u)), h_hat = load(p.ws_at(b, s, 2, u));
                 store(p.dg_at(b, s, 0, u), dh * (p.h_prev(b, s, u) - h_hat) * A::ract_grad(z));
@@ -94,20 +96,22 @@ struct GRUBeforeCell {
                 store(&rows.t0[i * p.Hp + u], dh * z);
             }
         }
-        // d(r ⊙ h) = da U_hᵀ
-        group_tiles(rows, p.groups(), no_operand(), gate_grads(p, rows, s, 2, p.Hp, 2 * p.Hp),
+        // d(r ⊙ h) = da U_hᵀ (every unit of da written first)
+        rows.sync();
+        group_tiles(rows, no_operand(), gate_grads(p, rows, s, 2, p.Hp, 2 * p.Hp),
                     [&](int i, int q, V acc) { store(&rows.t1[i * p.Hp + q * W], acc); });
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
-            for (int u = 0; u < p.Hp; u += W) {
+            for (int u = rows.u0(); u < rows.u1(); u += W) {
                 const int k = i * p.Hp + u;
                 const V drh = load(&rows.t1[k]), r = load(p.ws_at(b, s, 1, u));
                 store(p.dg_at(b, s, 1, u), drh * p.h_prev(b, s, u) * A::ract_grad(r));
                 store(&rows.t0[k], load(&rows.t0[k]) + drh * r);
             }
         }
-        // dL/dh_{s-1} = z ⊙ dh + r ⊙ d(r ⊙ h) + [dz, dr] U_zrᵀ
-        group_tiles(rows, p.groups(), no_operand(), gate_grads(p, rows, s, 0, 2 * p.Hp, 0),
+        // dL/dh_{s-1} = z ⊙ dh + r ⊙ d(r ⊙ h) + [dz, dr] U_zrᵀ (every unit of dr written first)
+        rows.sync();
+        group_tiles(rows, no_operand(), gate_grads(p, rows, s, 0, 2 * p.Hp, 0),
                     [&](int i, int q, V acc) {
                         const int k = i * p.Hp + q * W;
                         store(&rows.h[k], load(&rows.t0[k]) + acc);

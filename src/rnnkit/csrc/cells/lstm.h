@@ -11,7 +11,7 @@ struct LSTMCell {
     static constexpr int G = 4, S = 5, D = 4;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        tiles<4>(rows, p.groups(), 1, input_gates(p, rows, s), state_gates(p, rows.h.data()), [&](int i, int q, const V* acc, V) {
+        tiles<4>(rows, 1, input_gates(p, rows, s), state_gates(p, rows.h), [&](int i, int q, const V* acc, V) {
             const int b = rows.b0 + i, u = q * W;
             const V ig = A::ract(acc[0] + p.bias_x(0, u));
             const V f = A::ract(acc[1] + p.bias_x(1, u));
@@ -30,7 +30,7 @@ struct LSTMCell {
     static void backward_step(const Problem& p, Rows& rows, int s) {
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
-            for (int u = 0; u < p.Hp; u += W) {
+            for (int u = rows.u0(); u < rows.u1(); u += W) {
                 const V dh = p.dh(&rows.h[i * p.Hp + u], b, s, u);
                 const V ig = load(p.ws_at(b, s, 0, u)), f = load(p.ws_at(b, s, 1, u));
                 const V g = load(p.ws_at(b, s, 2, u)), o = load(p.ws_at(b, s, 3, u));
@@ -46,8 +46,9 @@ struct LSTMCell {
                 store(p.dg_at(b, s, 3, u), dh * tc * A::ract_grad(o));
             }
         }
-        // dL/dh_{s-1} = dG_s Uᵀ
-        group_tiles(rows, p.groups(), no_operand(), gate_grads(p, rows, s, 0, G * p.Hp, 0),
+        // dL/dh_{s-1} = dG_s Uᵀ (every unit of dG_s written first)
+        rows.sync();
+        group_tiles(rows, no_operand(), gate_grads(p, rows, s, 0, G * p.Hp, 0),
                     [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
     }
 };

@@ -11,7 +11,7 @@ struct SimpleRNNCell {
     static constexpr int G = 1, S = 0, D = 1;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        group_tiles(rows, p.groups(), input_groups(p, rows, s, 0), state_groups(p, rows.h.data(), 0),
+        group_tiles(rows, input_groups(p, rows, s, 0), state_groups(p, rows.h, 0),
                     [&](int i, int q, V acc) {
                         const int b = rows.b0 + i, u = q * W;
                         const V h = A::act(acc + p.bias_x(0, u));
@@ -23,13 +23,15 @@ struct SimpleRNNCell {
     static void backward_step(const Problem& p, Rows& rows, int s) {
         for (int i = 0; i < rows.n; ++i) {
             const int b = rows.b0 + i;
-            for (int u = 0; u < p.Hp; u += W) {
+            for (int u = rows.u0(); u < rows.u1(); u += W) {
                 const V dh = p.dh(&rows.h[i * p.Hp + u], b, s, u);
                 const V h = load_tail(p.y + p.step(b, s) * p.H + u, p.tail(u));
                 store(p.dg_at(b, s, 0, u), dh * A::act_grad(h));
             }
         }
-        group_tiles(rows, p.groups(), no_operand(), gate_grads(p, rows, s, 0, p.Hp, 0),
+        // dL/dh_{s-1} = dz_s Uᵀ (every unit of dz_s written first)
+        rows.sync();
+        group_tiles(rows, no_operand(), gate_grads(p, rows, s, 0, p.Hp, 0),
                     [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
     }
 };
