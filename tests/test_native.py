@@ -104,6 +104,44 @@ def test_thread_count_does_not_change_results():
         assert torch.equal(a, b)
 
 
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def _values_and_grads(layer, x):
+    outs = layer(x)
+    weights = torch.rand(outs[0].shape, generator=torch.Generator().manual_seed(1)) + 0.5
+    return (*outs, *torch.autograd.grad((outs[0] * weights).sum() + outs[1].sum(), [x, *layer.weights]))
+
+
+@pytest.mark.parametrize("cls,kwargs", CONFIGS, ids=[f"{c}{k}" for c, k in CONFIGS])
+@pytest.mark.parametrize("units", [37, 64])
+def test_split_over_units_matches_reference_and_split_over_rows(cls, kwargs, units, two_threads,
+                                                                monkeypatch):
+    """With few batch rows the team splits the hidden units (barriers inside each step): the
+    same numbers as the float64 reference, and bit for bit those of the split over rows."""
+    monkeypatch.setenv("RNNKIT_SPLIT", "units")
+    compare(cls, kwargs, batch=3, time=6, features=2, units=units, go_backwards=True)
+    nat, _ = _pair(cls, kwargs, 2, units)
+    x = torch.randn(3, 6, 2, requires_grad=True)
+    results = {}
+    for split in ("rows", "units"):
+        monkeypatch.setenv("RNNKIT_SPLIT", split)
+        results[split] = _values_and_grads(nat, x)
+    for a, b in zip(results["rows"], results["units"]):
+        assert torch.equal(a, b)
+
+
+def test_split_env_is_checked(monkeypatch):
+    monkeypatch.setenv("RNNKIT_SPLIT", "columns")
+    with pytest.raises(ValueError, match="RNNKIT_SPLIT"):
+        native.split()
+
+
 @pytest.mark.parametrize("isa", ["portable", "avx2", "avx512"])
 def test_every_instruction_set_the_cpu_has(isa, monkeypatch):
     probe = importlib.import_module("rnnkit._native_portable")
