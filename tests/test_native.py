@@ -177,7 +177,8 @@ def test_native_kernel_really_runs(monkeypatch):
     real = native.module()
 
     class Spy:
-        VECTOR_WIDTH = real.VECTOR_WIDTH
+        def __getattr__(self, name):
+            return getattr(real, name)
 
         def forward(self, *args):
             calls.append("forward")
@@ -191,6 +192,43 @@ def test_native_kernel_really_runs(monkeypatch):
     layer = layers.LSTM(4)
     layer(torch.randn(2, 3, 1, requires_grad=True)).sum().backward()
     assert calls == ["forward", "backward"]
+
+
+def test_weights_are_packed_once_per_version(monkeypatch):
+    """Packed panels are reused while the weights are unchanged and rebuilt after any change
+    that bumps their version (set_weights, in-place updates under no_grad, optimizer steps)."""
+    from rnnkit.backends import packing
+
+    real, packs = native.module(), []
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def pack(self, *args):
+            packs.append(args[:4])
+            return real.pack(*args)
+
+    monkeypatch.setattr(native, "module", lambda: Spy())
+    nat, ref = _pair("GRU", {}, 3, 21)
+    x = torch.randn(2, 5, 3)
+    with torch.no_grad():
+        for _ in range(3):
+            nat(x)
+        assert len(packs) == 2  # kernel and recurrent kernel, once
+        ref.set_weights([2 * w for w in ref.get_weights()])
+        nat.set_weights(ref.get_weights())
+        torch.testing.assert_close(nat(x)[0], ref(x.double())[0].float(), rtol=1e-5, atol=1e-6)
+        nat.recurrent_kernel.mul_(-1)
+        ref.recurrent_kernel.mul_(-1)
+        torch.testing.assert_close(nat(x)[0], ref(x.double())[0].float(), rtol=1e-5, atol=1e-6)
+    assert len(packs) == 5  # both after set_weights, the recurrent kernel after mul_
+    key = id(nat.kernel)
+    assert key in packing._PANELS
+    del nat
+    import gc
+    gc.collect()
+    assert key not in packing._PANELS
 
 
 def test_missing_extension_falls_back_with_one_warning(monkeypatch):

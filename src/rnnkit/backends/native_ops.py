@@ -9,7 +9,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from . import native
+from . import native, packing
 from .native import GATES, GRAD_BLOCKS, GRU_AFTER, GRU_BEFORE, LSTM, SAVED
 
 
@@ -59,9 +59,9 @@ def recurrent_forward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
     H, G = recurrent_kernel.shape[0], GATES[cell]
     hp = _hp(H)
     xs = _time_major(x, go_backwards)
-    w = pad_gates(kernel, G, H, hp)
+    w = packing.panels(kernel, G, H, hp)
     bx = None if input_bias is None else pad_gates(input_bias, G, H, hp)
-    u = pad_gates(recurrent_kernel, G, H, hp)
+    u = packing.panels(recurrent_kernel, G, H, hp)
     bh = None if recurrent_bias is None else pad_gates(recurrent_bias, G, H, hp)
     y = x.new_empty((T, B, H) if full_sequence else (B, H))
     h_t = x.new_empty((B, H))
@@ -95,12 +95,12 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
     B, T, I = x.shape
     H, G, D = recurrent_kernel.shape[0], GATES[cell], GRAD_BLOCKS[cell]
     hp = _hp(H)
-    u = pad_gates(recurrent_kernel, G, H, hp)
+    ut = packing.transposed_panels(recurrent_kernel, G, H, hp)
     dg = x.new_empty((T, B, D * hp))
     dh0 = x.new_empty((B, H))
     dc0 = x.new_empty((B, H)) if cell == LSTM else _empty(x)
     args = [t if t is None else t.contiguous() for t in (dy, dh_t, dc_t, c0)]
-    module().backward(cell, B, T, H, hp, _ptr(u), _ptr(ws), _ptr(y), _ptr(h0.contiguous()),
+    module().backward(cell, B, T, H, hp, _ptr(ut), _ptr(ws), _ptr(y), _ptr(h0.contiguous()),
                       _ptr(args[3]), _ptr(args[0]), _ptr(args[1]), _ptr(args[2]), _ptr(dg),
                       _ptr(dh0), _ptr(dc0), act, ract, torch.get_num_threads(), native.split())
     dg = dg.reshape(T * B, D * hp)

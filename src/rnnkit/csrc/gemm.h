@@ -9,26 +9,38 @@
 
 namespace rnnkit {
 
-// B: (K, N) row-major with leading dimension ldb → ceil(N / W) panels, each K × W contiguous;
-// columns at or past N are zero.
-inline void pack_panels(const float* B, int K, int N, long ldb, std::vector<float>& out) {
-    const int P = (N + W - 1) / W;
-    out.assign(static_cast<size_t>(P) * K * W, 0.0f);
-    for (int p = 0; p < P; ++p)
-        for (int k = 0; k < K; ++k)
-            for (int j = 0; j < W && p * W + j < N; ++j)
-                out[(static_cast<size_t>(p) * K + k) * W + j] = B[k * ldb + p * W + j];
+// A weight in Keras layout, (K, G·H) row-major, is used with each of its G gate blocks padded
+// to Hp columns (a multiple of W). Column n of the padded matrix comes from column
+// source_column(n) of the weight, or is zero (-1).
+inline int source_column(int n, int H, int Hp) {
+    const int g = n / Hp, u = n % Hp;
+    return u < H ? g * H + u : -1;
 }
 
-// The panels of Bᵀ for B: (R, C) row-major, i.e. of a (C, R) matrix: Bᵀ[k][n] = B[n][k].
-inline void pack_panels_transposed(const float* B, int R, int C, long ldb, int N_padded,
-                                   std::vector<float>& out) {
-    const int P = N_padded / W;
-    out.assign(static_cast<size_t>(P) * C * W, 0.0f);
+// The padded (K, G·Hp) matrix as G·Hp / W column panels, each K × W contiguous.
+inline void pack_panels(const float* B, int K, int G, int H, int Hp, float* out) {
+    const int P = G * Hp / W;
     for (int p = 0; p < P; ++p)
-        for (int k = 0; k < C; ++k)
-            for (int j = 0; j < W && p * W + j < R; ++j)
-                out[(static_cast<size_t>(p) * C + k) * W + j] = B[(p * W + j) * ldb + k];
+        for (int k = 0; k < K; ++k)
+            for (int j = 0; j < W; ++j) {
+                const int n = source_column(p * W + j, H, Hp);
+                out[(static_cast<long>(p) * K + k) * W + j] = n < 0 ? 0.0f : B[static_cast<long>(k) * G * H + n];
+            }
+}
+
+// The transpose of the padded (H, G·Hp) matrix, (G·Hp, Hp) with rows past H zero, as Hp / W
+// column panels, each G·Hp × W contiguous.
+inline void pack_panels_transposed(const float* B, int H, int G, int Hp, float* out) {
+    const int P = Hp / W, K = G * Hp;
+    for (int p = 0; p < P; ++p)
+        for (int k = 0; k < K; ++k) {
+            const int n = source_column(k, H, Hp);
+            for (int j = 0; j < W; ++j) {
+                const int r = p * W + j;
+                out[(static_cast<long>(p) * K + k) * W + j] =
+                    n < 0 || r >= H ? 0.0f : B[static_cast<long>(r) * G * H + n];
+            }
+        }
 }
 
 // c[r][v] += Σ_k a[r·lda + k] · panel[v][k·W .. k·W + W)

@@ -28,12 +28,9 @@ template <class T>
 T* ptr(std::uintptr_t address) { return reinterpret_cast<T*>(address); }
 
 template <class Cell>
-void setup(Problem& p, int B, int T, int H, int Hp, std::uintptr_t U, bool transposed) {
+void setup(Problem& p, int B, int T, int H, int Hp) {
     if (Hp % W != 0 || Hp < H) throw std::invalid_argument("rnnkit native: Hp must be a multiple of the vector width and >= H");
     p.B = B, p.T = T, p.H = H, p.Hp = Hp, p.G = Cell::G, p.S = Cell::S, p.D = Cell::D;
-    const float* u = ptr<const float>(U);
-    if (transposed) pack_panels_transposed(u, H, Cell::G * Hp, Cell::G * Hp, Hp, p.UT);
-    else pack_panels(u, H, Cell::G * Hp, Cell::G * Hp, p.U);
 }
 
 template <class Cell>
@@ -69,16 +66,17 @@ void by_cell(int cell, int act, int ract, F&& f) {
     }
 }
 
-void forward_py(int cell, int B, int T, int I, int H, int Hp, std::uintptr_t x, std::uintptr_t Wk,
+// The weights arrive packed (pack_* below), once per weight version.
+void forward_py(int cell, int B, int T, int I, int H, int Hp, std::uintptr_t x, std::uintptr_t Wx,
                 std::uintptr_t bx, std::uintptr_t U, std::uintptr_t bh, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t y, bool seq,
                 std::uintptr_t hT, std::uintptr_t cT, std::uintptr_t ws, int act, int ract,
                 int threads, int split) {
     by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
         Problem p;
-        setup<Cell>(p, B, T, H, Hp, U, false);
+        setup<Cell>(p, B, T, H, Hp);
         p.I = I, p.x = ptr<const float>(x), p.bx = ptr<const float>(bx), p.bh = ptr<const float>(bh);
-        pack_panels(ptr<const float>(Wk), I, Cell::G * Hp, Cell::G * Hp, p.Wx);
+        p.Wx = ptr<const float>(Wx), p.U = ptr<const float>(U);
         p.h0 = ptr<const float>(h0), p.c0 = ptr<const float>(c0);
         p.y = ptr<float>(y), p.seq = seq, p.hT = ptr<float>(hT), p.cT = ptr<float>(cT);
         p.ws = ptr<float>(ws), p.act = act, p.ract = ract;
@@ -87,14 +85,15 @@ void forward_py(int cell, int B, int T, int I, int H, int Hp, std::uintptr_t x, 
     });
 }
 
-void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t U, std::uintptr_t ws,
+void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t UT, std::uintptr_t ws,
                  std::uintptr_t y, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t dy,
                  std::uintptr_t dhT, std::uintptr_t dcT, std::uintptr_t dG, std::uintptr_t dh0,
                  std::uintptr_t dc0, int act, int ract, int threads, int split) {
     by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
         Problem p;
-        setup<Cell>(p, B, T, H, Hp, U, true);
+        setup<Cell>(p, B, T, H, Hp);
+        p.UT = ptr<const float>(UT);
         p.ws = ptr<float>(ws), p.y = ptr<float>(y), p.seq = true;
         p.h0 = ptr<const float>(h0), p.c0 = ptr<const float>(c0);
         p.dy = ptr<const float>(dy), p.dhT = ptr<const float>(dhT), p.dcT = ptr<const float>(dcT);
@@ -103,6 +102,18 @@ void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t U, std::u
         py::gil_scoped_release release;
         run_backward<Cell>(p, threads, split);
     });
+}
+
+// out: G·Hp·K floats, the panels of a (K, G·H) weight with its gate blocks padded to Hp.
+void pack_py(int G, int K, int H, int Hp, std::uintptr_t weight, std::uintptr_t out) {
+    py::gil_scoped_release release;
+    pack_panels(ptr<const float>(weight), K, G, H, Hp, ptr<float>(out));
+}
+
+// out: G·Hp·Hp floats, the panels of the transpose of a (H, G·H) recurrent kernel, padded.
+void pack_transposed_py(int G, int H, int Hp, std::uintptr_t weight, std::uintptr_t out) {
+    py::gil_scoped_release release;
+    pack_panels_transposed(ptr<const float>(weight), H, G, Hp, ptr<float>(out));
 }
 
 void set_openmp(std::uintptr_t parallel, std::uintptr_t thread_num, std::uintptr_t num_threads) {
@@ -131,6 +142,8 @@ PYBIND11_MODULE(RNNKIT_MODULE, m) {
     m.attr("VECTOR_WIDTH") = W;
     m.def("forward", &forward_py);
     m.def("backward", &backward_py);
+    m.def("pack", &pack_py);
+    m.def("pack_transposed", &pack_transposed_py);
     m.def("cpu_supports", &cpu_supports);
     m.def("set_openmp", &set_openmp, "Run on this OpenMP runtime (addresses of GOMP_parallel, "
           "omp_get_thread_num, omp_get_num_threads); zeros go back to threads of our own");

@@ -1,7 +1,8 @@
 // One recurrent layer's sequence, as the kernels see it. Shapes (row-major, time-major, so that
 // one step's rows are contiguous and the prefetchers follow them):
 //   x   [T, B, I]      the input; Wx panels of the kernel [I, G·Hp] (gate blocks padded to Hp)
-//   U   panels of the recurrent kernel [H, G·Hp]; UT panels of its transpose
+//   U   panels of the recurrent kernel [H, G·Hp]; UT panels of its transpose (packed once per
+//       weight version by the caller: gemm.h pack_panels, pack_panels_transposed)
 //   bx  [G·Hp]         the input-side bias, or null
 //   bh  [G·Hp]         GRU reset_after: the recurrent bias (inside r ⊙ (h U_h + b_h)), else null
 // The input projection x_t W is fused into each step's product (K = I, then K = H), so no
@@ -42,20 +43,22 @@ struct Problem {
     float* dG = nullptr;
     float* dh0 = nullptr;
     float* dc0 = nullptr;
-    std::vector<float> Wx, U, UT;  // packed panels of the kernel, the recurrent kernel, its transpose
+    const float* Wx = nullptr;  // packed panels of the kernel,
+    const float* U = nullptr;   // the recurrent kernel,
+    const float* UT = nullptr;  // and its transpose
 
     int groups() const { return Hp / W; }
     // The panel of column group q in gate block g of the kernel W (K = I rows).
     const float* w_panel(int g, int q) const {
-        return Wx.data() + static_cast<long>(g * groups() + q) * I * W;
+        return Wx + static_cast<long>(g * groups() + q) * I * W;
     }
     // The panel of column group q in gate block g of U (K = H rows).
     const float* u_panel(int g, int q) const {
-        return U.data() + static_cast<long>(g * groups() + q) * H * W;
+        return U + static_cast<long>(g * groups() + q) * H * W;
     }
     // The panel of output group q of Uᵀ, starting at row k0 (K = G·Hp rows in all).
     const float* ut_panel(int q, int k0) const {
-        return UT.data() + (static_cast<long>(q) * G * Hp + k0) * W;
+        return UT + (static_cast<long>(q) * G * Hp + k0) * W;
     }
     long step(int b, int s) const { return static_cast<long>(s) * B + b; }
     float* ws_at(int b, int s, int slot, int u) const { return ws + step(b, s) * S * Hp + slot * Hp + u; }
