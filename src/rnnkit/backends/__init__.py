@@ -76,7 +76,10 @@ def _run_native(layer, x, states, input_bias, recurrent_bias):
         states[0], states[1] if len(states) > 1 else None, native.cell_code(layer),
         native.ACTIVATIONS[layer.activation],
         native.ACTIVATIONS.get(layer.recurrent_activation, 0), layer.go_backwards, full, training)
-    y = y.transpose(0, 1) if full else y  # the kernel's sequences are time-major
-    if full and not layer.return_sequences:
-        y = y[:, -1]
+    if layer.return_sequences:
+        y = y.transpose(0, 1)  # the kernel's sequences are time-major
+    elif full:
+        # the last output is the final state: returning h_T (not y[-1]) sends its gradient
+        # straight to the kernel, with no (T, B, H) tensor of zeros around it
+        y = h_t
     return y, (h_t, c_t) if len(states) > 1 else (h_t,)
