@@ -89,15 +89,26 @@ class Optimizer(torch.optim.Optimizer):
         wd = self._config["weight_decay"]
         for group, params in groups:
             lr = group["lr"](self.iterations) if callable(group["lr"]) else group["lr"]
-            for p in params:
-                if wd:
-                    p.sub_(p * (wd * lr))
-                self._update(p, next(grads), self.state[p], lr)
+            if wd:
+                torch._foreach_sub_(params, torch._foreach_mul(params, wd * lr))
+            self._update_all(params, [next(grads) for _ in params], [self.state[p] for p in params], lr)
         self.iterations += 1
         return loss
 
+    def _update_all(self, params, grads, states, lr):
+        """One parameter group's update; optimizers with a multi-tensor form override it."""
+        for p, g, state in zip(params, grads, states):
+            self._update(p, g, state, lr)
+
     def _update(self, p, g, state, lr):
         raise NotImplementedError
+
+
+def _slot(state: dict, name: str, make):
+    """state[name], made on first use (dict.setdefault would build a new tensor every step)."""
+    if name not in state:
+        state[name] = make()
+    return state[name]
 
 
 class SGD(Optimizer):
@@ -112,7 +123,7 @@ class SGD(Optimizer):
         if not momentum:
             p.sub_(lr * g)
             return
-        v = state.setdefault("momentum", torch.zeros_like(p))
+        v = _slot(state, "momentum", lambda: torch.zeros_like(p))
         v.mul_(momentum).sub_(lr * g)
         p.add_(momentum * v - lr * g if self._config["nesterov"] else v)
 
@@ -126,19 +137,32 @@ class Adam(Optimizer):
         super().__init__(params, learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, amsgrad=amsgrad, **kwargs)
 
-    def _update(self, p, g, state, lr):
+    def _update_all(self, params, grads, states, lr):
+        # The same operations as Keras, in the same order, on all the group's tensors at once
+        # (one multi-tensor op per line: a few dozen small ops cost more than the arithmetic).
+        if not params:
+            return
         c = self._config
         t = self.iterations + 1
         alpha = lr * math.sqrt(1.0 - c["beta_2"] ** t) / (1.0 - c["beta_1"] ** t)
-        m = state.setdefault("m", torch.zeros_like(p))
-        v = state.setdefault("v", torch.zeros_like(p))
-        m.add_((g - m) * (1.0 - c["beta_1"]))
-        v.add_((g * g - v) * (1.0 - c["beta_2"]))
+        m = [_slot(state, "m", lambda: torch.zeros_like(p)) for p, state in zip(params, states)]
+        v = [_slot(state, "v", lambda: torch.zeros_like(p)) for p, state in zip(params, states)]
+        dm = torch._foreach_sub(grads, m)
+        torch._foreach_mul_(dm, 1.0 - c["beta_1"])
+        torch._foreach_add_(m, dm)
+        dv = torch._foreach_mul(grads, grads)
+        torch._foreach_sub_(dv, v)
+        torch._foreach_mul_(dv, 1.0 - c["beta_2"])
+        torch._foreach_add_(v, dv)
         if c["amsgrad"]:
-            v_hat = state.setdefault("v_hat", torch.zeros_like(p))
-            torch.maximum(v_hat, v, out=v_hat)
+            v_hat = [_slot(state, "v_hat", lambda: torch.zeros_like(p)) for p, state in zip(params, states)]
+            torch._foreach_maximum_(v_hat, v)
             v = v_hat
-        p.sub_(alpha * m / (torch.sqrt(v) + c["epsilon"]))
+        denom = torch._foreach_sqrt(v)
+        torch._foreach_add_(denom, c["epsilon"])
+        step = torch._foreach_mul(m, alpha)
+        torch._foreach_div_(step, denom)
+        torch._foreach_sub_(params, step)
 
 
 class AdamW(Adam):
@@ -160,16 +184,16 @@ class RMSprop(Optimizer):
 
     def _update(self, p, g, state, lr):
         c = self._config
-        v = state.setdefault("velocity", torch.zeros_like(p))
+        v = _slot(state, "velocity", lambda: torch.zeros_like(p))
         v.mul_(c["rho"]).add_((1.0 - c["rho"]) * g * g)
         denominator = v + c["epsilon"]
         if c["centered"]:
-            g_avg = state.setdefault("average_gradient", torch.zeros_like(p))
+            g_avg = _slot(state, "average_gradient", lambda: torch.zeros_like(p))
             g_avg.mul_(c["rho"]).add_((1.0 - c["rho"]) * g)
             denominator = denominator - g_avg * g_avg
         increment = lr * g / torch.sqrt(denominator)
         if c["momentum"]:
-            buf = state.setdefault("momentum", torch.zeros_like(p))
+            buf = _slot(state, "momentum", lambda: torch.zeros_like(p))
             buf.mul_(c["momentum"]).add_(increment)
             increment = buf
         p.sub_(increment)
@@ -186,7 +210,7 @@ class Adagrad(Optimizer):
 
     def _update(self, p, g, state, lr):
         c = self._config
-        a = state.setdefault("accumulator", torch.full_like(p, c["initial_accumulator_value"]))
+        a = _slot(state, "accumulator", lambda: torch.full_like(p, c["initial_accumulator_value"]))
         a.add_(g * g)
         p.sub_(lr * g / torch.sqrt(a + c["epsilon"]))
 

@@ -14,7 +14,7 @@ import torch
 
 from ..activations import serialize
 from . import native, reference
-from .native_ops import recurrent_forward
+from .native_ops import sequence
 
 BACKENDS = ("auto", "reference", "native")
 
@@ -71,7 +71,7 @@ def _run_native(layer, x, states, input_bias, recurrent_bias):
         t is not None and t.requires_grad
         for t in (x, layer.kernel, layer.recurrent_kernel, input_bias, recurrent_bias, *states))
     full = layer.return_sequences or training
-    y, h_t, c_t, _ = recurrent_forward(
+    y, h_t, c_t, _ = sequence(
         x.contiguous(), layer.kernel, layer.recurrent_kernel, input_bias, recurrent_bias,
         states[0], states[1] if len(states) > 1 else None, native.cell_code(layer),
         native.ACTIVATIONS[layer.activation],

@@ -66,8 +66,7 @@ def _gate_grads_buffer(like: Tensor, shape: tuple) -> Tensor:
     return buf[:n].view(shape)
 
 
-@torch.library.custom_op("rnnkit::recurrent_forward", mutates_args=())
-def recurrent_forward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
+def _forward_impl(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
                       input_bias: Optional[Tensor], recurrent_bias: Optional[Tensor], h0: Tensor,
                       c0: Optional[Tensor], cell: int, act: int, ract: int, go_backwards: bool,
                       full_sequence: bool, training: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -90,6 +89,9 @@ def recurrent_forward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
                      full_sequence, _ptr(h_t), _ptr(c_t), _ptr(ws), act, ract,
                      torch.get_num_threads(), native.split())
     return y, h_t, c_t, ws
+
+
+recurrent_forward = torch.library.custom_op("rnnkit::recurrent_forward", mutates_args=())(_forward_impl)
 
 
 @recurrent_forward.register_fake
@@ -132,21 +134,34 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
                       _ptr(dh0), _ptr(dc0), act, ract, torch.get_num_threads(), native.split())
     dg = dg.reshape(T * B, D * hp)
     xs = _time_major(x, go_backwards).reshape(T * B, I)
-    if cell == GRU_AFTER:  # blocks z, r, da⊙r (recurrent side), da (input side)
+    # The input side's gradients as column blocks of dG (views, no copies): GRU reset_after's
+    # blocks are z, r, da⊙r (recurrent side), da (input side); every other cell's are all of dG.
+    wp = pad_gates(kernel, G, H, hp)
+    if cell == GRU_AFTER:
         dg_h = dg[:, : 3 * hp]
-        dg_x = torch.cat([dg[:, : 2 * hp], dg[:, 3 * hp:]], dim=1)
+        parts = [(dg[:, : 2 * hp], wp[:, : 2 * hp]), (dg[:, 3 * hp:], wp[:, 2 * hp:])]
     else:
-        dg_h = dg_x = dg
+        dg_h = dg
+        parts = [(dg, wp)]
     if cell == GRU_BEFORE:  # the candidate's recurrent product takes r ⊙ h_{t-1}
         rh = ws.reshape(T * B, SAVED[cell] * hp)[:, 3 * hp: 3 * hp + H]
         du = torch.cat([_times_previous_states(h0, y, dg[:, : 2 * hp]), rh.T @ dg[:, 2 * hp:]], dim=1)
     else:
         du = _times_previous_states(h0, y, dg_h)
-    dx = (dg_x @ pad_gates(kernel, G, H, hp).T).reshape(T, B, I)
+    dx = parts[0][0] @ parts[0][1].T
+    for block, w in parts[1:]:
+        dx.addmm_(block, w.T)
+    dx = dx.reshape(T, B, I)
     dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1).contiguous()
+    dk = torch.cat([xs.T @ block for block, _ in parts], dim=1)
     unpad = lambda t: unpad_gates(t, G, H, hp)  # noqa: E731
-    db_h = unpad(dg_h.sum(0)) if cell == GRU_AFTER else _empty(x)
-    return (dx, unpad(xs.T @ dg_x), unpad(du), unpad(dg_x.sum(0)), db_h,
+    if cell == GRU_AFTER:
+        db_h = dg_h.sum(0)
+        db_x = torch.cat([db_h[: 2 * hp], parts[1][0].sum(0)])
+        db_h = unpad(db_h)
+    else:
+        db_x, db_h = dg.sum(0), _empty(x)
+    return (dx, unpad(dk), unpad(du), unpad(db_x), db_h,
             torch.cat([dh0, dc0.reshape(-1, H)], dim=0) if cell == LSTM else dh0)
 
 
@@ -184,3 +199,25 @@ def _backward(ctx, dy, dh_t, dc_t, _dws):
 
 
 recurrent_forward.register_autograd(_backward, setup_context=_setup_context)
+
+
+class _EagerSequence(torch.autograd.Function):
+    """recurrent_forward's implementation and autograd formula as a plain autograd.Function:
+    eager calls skip the custom op's dispatch layers (measured 0.2 ms a call, 5 % of a seed
+    model's train_on_batch). The backward still goes through the recurrent_backward op."""
+
+    @staticmethod
+    def forward(ctx, *inputs):
+        output = _forward_impl(*inputs)
+        _setup_context(ctx, inputs, output)
+        return output
+
+    backward = staticmethod(_backward)
+
+
+def sequence(*inputs):
+    """recurrent_forward with autograd: the custom op wherever torch.compile traces, the
+    autograd.Function above otherwise; the same implementation and formula either way."""
+    if torch.compiler.is_compiling():
+        return recurrent_forward(*inputs)
+    return _EagerSequence.apply(*inputs)
