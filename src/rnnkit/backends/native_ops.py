@@ -153,14 +153,14 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
         dx.addmm_(block, w.T)
     dx = dx.reshape(T, B, I)
     dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1).contiguous()
-    dk = torch.cat([xs.T @ block for block, _ in parts], dim=1)
+    # d kernel and the input-side bias in one pass over dG: [x, 1]ᵀ dG
+    xs1 = torch.cat([xs, xs.new_ones((T * B, 1))], dim=1)
+    dkb = torch.cat([xs1.T @ block for block, _ in parts], dim=1)
+    dk, db_x = dkb[:I], dkb[I].clone()  # outputs of an op may not share storage
     unpad = lambda t: unpad_gates(t, G, H, hp)  # noqa: E731
-    if cell == GRU_AFTER:
-        db_h = dg_h.sum(0)
-        db_x = torch.cat([db_h[: 2 * hp], parts[1][0].sum(0)])
-        db_h = unpad(db_h)
-    else:
-        db_x, db_h = dg.sum(0), _empty(x)
+    db_h = _empty(x)
+    if cell == GRU_AFTER:  # z and r as on the input side, then Σ da⊙r
+        db_h = unpad(torch.cat([db_x[: 2 * hp], dg[:, 2 * hp: 3 * hp].sum(0)]))
     return (dx, unpad(dk), unpad(du), unpad(db_x), db_h,
             torch.cat([dh0, dc0.reshape(-1, H)], dim=0) if cell == LSTM else dh0)
 
