@@ -267,6 +267,26 @@ def test_torch_compile_fullgraph_matches_eager():
     compiled = torch.compile(model, fullgraph=True)
     torch.testing.assert_close(compiled(x), model(x))
     assert model.layers[0].last_backend == "native"
+    grads = []
+    for fn in (model, compiled):
+        model.zero_grad(set_to_none=True)
+        fn(x).square().sum().backward()
+        grads.append([p.grad.clone() for p in model.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("cls,kwargs", [("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False}),
+                                        ("SimpleRNN", {})])
+def test_weight_gradients_when_the_input_needs_none(cls, kwargs):
+    """A model's input needs no gradient: backward skips dx, and the weights' gradients are
+    still those of the float64 reference."""
+    nat, ref = _pair(cls, kwargs, 3, 13)
+    x = torch.randn(4, 6, 3, dtype=torch.float64)
+    grads = [torch.autograd.grad(layer(xi)[0].square().sum(), layer.weights)
+             for layer, xi in ((ref, x), (nat, x.float()))]
+    for ours, theirs in zip(grads[1], grads[0]):
+        assert _relative_error(ours, theirs) <= TOL
 
 
 def test_openmp_team_and_own_threads_agree():

@@ -119,8 +119,10 @@ def _times_previous_states(h0: Tensor, y: Tensor, dg: Tensor) -> Tensor:
 def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: Tensor,
                        c0: Optional[Tensor], y: Tensor, ws: Tensor, dy: Optional[Tensor],
                        dh_t: Optional[Tensor], dc_t: Optional[Tensor], cell: int, act: int, ract: int,
-                       go_backwards: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
-    """(dx, d kernel, d recurrent_kernel, d input-side bias, d recurrent-side bias, dh0 ‖ dc0)."""
+                       go_backwards: bool, need_dx: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """(dx, d kernel, d recurrent_kernel, d input-side bias, d recurrent-side bias, dh0 ‖ dc0);
+    dx is empty unless need_dx (a model's input rarely needs its gradient: one pass over dG
+    saved)."""
     B, T, I = x.shape
     H, G, D = recurrent_kernel.shape[0], GATES[cell], GRAD_BLOCKS[cell]
     hp = _hp(H)
@@ -148,11 +150,13 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
         du = torch.cat([_times_previous_states(h0, y, dg[:, : 2 * hp]), rh.T @ dg[:, 2 * hp:]], dim=1)
     else:
         du = _times_previous_states(h0, y, dg_h)
-    dx = parts[0][0] @ parts[0][1].T
-    for block, w in parts[1:]:
-        dx.addmm_(block, w.T)
-    dx = dx.reshape(T, B, I)
-    dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1).contiguous()
+    dx = _empty(x)
+    if need_dx:
+        dx = parts[0][0] @ parts[0][1].T
+        for block, w in parts[1:]:
+            dx.addmm_(block, w.T)
+        dx = dx.reshape(T, B, I)
+        dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1).contiguous()
     # d kernel and the input-side bias in one pass over dG: [x, 1]ᵀ dG
     xs1 = torch.cat([xs, xs.new_ones((T * B, 1))], dim=1)
     dkb = torch.cat([xs1.T @ block for block, _ in parts], dim=1)
@@ -166,11 +170,13 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
 
 
 @recurrent_backward.register_fake
-def _(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, ract, go_backwards):
+def _(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, ract, go_backwards,
+      need_dx):
     H = recurrent_kernel.shape[0]
     db_h = x.new_empty((GATES[cell] * H,) if cell == GRU_AFTER else (0,))
     states = x.new_empty((2 * x.shape[0] if cell == LSTM else x.shape[0], H))
-    return (torch.empty_like(x), torch.empty_like(kernel), torch.empty_like(recurrent_kernel),
+    return (torch.empty_like(x) if need_dx else x.new_empty((0,)), torch.empty_like(kernel),
+            torch.empty_like(recurrent_kernel),
             x.new_empty((kernel.shape[1],)), db_h, states)
 
 
@@ -191,11 +197,11 @@ def _backward(ctx, dy, dh_t, dc_t, _dws):
                            "gradients enabled.")
     dx, dk, du, db_x, db_h, dstates = recurrent_backward(
         x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t if cell == LSTM else None,
-        cell, act, ract, back)
+        cell, act, ract, back, ctx.needs_input_grad[0])
     B = x.shape[0]
     dc0 = dstates[B:] if cell == LSTM else None
-    return (dx, dk, du, db_x if has_in_bias else None, db_h if has_rec_bias else None,
-            dstates[:B], dc0, None, None, None, None, None, None)
+    return (dx if ctx.needs_input_grad[0] else None, dk, du, db_x if has_in_bias else None,
+            db_h if has_rec_bias else None, dstates[:B], dc0, None, None, None, None, None, None)
 
 
 recurrent_forward.register_autograd(_backward, setup_context=_setup_context)
