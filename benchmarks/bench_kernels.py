@@ -56,7 +56,7 @@ def bench_case(cls, shape, reps, with_keras):
     x = make_x(b, t, i)
     layer, train, infer = rnnkit_peer(cls, x, h)
     peers_train, peers_infer = {"rnnkit": train}, {"rnnkit": infer}
-    peers_train["torch"], peers_infer["torch"] = torch_peer(cls, x, layer)
+    peers_train["torch"], peers_infer["torch"], _ = torch_peer(cls, x, layer)
     if with_keras:
         peers_train["keras"], peers_infer["keras"] = keras_peer(cls, x, layer)
     infer()

@@ -53,7 +53,7 @@ def torch_peer(cls, x, layer):
         with torch.no_grad():
             module(x)
 
-    return train, infer
+    return train, infer, module
 
 
 def keras_peer(cls, x, layer):
