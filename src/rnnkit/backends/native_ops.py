@@ -1,6 +1,7 @@
 """The torch custom ops around the compiled loop (see native.py), with autograd and fake
 (shape-only) implementations, so that autograd, torch.library.opcheck and torch.compile see one
-op per layer call."""
+op per layer call. Eager calls take the same implementation and formula through a plain
+autograd.Function (`sequence`), which skips the custom op's dispatch layers."""
 
 from __future__ import annotations
 
@@ -67,9 +68,9 @@ def _gate_grads_buffer(like: Tensor, shape: tuple) -> Tensor:
 
 
 def _forward_impl(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
-                      input_bias: Optional[Tensor], recurrent_bias: Optional[Tensor], h0: Tensor,
-                      c0: Optional[Tensor], cell: int, act: int, ract: int, go_backwards: bool,
-                      full_sequence: bool, training: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+                  input_bias: Optional[Tensor], recurrent_bias: Optional[Tensor], h0: Tensor,
+                  c0: Optional[Tensor], cell: int, act: int, ract: int, go_backwards: bool,
+                  full_sequence: bool, training: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(y, h_T, c_T, workspace): y is time-major (T, B, H) when full_sequence, else (B, H)."""
     B, T, I = x.shape
     H, G = recurrent_kernel.shape[0], GATES[cell]
