@@ -69,7 +69,9 @@ def compare(cls, kwargs, batch, time, features, units, go_backwards=False, seed=
 
 
 @pytest.mark.parametrize("cls,kwargs", CONFIGS, ids=[f"{c}{k}" for c, k in CONFIGS])
-@pytest.mark.parametrize("shape", [(3, 7, 2, 5), (1, 1, 1, 1), (5, 4, 3, 37), (2, 3, 1, 16)])
+# (B, T, I, H): up to native_ops.FOLDED_INPUTS inputs the loop sums d kernel, past it a product does
+@pytest.mark.parametrize("shape", [(3, 7, 2, 5), (1, 1, 1, 1), (5, 4, 3, 37), (2, 3, 1, 16),
+                                   (4, 5, 11, 9)])
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_matches_float64_reference(cls, kwargs, shape, go_backwards):
     compare(cls, kwargs, *shape, go_backwards=go_backwards)
@@ -113,9 +115,12 @@ def two_threads():
 
 
 def _values_and_grads(layer, x):
+    """{name: tensor} of the outputs and the gradients of a fixed weighting of them."""
     outs = layer(x)
     weights = torch.rand(outs[0].shape, generator=torch.Generator().manual_seed(1)) + 0.5
-    return (*outs, *torch.autograd.grad((outs[0] * weights).sum() + outs[1].sum(), [x, *layer.weights]))
+    grads = torch.autograd.grad((outs[0] * weights).sum() + outs[1].sum(), [x, *layer.weights])
+    names = [f"output{i}" for i in range(len(outs))] + ["x", "kernel", "recurrent_kernel", "bias"]
+    return dict(zip(names, (*outs, *grads)))
 
 
 @pytest.mark.parametrize("cls,kwargs", CONFIGS, ids=[f"{c}{k}" for c, k in CONFIGS])
@@ -123,7 +128,9 @@ def _values_and_grads(layer, x):
 def test_split_over_units_matches_reference_and_split_over_rows(cls, kwargs, units, two_threads,
                                                                 monkeypatch):
     """With few batch rows the team splits the hidden units (barriers inside each step): the
-    same numbers as the float64 reference, and bit for bit those of the split over rows."""
+    same numbers as the float64 reference, and bit for bit those of the split over rows, except
+    the kernel's and the bias's gradients: each thread sums its share of the rows, so the two
+    splits add the same terms in a different order."""
     monkeypatch.setenv("RNNKIT_SPLIT", "units")
     compare(cls, kwargs, batch=3, time=6, features=2, units=units, go_backwards=True)
     nat, _ = _pair(cls, kwargs, 2, units)
@@ -132,8 +139,12 @@ def test_split_over_units_matches_reference_and_split_over_rows(cls, kwargs, uni
     for split in ("rows", "units"):
         monkeypatch.setenv("RNNKIT_SPLIT", split)
         results[split] = _values_and_grads(nat, x)
-    for a, b in zip(results["rows"], results["units"]):
-        assert torch.equal(a, b)
+    for name, a in results["rows"].items():
+        b = results["units"][name]
+        if name in ("kernel", "bias"):
+            torch.testing.assert_close(a, b, rtol=TOL, atol=TOL)  # float32 summation order
+        else:
+            assert torch.equal(a, b), name
 
 
 def test_split_env_is_checked(monkeypatch):

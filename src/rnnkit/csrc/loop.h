@@ -103,6 +103,7 @@ void sequence(const Problem& p, int threads, int split, const float* h_in, const
             barrier.expect(n);
             const auto [q0, q1] = unit_range(groups, k, n);
             Rows rows(buf, 0, q0, q1, n > 1 ? &barrier : nullptr);
+            rows.thread = k;
             run(rows);
         });
         return;
@@ -111,6 +112,7 @@ void sequence(const Problem& p, int threads, int split, const float* h_in, const
         const int b0 = p.B * k / n;
         StepBuffers buf(p.B * (k + 1) / n - b0, p.Hp);
         Rows rows(buf, b0, 0, p.groups());
+        rows.thread = k;
         run(rows);
     });
 }
@@ -126,11 +128,33 @@ void forward(const Problem& p, int threads, int split) {
     });
 }
 
+// The thread's partial sum dWb_k += [x_s, 1]ᵀ dG_s over its rows and units, while dG_s is still
+// in cache: the kernel's and the input-side bias's gradients without another pass over dG
+// (for a few input features; many are one large product after the loop).
+inline void accumulate_input_grads(const Problem& p, const Rows& rows, int s) {
+    const long n = static_cast<long>(p.D) * p.Hp;
+    float* acc = p.dWb + rows.thread * (p.I + 1) * n;
+    for (int r = 0; r < rows.n; ++r) {
+        const float* x = p.x_at(rows.b0 + r, s);
+        const float* dg = p.dg_at(rows.b0 + r, s, 0, 0);
+        for (int slot = 0; slot < p.D; ++slot)
+            for (int u = rows.u0(); u < rows.u1(); u += W) {
+                const long j = slot * p.Hp + u;
+                const V d = load(dg + j);
+                for (int i = 0; i < p.I; ++i) store(acc + i * n + j, load(acc + i * n + j) + x[i] * d);
+                store(acc + p.I * n + j, load(acc + p.I * n + j) + d);
+            }
+    }
+}
+
 // rows.h carries dL/dh and rows.c dL/dc backwards through time.
 template <class Cell>
 void backward(const Problem& p, int threads, int split) {
     sequence(p, threads, split, p.dhT, p.dcT, p.dh0, p.dc0, [&](Rows& rows) {
-        for (int s = p.T - 1; s >= 0; --s) Cell::backward_step(p, rows, s);
+        for (int s = p.T - 1; s >= 0; --s) {
+            Cell::backward_step(p, rows, s);
+            if (p.dWb) accumulate_input_grads(p, rows, s);
+        }
     });
 }
 

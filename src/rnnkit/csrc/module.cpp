@@ -88,7 +88,8 @@ void forward_py(int cell, int B, int T, int I, int H, int Hp, std::uintptr_t x, 
 void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t UT, std::uintptr_t ws,
                  std::uintptr_t y, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t dy,
                  std::uintptr_t dhT, std::uintptr_t dcT, std::uintptr_t dG, std::uintptr_t dh0,
-                 std::uintptr_t dc0, int act, int ract, int threads, int split) {
+                 std::uintptr_t dc0, int act, int ract, int threads, int split, int I,
+                 std::uintptr_t x, std::uintptr_t dWb) {
     by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
         Problem p;
@@ -99,6 +100,7 @@ void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t UT, std::
         p.dy = ptr<const float>(dy), p.dhT = ptr<const float>(dhT), p.dcT = ptr<const float>(dcT);
         p.dG = ptr<float>(dG), p.dh0 = ptr<float>(dh0), p.dc0 = ptr<float>(dc0);
         p.act = act, p.ract = ract;
+        p.I = I, p.x = ptr<const float>(x), p.dWb = ptr<float>(dWb);  // dWb: zeros, or null
         py::gil_scoped_release release;
         run_backward<Cell>(p, threads, split);
     });

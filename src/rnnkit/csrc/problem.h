@@ -43,6 +43,7 @@ struct Problem {
     float* dG = nullptr;
     float* dh0 = nullptr;
     float* dc0 = nullptr;
+    float* dWb = nullptr;  // [threads, I + 1, D·Hp]: each thread's Σ [x_t, 1]ᵀ dG_t, or null
     const float* Wx = nullptr;  // packed panels of the kernel,
     const float* U = nullptr;   // the recurrent kernel,
     const float* UT = nullptr;  // and its transpose
@@ -129,6 +130,7 @@ struct StepBuffers {
 // wherever a step reads units that other threads wrote).
 struct Rows {
     int b0 = 0, n = 0, q0 = 0, q1 = 0;
+    int thread = 0;                    // this thread's index in the team
     float *h, *hn, *c, *cn, *t0, *t1;  // row i, unit u at [i·Hp + u]
     Barrier* barrier = nullptr;
 
