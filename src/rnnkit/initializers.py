@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from ._errors import unknown_name
+from . import _registry
 
 # Standard deviation of a unit normal truncated to [-2, 2]; Keras divides by it so that a truncated
 # normal keeps the intended variance.
@@ -224,29 +224,9 @@ _NAMES = {
 
 def get(identifier, where: str | None = None) -> Initializer:
     """Resolve an initializer from a name, a `{"class_name", "config"}` dict or an instance."""
-    if isinstance(identifier, Initializer) or callable(identifier) and not isinstance(identifier, type):
-        return identifier
-    if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is not None:
-            return cls.from_config(identifier.get("config", {}))
-        identifier = identifier.get("class_name")
-    if isinstance(identifier, str) and identifier in _NAMES:
-        return _NAMES[identifier]()
-    if isinstance(identifier, str) and identifier in _CLASSES:
-        return _CLASSES[identifier]()
-    raise unknown_name("initializer", identifier, list(_NAMES), where)
+    return _registry.resolve("initializer", identifier, Initializer, _CLASSES, _NAMES, where)
 
 
 def serialize(init) -> str | dict:
-    """The short Keras name when the config is default, else `{"class_name", "config"}`.
-
-    A plain function has no config: it is recorded by its name, as Keras records one, and
-    reading the config back fails with an "unknown initializer" error naming it.
-    """
-    if not isinstance(init, Initializer):
-        return getattr(init, "__name__", type(init).__name__)
-    for name, cls in _NAMES.items():
-        if type(init) is cls and init.get_config() == cls().get_config():
-            return name
-    return {"class_name": type(init).__name__, "config": init.get_config()}
+    """The short Keras name when the config is default, else `{"class_name", "config"}`."""
+    return _registry.serialize(init, Initializer, _NAMES)

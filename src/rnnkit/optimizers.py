@@ -92,6 +92,9 @@ class Optimizer(torch.optim.Optimizer):
             if wd:
                 torch._foreach_sub_(params, torch._foreach_mul(params, wd * lr))
             self._update_all(params, [next(grads) for _ in params], [self.state[p] for p in params], lr)
+            for p in params:  # Keras: each updated weight projected by its constraint
+                if getattr(p, "constraint", None) is not None:
+                    p.copy_(p.constraint(p))
         self.iterations += 1
         return loss
 

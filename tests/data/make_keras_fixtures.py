@@ -102,6 +102,20 @@ def jsonable(obj):
     return repr(obj)
 
 
+def random_case(prefix, model, rng, x_shape, y_shape, scale=0.5):
+    """Uniform(-scale, scale) initial weights for `model`, then normal x and y, all stored
+    under `prefix`; drawn in this order from rng."""
+    w_init = [rng.uniform(-scale, scale, size=w.shape).astype(np.float32)
+              for w in model.get_weights()]
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    y = rng.standard_normal(y_shape).astype(np.float32)
+    put(f"{prefix}/x", x)
+    put(f"{prefix}/y", y)
+    for i, w in enumerate(w_init):
+        put(f"{prefix}/w_init{i}", w)
+    return w_init, x, y
+
+
 def case_rng(name):
     """A RandomState whose seed depends only on the case name."""
     return np.random.RandomState(zlib.crc32(name.encode("utf-8")) % (2**31))
@@ -462,16 +476,7 @@ def make_fit():
         layers.LSTM(4),
         layers.Dense(1),
     ])
-    w_init = [
-        rng.uniform(-0.5, 0.5, size=w.shape).astype(np.float32)
-        for w in model.get_weights()
-    ]
-    x = rng.standard_normal((10, 5, 1)).astype(np.float32)
-    y = rng.standard_normal((10, 1)).astype(np.float32)
-    put("fit/x", x)
-    put("fit/y", y)
-    for i, w in enumerate(w_init):
-        put(f"fit/w_init{i}", w)
+    w_init, x, y = random_case("fit", model, rng, (10, 5, 1), (10, 1))
 
     fit_kwargs = dict(epochs=2, batch_size=3, shuffle=False,
                       validation_split=0.3)
@@ -736,6 +741,74 @@ def make_initializers():
 # --------------------------------------------------------------------------
 
 
+
+# --------------------------------------------------------------------------
+# Regularizers and constraints
+# --------------------------------------------------------------------------
+
+REGULARIZED_LAYERS = [
+    # (class, kwargs as rnnkit receives them: names or {"class_name", "config"} dicts)
+    # No L1 penalty on a weight that NonNeg clamps to exact zeros: the slope of |w| at 0 is the
+    # backend's choice in Keras itself (JAX 1, TensorFlow and torch 0).
+    ("LSTM", {"units": 4, "return_sequences": True,
+              "kernel_regularizer": {"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}},
+              "recurrent_regularizer": {"class_name": "L1", "config": {"l1": 0.02}},
+              "bias_regularizer": {"class_name": "L2", "config": {"l2": 0.01}},
+              "activity_regularizer": {"class_name": "L2", "config": {"l2": 0.05}},
+              "kernel_constraint": {"class_name": "MaxNorm", "config": {"max_value": 0.5, "axis": 0}},
+              "recurrent_constraint": "unit_norm", "bias_constraint": "non_neg"}),
+    ("GRU", {"units": 3, "return_sequences": True,
+             "kernel_constraint": {"class_name": "MinMaxNorm",
+                                   "config": {"min_value": 0.1, "max_value": 0.4, "rate": 0.5,
+                                              "axis": 0}},
+             "recurrent_regularizer": "l2", "activity_regularizer": "l1"}),
+    ("SimpleRNN", {"units": 3, "kernel_regularizer": "l1l2", "bias_regularizer": "l1",
+                   "recurrent_constraint": {"class_name": "MaxNorm",
+                                            "config": {"max_value": 0.3, "axis": 1}}}),
+    ("Dense", {"units": 2, "kernel_regularizer": "l2", "bias_constraint": "non_neg",
+               "activity_regularizer": {"class_name": "L1", "config": {"l1": 0.1}}}),
+]
+
+
+def make_regularization():
+    """get_config of each named regularizer and constraint; a model with every kind on
+    LSTM, GRU, SimpleRNN and Dense: model.losses, then three SGD and three Adam steps."""
+    out = {"regularizers": {}, "constraints": {}}
+    for name in ("l1", "l2", "l1l2"):
+        obj = keras.regularizers.get(name)
+        out["regularizers"][name] = {"class_name": type(obj).__name__,
+                                     "config": jsonable(obj.get_config())}
+    for name in ("max_norm", "min_max_norm", "unit_norm", "non_neg"):
+        obj = keras.constraints.get(name)
+        out["constraints"][name] = {"class_name": type(obj).__name__,
+                                    "config": jsonable(obj.get_config())}
+    rng = case_rng("regularization")
+    keras.backend.clear_session()
+    stack = [keras.Input((5, 2))]
+    for cls, kwargs in REGULARIZED_LAYERS:
+        kw = {k: (keras.regularizers.get(v) if k.endswith("regularizer") else
+                  keras.constraints.get(v) if k.endswith("constraint") else v)
+              for k, v in kwargs.items()}
+        stack.append(getattr(layers, cls)(**kw))
+    model = keras.Sequential(stack)
+    w_init, x, y = random_case("regularization", model, rng, (4, 5, 2), (4, 2), scale=0.6)
+    model.set_weights(w_init)
+    model(x)
+    out["layers"] = [[cls, kwargs] for cls, kwargs in REGULARIZED_LAYERS]
+    out["losses_after_call"] = [as_float(v) for v in model.losses]
+    out["runs"] = {}
+    for opt_name, make_opt in (("sgd", lambda: keras.optimizers.SGD(0.1)),
+                               ("adam", lambda: keras.optimizers.Adam(0.01))):
+        model.set_weights(w_init)
+        model.compile(optimizer=make_opt(), loss="mean_squared_error")
+        losses = [as_float(model.train_on_batch(x, y)) for _ in range(3)]
+        for i, w in enumerate(model.get_weights()):
+            put(f"regularization/{opt_name}/step3_w{i}", w)
+        out["runs"][opt_name] = {"losses": losses,
+                                 "evaluate": as_float(model.evaluate(x, y, verbose=0))}
+    return out
+
+
 def main():
     if keras.backend.backend() != "jax":
         raise SystemExit("Run with KERAS_BACKEND=jax")
@@ -762,6 +835,8 @@ def main():
     doc["initializers"] = make_initializers()
     keras.utils.set_random_seed(0)
     doc["callbacks"] = make_callbacks()
+    keras.utils.set_random_seed(0)
+    doc["regularization"] = make_regularization()
 
     np.savez_compressed(NPZ_PATH, **ARRAYS)
     with open(JSON_PATH, "w", encoding="utf-8") as f:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import initializers
+from .. import initializers, regularizers
 from ..utils.naming import snake_case, unique_name
 
 
@@ -33,11 +33,14 @@ class Layer(torch.nn.Module):
     """
 
     def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None,
-                 batch_input_shape=None, input_dim=None, batch_size=None, **kwargs):
+                 batch_input_shape=None, input_dim=None, batch_size=None, activity_regularizer=None,
+                 **kwargs):
         super().__init__()
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}.")
         self.name = name or unique_name(snake_case(type(self).__name__))
+        self.activity_regularizer = regularizers.get(activity_regularizer, where=self.name)
+        self._activity_losses: list[torch.Tensor] = []
         self.built = False
         self._trainable = bool(trainable)
         self.dtype_name = dtype_name(dtype, self.name)
@@ -77,12 +80,16 @@ class Layer(torch.nn.Module):
             self._device = moved.device
         return result
 
-    def add_weight(self, name: str, shape, initializer, *, where=None) -> torch.nn.Parameter:
+    def add_weight(self, name: str, shape, initializer, *, regularizer=None, constraint=None,
+                   where=None) -> torch.nn.Parameter:
+        """A weight, with Keras's `regularizer` (its penalty joins `losses`) and `constraint`
+        (rnnkit's optimizers project the weight with it after each update) as attributes."""
         init = initializers.get(initializer, where=where or self.name)
         dtype = getattr(torch, self.dtype_name)
         device = self._device or torch.get_default_device()
         value = torch.as_tensor(init(tuple(shape), dtype=dtype), dtype=dtype).to(device)
         param = torch.nn.Parameter(value, requires_grad=self._trainable)
+        param.regularizer, param.constraint = regularizer, constraint
         self.register_parameter(name, param)
         self._weight_names.append(name)
         return param
@@ -93,7 +100,23 @@ class Layer(torch.nn.Module):
     def forward(self, inputs, *args, **kwargs):
         if not self.built:
             self.build_on(tuple(inputs.shape), getattr(inputs, "device", None))
-        return self.call(inputs, *args, **kwargs)
+        outputs = self.call(inputs, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            # Keras: the penalty of every output tensor, divided by its batch size
+            flat = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+            self._activity_losses = [self.activity_regularizer(o) / (o.shape[0] if o.ndim else 1)
+                                     for o in flat if isinstance(o, torch.Tensor)]
+        return outputs
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """The activity penalties of the last call, then the current weight penalties, as
+        Keras's `layer.losses`."""
+        return [*self._activity_losses, *self._weight_penalties()]
+
+    def _weight_penalties(self) -> list[torch.Tensor]:
+        return [p.regularizer(p) for p in self.trainable_weights
+                if getattr(p, "regularizer", None) is not None]
 
     def call(self, inputs, *args, **kwargs):
         raise NotImplementedError
@@ -159,6 +182,8 @@ class Layer(torch.nn.Module):
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_name}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

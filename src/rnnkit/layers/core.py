@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .. import activations, initializers
+from .. import activations, constraints, initializers, regularizers
 from ._checks import as_tensor, weight_dtype
 from .base import Layer
 
@@ -19,12 +19,15 @@ class Dense(Layer):
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
-        for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                    "kernel_constraint", "bias_constraint", "lora_rank"):
-            if kwargs.pop(key, None) is not None:
-                raise NotImplementedError(f"Dense: {key} is not supported yet.")
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        if kwargs.pop("lora_rank", None) is not None:
+            raise NotImplementedError("Dense: lora_rank is not supported yet.")
         super().__init__(**kwargs)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer, where=self.name)
+        self.bias_regularizer = regularizers.get(bias_regularizer, where=self.name)
+        self.kernel_constraint = constraints.get(kernel_constraint, where=self.name)
+        self.bias_constraint = constraints.get(bias_constraint, where=self.name)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"{self.name}: expected units to be a positive integer, got {units!r}.")
         self.units = units
@@ -38,9 +41,11 @@ class Dense(Layer):
         if len(input_shape) < 2 or input_shape[-1] is None:
             raise ValueError(f"{self.name}: expected input of shape (batch, ..., features) with a "
                              f"known feature axis, got {tuple(input_shape)}.")
-        self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
+        self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
+                        regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
-            self.add_weight("bias", (self.units,), self.bias_initializer)
+            self.add_weight("bias", (self.units,), self.bias_initializer,
+                            regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.built = True
 
     def call(self, inputs, training=None):
@@ -62,7 +67,11 @@ class Dense(Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class Embedding(Layer):
@@ -73,9 +82,8 @@ class Embedding(Layer):
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
-                 **kwargs):
-        for key in ("embeddings_regularizer", "embeddings_constraint", "activity_regularizer",
-                    "lora_rank", "weights"):
+                 embeddings_regularizer=None, embeddings_constraint=None, **kwargs):
+        for key in ("lora_rank", "weights"):
             if kwargs.pop(key, None) is not None:
                 raise NotImplementedError(f"Embedding: {key} is not supported yet.")
         kwargs.pop("input_length", None)
@@ -85,10 +93,13 @@ class Embedding(Layer):
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.mask_zero = False
         self.embeddings_initializer = initializers.get(embeddings_initializer, where=self.name)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer, where=self.name)
+        self.embeddings_constraint = constraints.get(embeddings_constraint, where=self.name)
         self._build_now_if_shape_known()
 
     def build(self, input_shape=None):
-        self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer)
+        self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
+                        regularizer=self.embeddings_regularizer, constraint=self.embeddings_constraint)
         self.built = True
 
     def call(self, inputs, training=None):
@@ -106,6 +117,8 @@ class Embedding(Layer):
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+                "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
                 "mask_zero": self.mask_zero}
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import torch
 
-from .. import activations, backends, initializers
+from .. import activations, backends, constraints, initializers, regularizers
 from ..cells import GRU_SPEC, LSTM_SPEC, SIMPLE_RNN_SPEC
 from .base import Layer
 from ._checks import check_recurrent_input, check_initial_state
 
 # Options that belong to later features; the defaults are accepted (Keras configs carry them), any
 # other value is refused rather than ignored.
-_NOT_YET = {"dropout": 0.0, "recurrent_dropout": 0.0, "stateful": False, "kernel_regularizer": None,
-            "recurrent_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-            "kernel_constraint": None, "recurrent_constraint": None, "bias_constraint": None}
+_NOT_YET = {"dropout": 0.0, "recurrent_dropout": 0.0, "stateful": False}
 _IGNORED = ("unroll", "seed", "use_cudnn", "time_major", "implementation")
 
 
@@ -25,7 +23,9 @@ class RNNLayer(Layer):
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", return_sequences=False, return_state=False,
-                 go_backwards=False, *, backend="auto", **kwargs):
+                 go_backwards=False, *, kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, backend="auto", **kwargs):
         for key, default in _NOT_YET.items():
             value = kwargs.pop(key, default)
             if value != default:
@@ -43,6 +43,12 @@ class RNNLayer(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer, where=self.name)
         self.recurrent_initializer = initializers.get(recurrent_initializer, where=self.name)
         self.bias_initializer = initializers.get(bias_initializer, where=self.name)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer, where=self.name)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer, where=self.name)
+        self.bias_regularizer = regularizers.get(bias_regularizer, where=self.name)
+        self.kernel_constraint = constraints.get(kernel_constraint, where=self.name)
+        self.recurrent_constraint = constraints.get(recurrent_constraint, where=self.name)
+        self.bias_constraint = constraints.get(bias_constraint, where=self.name)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -63,10 +69,13 @@ class RNNLayer(Layer):
             raise ValueError(f"{self.name}: the feature axis must be known to build, got shape "
                              f"{input_shape}.")
         width = self.spec.gates * self.units
-        self.add_weight("kernel", (input_shape[-1], width), self.kernel_initializer)
-        self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer)
+        self.add_weight("kernel", (input_shape[-1], width), self.kernel_initializer,
+                        regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer,
+                        regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
         if self.use_bias:
-            self.add_weight("bias", self._bias_shape(), self._bias_init())
+            self.add_weight("bias", self._bias_shape(), self._bias_init(),
+                            regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.built = True
 
     def _bias_shape(self):
@@ -113,6 +122,12 @@ class RNNLayer(Layer):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,

@@ -41,6 +41,13 @@ class Sequential(Trainer, torch.nn.Module):
     def layers(self) -> list[Layer]:
         return list(self._stack)
 
+    @property
+    def losses(self) -> list:
+        """The layers' regularization penalties (see rnnkit.regularizers) in Keras's order: the
+        activity penalties of the last call, then the weights' penalties."""
+        return ([loss for layer in self.layers for loss in layer._activity_losses]
+                + [loss for layer in self.layers for loss in layer._weight_penalties()])
+
     def add(self, layer) -> None:
         if isinstance(layer, InputLayer):
             if len(self._stack) or self._input_layer is not None:

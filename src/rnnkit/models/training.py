@@ -106,6 +106,13 @@ class Trainer:
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))
 
+    def _total_loss(self, y, y_pred):
+        """The compiled loss plus every regularization penalty (`model.losses`), which Keras
+        also reports as the loss."""
+        loss = self.loss(y, y_pred)
+        penalties = self.losses
+        return loss + torch.stack(penalties).sum() if penalties else loss
+
     def _step(self, x, y, train: bool):
         self._ensure_built(x)
         device = self._device()
@@ -115,14 +122,14 @@ class Trainer:
             self.train(True)
             self.optimizer.zero_grad(set_to_none=True)
             y_pred = self(x, training=True)
-            loss = self.loss(y, y_pred)
+            loss = self._total_loss(y, y_pred)
             loss.backward()
             self.optimizer.step()
         else:
             self.train(False)
             with torch.no_grad():
                 y_pred = self(x, training=False)
-                loss = self.loss(y, y_pred)
+                loss = self._total_loss(y, y_pred)
         self._loss_tracker.update_state(loss.item(), x.shape[0])
         for m in self._metric_objects(y, y_pred):
             m.update_state(*losses.align(y, y_pred.detach()))
