@@ -809,6 +809,52 @@ def make_regularization():
     return out
 
 
+
+# --------------------------------------------------------------------------
+# Layers stacked with RNNs: TimeDistributed, Flatten, RepeatVector
+# --------------------------------------------------------------------------
+
+
+# [class, kwargs]; a wrapper's "layer" is itself [class, kwargs]. The tests build the same
+# stack in rnnkit from this list (stored in the JSON).
+MORE_LAYERS = [
+    ["LSTM", {"units": 5, "return_sequences": True}],
+    ["TimeDistributed", {"layer": ["Dense", {"units": 2, "activation": "tanh"}]}],
+    ["Flatten", {}],
+    ["Dense", {"units": 3}],
+    ["RepeatVector", {"n": 2}],
+    ["GRU", {"units": 2}],
+]
+
+
+def build_layer(spec):
+    cls, kwargs = spec
+    kwargs = {k: build_layer(v) if k == "layer" else v for k, v in kwargs.items()}
+    return getattr(layers, cls)(**kwargs)
+
+
+def more_layers_model():
+    return keras.Sequential([keras.Input((4, 3))] + [build_layer(s) for s in MORE_LAYERS])
+
+
+def make_more_layers():
+    """Summaries (120 and 80 columns), outputs, and three Adam steps of more_layers_model."""
+    keras.backend.clear_session()
+    model = more_layers_model()
+    out = {"layers": MORE_LAYERS, "summary": describe_model(model),
+           "summary80": describe_model(model, columns="80")}
+    rng = case_rng("more_layers")
+    w_init, x, y = random_case("more_layers", model, rng, (3, 4, 3), (3, 2))
+    model.set_weights(w_init)
+    put("more_layers/predict", to_numpy(model(x)))
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mean_squared_error")
+    out["losses"] = [as_float(model.train_on_batch(x, y)) for _ in range(3)]
+    for i, w in enumerate(model.get_weights()):
+        put(f"more_layers/step3_w{i}", w)
+    out["n_weights"] = len(w_init)
+    return out
+
+
 def main():
     if keras.backend.backend() != "jax":
         raise SystemExit("Run with KERAS_BACKEND=jax")
@@ -837,6 +883,8 @@ def main():
     doc["callbacks"] = make_callbacks()
     keras.utils.set_random_seed(0)
     doc["regularization"] = make_regularization()
+    keras.utils.set_random_seed(0)
+    doc["more_layers"] = make_more_layers()
 
     np.savez_compressed(NPZ_PATH, **ARRAYS)
     with open(JSON_PATH, "w", encoding="utf-8") as f:

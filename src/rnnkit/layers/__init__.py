@@ -3,12 +3,19 @@
 from .base import Layer
 from .core import Activation, Dense, Dropout, Embedding, Input, InputLayer
 from .recurrent import GRU, LSTM, RNNLayer, SimpleRNN
+from .reshaping import Flatten, RepeatVector
+from .wrappers import TimeDistributed
 
 __all__ = ["Layer", "RNNLayer", "SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Dropout",
-           "Activation", "Input", "InputLayer"]
+           "Activation", "Input", "InputLayer", "Flatten", "RepeatVector", "TimeDistributed"]
 
 _CLASSES = {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Dense, Embedding, Dropout,
-                                          Activation, InputLayer)}
+                                          Activation, InputLayer, Flatten, RepeatVector,
+                                          TimeDistributed)}
+
+
+def serialize(layer: Layer) -> dict:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
 def deserialize(record: dict) -> Layer:

@@ -141,6 +141,11 @@ class Layer(torch.nn.Module):
         return [getattr(self, n) for n in self._weight_names]
 
     @property
+    def weight_names(self) -> list[str]:
+        """The names of `weights`, in the same order ("kernel", "recurrent_kernel", "bias")."""
+        return list(self._weight_names)
+
+    @property
     def trainable_weights(self):
         return self.weights if self.trainable else []
 
@@ -164,10 +169,10 @@ class Layer(torch.nn.Module):
         if len(weights) != len(own):
             raise ValueError(
                 f"{self.name}: set_weights expected {len(own)} arrays "
-                f"({', '.join(f'{n} {tuple(p.shape)}' for n, p in zip(self._weight_names, own))}), "
+                f"({', '.join(f'{n} {tuple(p.shape)}' for n, p in zip(self.weight_names, own))}), "
                 f"got {len(weights)}.")
         values = []
-        for name, p, w in zip(self._weight_names, own, weights):
+        for name, p, w in zip(self.weight_names, own, weights):
             w = torch.as_tensor(np.asarray(w) if not torch.is_tensor(w) else w)
             if tuple(w.shape) != tuple(p.shape):
                 raise ValueError(f"{self.name}: set_weights expected {name} of shape "

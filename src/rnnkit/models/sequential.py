@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from ..layers import serialize
 from ..layers.base import Layer
 from ..layers.core import InputLayer
 from ..utils.naming import unique_name
@@ -132,8 +133,8 @@ class Sequential(Trainer, torch.nn.Module):
     def get_config(self) -> dict:
         config = {"name": self.name, "layers": []}
         if self._input_layer is not None:
-            config["layers"].append(_layer_record(self._input_layer))
-        config["layers"] += [_layer_record(layer) for layer in self._stack]
+            config["layers"].append(serialize(self._input_layer))
+        config["layers"] += [serialize(layer) for layer in self._stack]
         if self._batch_input_shape is not None:
             config["build_input_shape"] = list(self._batch_input_shape)
         return config
@@ -152,6 +153,3 @@ class Sequential(Trainer, torch.nn.Module):
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
 
-
-def _layer_record(layer) -> dict:
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}

@@ -9,6 +9,7 @@ Python's round() as rich does.
 from __future__ import annotations
 
 import shutil
+import textwrap
 
 _POSITIONS = (0.45, 0.80, 1.0)
 _HEADERS = ("Layer (type)", "Output Shape", "Param #")
@@ -61,8 +62,15 @@ def _rule(left, fill, mid, right, widths):
     return left + mid.join(fill * w for w in widths) + right
 
 
-def _cells(texts, widths, edge, aligns=("<", "<", ">")):
-    return edge + edge.join(f" {t:{a}{w - 2}} " for t, w, a in zip(texts, widths, aligns)) + edge
+def _cells(texts, widths, edge, aligns=("<", "<", ">")) -> str:
+    """One table row; a text wider than its cell wraps at spaces onto more lines, as rich (and
+    so Keras) wraps it."""
+    wrapped = [textwrap.wrap(t, w - 2) or [""] for t, w in zip(texts, widths)]
+    height = max(len(lines) for lines in wrapped)
+    return "\n".join(
+        edge + edge.join(f" {(lines[k] if k < len(lines) else ''):{a}{w - 2}} "
+                         for lines, w, a in zip(wrapped, widths, aligns)) + edge
+        for k in range(height))
 
 
 def _tally(params) -> tuple[int, int]:

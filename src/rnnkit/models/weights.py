@@ -17,7 +17,7 @@ def set_weights(owner: str, layers, weights) -> None:
     """Check every array's count and shape first; change nothing unless all fit."""
     weights = list(weights)
     expected = [(layer.name, name, tuple(p.shape)) for layer in layers
-                for name, p in zip(layer._weight_names, layer.weights)]
+                for name, p in zip(layer.weight_names, layer.weights)]
     if len(weights) != len(expected):
         raise ValueError(f"{owner}: set_weights expected {len(expected)} arrays, got {len(weights)}. "
                          f"Expected: {', '.join(f'{l}/{n} {s}' for l, n, s in expected)}.")
@@ -52,4 +52,4 @@ def keyed_weights(layers, by_name: bool = False) -> dict[str, torch.nn.Parameter
     layers = list(layers)
     keys = [layer.name for layer in layers] if by_name else layer_keys(layers)
     return {f"{key}/{name}": p for key, layer in zip(keys, layers)
-            for name, p in zip(layer._weight_names, layer.weights)}
+            for name, p in zip(layer.weight_names, layer.weights)}
