@@ -1,16 +1,17 @@
-"""Generate golden test fixtures with real Keras 3 (JAX backend).
+"""Generate golden test fixtures with real Keras 3 (JAX backend; the stateful cases on the
+TensorFlow backend, in a child process: see make_stateful).
 
 These fixtures let rnnkit's test-suite compare its PyTorch implementation
 against reference numbers produced by Keras itself, without needing Keras
 (or JAX) installed when the tests run.
 
 How to run (from the repository root, in an environment that has ``keras``,
-``jax``, ``jaxlib`` and ``numpy`` installed -- no torch needed)::
+``jax``, ``jaxlib``, ``tensorflow-cpu`` and ``numpy`` installed -- no torch needed)::
 
     KERAS_BACKEND=jax /path/to/kerasenv/bin/python tests/data/make_keras_fixtures.py
 
 e.g. with a venv created by
-``python3 -m venv kerasenv && kerasenv/bin/pip install keras jax jaxlib numpy``.
+``python3 -m venv kerasenv && kerasenv/bin/pip install keras jax jaxlib tensorflow-cpu numpy``.
 
 Outputs, written next to this script:
 
@@ -855,6 +856,84 @@ def make_more_layers():
     return out
 
 
+
+# --------------------------------------------------------------------------
+# Stateful layers: states carried between batches
+# --------------------------------------------------------------------------
+
+STATEFUL_LAYERS = [
+    ["LSTM", {"units": 3, "return_sequences": True, "stateful": True}],
+    ["SimpleRNN", {"units": 3, "return_sequences": True, "stateful": True}],
+    ["GRU", {"units": 2, "stateful": True}],
+    ["Dense", {"units": 1}],
+]
+
+
+def make_stateful():
+    """Batch size 2 fixed by the Input: predictions on batches a, b, then a again after
+    reset_states; then three SGD steps (a, b, a) carrying states, and the states after them.
+
+    Made by Keras 3 on TensorFlow (the seed's stack), in a child process: on JAX, Keras's
+    stateless predict and train steps drop the updated states of a stateful RNN (they are
+    untracked variables), so nothing is carried from one batch to the next there."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--stateful", tmp],
+                       env=env, check=True)
+        with np.load(os.path.join(tmp, "arrays.npz")) as arrays:
+            for key in arrays.files:
+                put(key, arrays[key])
+        with open(os.path.join(tmp, "meta.json"), encoding="utf-8") as f:
+            return json.load(f)
+
+
+def stateful_child(out_dir):
+    """make_stateful's work, under KERAS_BACKEND=tensorflow."""
+    if keras.backend.backend() != "tensorflow":
+        raise SystemExit("the stateful fixtures need KERAS_BACKEND=tensorflow")
+    keras.utils.set_random_seed(0)
+    meta = make_stateful_here()
+    meta["backend"] = "tensorflow"
+    meta["tensorflow_version"] = __import__("tensorflow").__version__
+    np.savez(os.path.join(out_dir, "arrays.npz"), **ARRAYS)
+    with open(os.path.join(out_dir, "meta.json"), "w", encoding="utf-8") as f:
+        json.dump(jsonable(meta), f)
+
+
+def make_stateful_here():
+    keras.backend.clear_session()
+    model = keras.Sequential([keras.Input((4, 2), batch_size=2)]
+                             + [build_layer(spec) for spec in STATEFUL_LAYERS])
+    rng = case_rng("stateful")
+    w_init, xa, ya = random_case("stateful/a", model, rng, (2, 4, 2), (2, 1))
+    xb = rng.standard_normal((2, 4, 2)).astype(np.float32)
+    yb = rng.standard_normal((2, 1)).astype(np.float32)
+    put("stateful/b/x", xb)
+    put("stateful/b/y", yb)
+    recurrent = [layer for layer in model.layers if hasattr(layer, "reset_states")]
+    model.set_weights(w_init)
+    for name, x in (("a", xa), ("b", xb)):
+        put(f"stateful/predict_{name}", to_numpy(model.predict_on_batch(x)))
+    for layer in recurrent:
+        layer.reset_states()
+    put("stateful/predict_a_after_reset", to_numpy(model.predict_on_batch(xa)))
+    for layer in recurrent:
+        layer.reset_states()
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mean_squared_error")
+    losses = [as_float(model.train_on_batch(x, y)) for x, y in ((xa, ya), (xb, yb), (xa, ya))]
+    for i, w in enumerate(model.get_weights()):
+        put(f"stateful/step3_w{i}", w)
+    for layer in recurrent:
+        for k, state in enumerate(layer.states if isinstance(layer.states, (list, tuple))
+                                  else [layer.states]):
+            put(f"stateful/states/{layer.name}/{k}", to_numpy(state))
+    return {"layers": STATEFUL_LAYERS, "losses": losses, "n_weights": len(w_init),
+            "recurrent": [layer.name for layer in recurrent]}
+
+
 def main():
     if keras.backend.backend() != "jax":
         raise SystemExit("Run with KERAS_BACKEND=jax")
@@ -885,6 +964,8 @@ def main():
     doc["regularization"] = make_regularization()
     keras.utils.set_random_seed(0)
     doc["more_layers"] = make_more_layers()
+    keras.utils.set_random_seed(0)
+    doc["stateful"] = make_stateful()
 
     np.savez_compressed(NPZ_PATH, **ARRAYS)
     with open(JSON_PATH, "w", encoding="utf-8") as f:
@@ -897,4 +978,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--stateful":
+        stateful_child(sys.argv[2])
+    else:
+        main()

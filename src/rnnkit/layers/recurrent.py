@@ -11,7 +11,7 @@ from ._checks import check_recurrent_input, check_initial_state
 
 # Options that belong to later features; the defaults are accepted (Keras configs carry them), any
 # other value is refused rather than ignored.
-_NOT_YET = {"dropout": 0.0, "recurrent_dropout": 0.0, "stateful": False}
+_NOT_YET = {"dropout": 0.0, "recurrent_dropout": 0.0}
 _IGNORED = ("unroll", "seed", "use_cudnn", "time_major", "implementation")
 
 
@@ -25,7 +25,7 @@ class RNNLayer(Layer):
                  bias_initializer="zeros", return_sequences=False, return_state=False,
                  go_backwards=False, *, kernel_regularizer=None, recurrent_regularizer=None,
                  bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
-                 bias_constraint=None, backend="auto", **kwargs):
+                 bias_constraint=None, stateful=False, backend="auto", **kwargs):
         for key, default in _NOT_YET.items():
             value = kwargs.pop(key, default)
             if value != default:
@@ -52,6 +52,7 @@ class RNNLayer(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
         self.backend = backends.check(backend, self.name)
         self.last_backend: str | None = None
 
@@ -76,7 +77,46 @@ class RNNLayer(Layer):
         if self.use_bias:
             self.add_weight("bias", self._bias_shape(), self._bias_init(),
                             regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        if self.stateful:
+            self._build_states(input_shape[0])
         self.built = True
+
+    # -- stateful layers ------------------------------------------------------------------------
+    def _build_states(self, batch) -> None:
+        """Keras's stateful RNN: states of a fixed batch size, zeros at first, carried from one
+        call to the next (not weights: neither counted, saved, nor trained)."""
+        if batch is None:
+            raise ValueError(f"{self.name}: stateful=True needs a fixed batch size; pass "
+                             "batch_size= (or batch_input_shape=) to the first layer, or "
+                             "Input(shape, batch_size=...); got a dynamic batch size.")
+        device = self._device or torch.get_default_device()
+        for name in self.spec.state_names:
+            self.register_buffer(f"state_{name}", torch.zeros(batch, self.units, device=device,
+                                                              dtype=getattr(torch, self.dtype_name)),
+                                 persistent=False)
+
+    @property
+    def states(self) -> list[torch.Tensor] | None:
+        """A stateful layer's current states (h, and c for LSTM); None otherwise."""
+        if not (self.stateful and self.built):
+            return None
+        return [getattr(self, f"state_{name}") for name in self.spec.state_names]
+
+    def reset_state(self) -> None:
+        """Zero a stateful layer's states, as before its first batch."""
+        with torch.no_grad():
+            for s in self.states or []:
+                s.zero_()
+
+    reset_states = reset_state  # Keras's older name
+
+    def _carried_states(self, x):
+        states = self.states
+        if states[0].shape[0] != x.shape[0]:
+            raise ValueError(f"{self.name}: a stateful layer keeps states for batches of "
+                             f"{states[0].shape[0]}, got a batch of {x.shape[0]}.")
+        # copies: the kept states are overwritten after this call, and backward may need these
+        return tuple(s.to(dtype=x.dtype, copy=True) for s in states)
 
     def _bias_shape(self):
         return (self.spec.gates * self.units,)
@@ -96,10 +136,17 @@ class RNNLayer(Layer):
         if mask is not None:
             raise NotImplementedError(f"{self.name}: masks are not supported yet.")
         x = check_recurrent_input(self, inputs)
-        states = check_initial_state(self, initial_state, x)
+        if self.stateful and initial_state is None:
+            states = self._carried_states(x)
+        else:
+            states = check_initial_state(self, initial_state, x)
         backend = backends.select(self, x)
         output, states = backends.run(backend, self, x, states)
         self.last_backend = backend
+        if self.stateful:  # carried to the next call, cut from this call's graph (truncated BPTT)
+            with torch.no_grad():
+                for kept, new in zip(self.states, states):
+                    kept.copy_(new.detach())
         if self.return_state:
             return [output, *states]
         return output
@@ -131,6 +178,7 @@ class RNNLayer(Layer):
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
             "backend": self.backend,
         }
 
