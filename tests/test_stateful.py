@@ -70,3 +70,15 @@ def test_explicit_initial_state_overrides_the_carried_one():
     plain.set_weights(layer.get_weights())
     torch.testing.assert_close(layer(x, initial_state=h0), plain(x, initial_state=h0))
     torch.testing.assert_close(layer.states[0], plain(x, initial_state=h0))
+
+
+def test_saving_keeps_stateful_and_its_batch_size(golden, tmp_path):
+    from rnnkit.models import load_model
+    model = _model(golden)
+    model.compile(optimizer="adam", loss="mean_squared_error")
+    model.save(tmp_path / "m.zip")
+    loaded = load_model(tmp_path / "m.zip")
+    x = torch.as_tensor(golden["stateful/a/x"])
+    for _ in range(2):  # both carry their states the same way
+        torch.testing.assert_close(loaded(x), model(x))
+    assert [layer.states[0].shape[0] for layer in loaded.layers[:-1]] == [2, 2, 2]
