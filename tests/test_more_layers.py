@@ -77,3 +77,11 @@ def test_bad_inputs_name_the_layer():
         layers.TimeDistributed(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="time_distributed: expected input of shape \\(batch, time"):
         layers.TimeDistributed(layers.Dense(2))(torch.zeros(2, 3))
+
+
+def test_frozen_wrapper_freezes_the_layer_and_empty_batches_flatten():
+    wrapped = layers.TimeDistributed(layers.Dense(3), trainable=False)
+    wrapped(torch.zeros(2, 4, 5))
+    assert not wrapped.trainable and wrapped.trainable_weights == []
+    assert wrapped.get_config()["trainable"] is False
+    assert layers.Flatten()(torch.zeros(0, 3, 4)).shape == (0, 12)

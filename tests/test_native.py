@@ -315,3 +315,13 @@ def test_openmp_team_and_own_threads_agree():
         native.use_openmp(native.USES_OPENMP)
     for a, b in zip(*results):
         assert torch.equal(a, b)
+
+
+def test_returned_output_and_state_never_share_storage():
+    """return_sequences=False returns the final state as the output: a copy of it when the
+    state is returned too, so editing one in place leaves the other alone."""
+    layer = layers.GRU(3, return_state=True, backend="native", input_shape=(None, 2))
+    x = torch.randn(2, 4, 2, requires_grad=True)
+    out, h = layer(x)
+    assert out.data_ptr() != h.data_ptr()
+    torch.testing.assert_close(out, h)

@@ -90,3 +90,9 @@ def test_unknown_names_are_refused_with_a_suggestion():
         layers.LSTM(2, kernel_regularizer="l3", name="lstm")
     with pytest.raises(ValueError, match="unknown constraint 'max_nrom'.*max_norm"):
         layers.Dense(2, kernel_constraint="max_nrom")
+
+
+def test_activity_penalty_of_an_empty_batch_is_zero():
+    layer = layers.Dense(2, activity_regularizer="l2", input_shape=(3,))
+    layer(torch.zeros(0, 3))
+    assert [float(v) for v in layer.losses] == [0.0]

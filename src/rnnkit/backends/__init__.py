@@ -80,6 +80,7 @@ def _run_native(layer, x, states, input_bias, recurrent_bias):
         y = y.transpose(0, 1)  # the kernel's sequences are time-major
     elif full:
         # the last output is the final state: returning h_T (not y[-1]) sends its gradient
-        # straight to the kernel, with no (T, B, H) tensor of zeros around it
-        y = h_t
+        # straight to the kernel, with no (T, B, H) tensor of zeros around it (a copy when the
+        # state is returned too, so that the two never share storage)
+        y = h_t.clone() if layer.return_state else h_t
     return y, (h_t, c_t) if len(states) > 1 else (h_t,)

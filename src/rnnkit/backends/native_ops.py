@@ -57,15 +57,21 @@ def _empty(like: Tensor) -> Tensor:
 # at I = 1, even at I = 4, 3-9 % slower at I = 8.
 FOLDED_INPUTS = 2
 
+# The largest gate-gradient buffer kept between backward calls, in elements (64 MiB of float32).
+KEPT_GATE_GRADS = 16 * 2**20
+
 _scratch = threading.local()
 
 
 def _gate_grads_buffer(like: Tensor, shape: tuple) -> Tensor:
     """backward's (T, B, D·Hp) gate gradients: used only inside one backward call, so the buffer
-    is kept for the next call (one per thread, the size of the largest so far). A fresh buffer
+    is kept for the next call (one per thread, the size of the largest so far, up to
+    KEPT_GATE_GRADS). A fresh buffer
     of this size is page-faulted in by the kernel's threads on every call: measured 0.97 ms
     against 1.45 ms for the SimpleRNN backward at B=32, T=100, H=128."""
     n = math.prod(shape)
+    if n > KEPT_GATE_GRADS:  # large problems pay the page faults rather than pin the memory
+        return like.new_empty(shape)
     buf = getattr(_scratch, "gate_grads", None)
     if buf is None or buf.numel() < n or buf.dtype != like.dtype or buf.device != like.device:
         buf = _scratch.gate_grads = like.new_empty((n,))

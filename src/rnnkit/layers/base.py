@@ -102,11 +102,17 @@ class Layer(torch.nn.Module):
             self.build_on(tuple(inputs.shape), getattr(inputs, "device", None))
         outputs = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
-            # Keras: the penalty of every output tensor, divided by its batch size
             flat = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
-            self._activity_losses = [self.activity_regularizer(o) / (o.shape[0] if o.ndim else 1)
-                                     for o in flat if isinstance(o, torch.Tensor)]
+            self._activity_losses = [self._activity_penalty(o) for o in flat
+                                     if isinstance(o, torch.Tensor)]
         return outputs
+
+    def _activity_penalty(self, output):
+        """Keras: the penalty of an output divided by its batch size (0 for an empty batch)."""
+        penalty = self.activity_regularizer(output)
+        if output.ndim == 0:
+            return penalty
+        return penalty / output.shape[0] if output.shape[0] else penalty * 0
 
     @property
     def losses(self) -> list[torch.Tensor]:

@@ -24,7 +24,7 @@ class Flatten(Layer):
         x = as_tensor(self, inputs)
         if self.data_format == "channels_first" and x.ndim > 2:
             x = x.permute(0, *range(2, x.ndim), 1)
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))
 
     def compute_output_shape(self, input_shape):
         rest = tuple(input_shape[1:])

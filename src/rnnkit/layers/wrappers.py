@@ -20,6 +20,8 @@ class TimeDistributed(Layer):
                             f"{type(layer).__name__}.")
         super().__init__(**kwargs)
         self.layer = layer
+        if not self._trainable:  # TimeDistributed(layer, trainable=False) freezes the layer
+            layer.trainable = False
         self._build_now_if_shape_known()
 
     @staticmethod
