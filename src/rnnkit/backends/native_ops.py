@@ -34,9 +34,11 @@ def pad_gates(w: Tensor, gates: int, units: int, hp: int) -> Tensor:
 
 
 def unpad_gates(w: Tensor, gates: int, units: int, hp: int) -> Tensor:
+    """(..., G·Hp) → (..., G·H), contiguous (as the op's fake implementation promises)."""
     if hp == units:
-        return w
-    return w.reshape(*w.shape[:-1], gates, hp)[..., :units].reshape(*w.shape[:-1], gates * units)
+        return w.contiguous()
+    blocks = w.reshape(*w.shape[:-1], gates, hp)[..., :units]
+    return blocks.reshape(*w.shape[:-1], gates * units).contiguous()
 
 
 def _time_major(x: Tensor, go_backwards: bool) -> Tensor:
@@ -193,8 +195,9 @@ def _(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, rac
     H = recurrent_kernel.shape[0]
     db_h = x.new_empty((GATES[cell] * H,) if cell == GRU_AFTER else (0,))
     states = x.new_empty((2 * x.shape[0] if cell == LSTM else x.shape[0], H))
-    return (torch.empty_like(x) if need_dx else x.new_empty((0,)), torch.empty_like(kernel),
-            torch.empty_like(recurrent_kernel),
+    # contiguous, whatever the inputs' strides, as the real implementation returns them
+    return (x.new_empty(x.shape if need_dx else (0,)), x.new_empty(kernel.shape),
+            x.new_empty(recurrent_kernel.shape),
             x.new_empty((kernel.shape[1],)), db_h, states)
 
 
