@@ -42,3 +42,16 @@ def fresh_session():
 def assert_close(actual, expected, tol=2e-5):
     actual = actual.detach().cpu().numpy() if torch.is_tensor(actual) else np.asarray(actual)
     np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)
+
+
+def assert_compiled_matches_eager(model, x):
+    """torch.compile(model, fullgraph=True): the same outputs and parameter gradients as eager."""
+    compiled = torch.compile(model, fullgraph=True)
+    torch.testing.assert_close(compiled(x), model(x))
+    grads = []
+    for fn in (model, compiled):
+        model.zero_grad(set_to_none=True)
+        fn(x).square().sum().backward()
+        grads.append([p.grad.clone() for p in model.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)

@@ -7,7 +7,7 @@ import torch
 
 from rnnkit import layers, optimizers
 from rnnkit.models import Sequential, load_model
-from conftest import Golden, assert_close
+from conftest import Golden, assert_close, assert_compiled_matches_eager
 
 
 def _layer(spec):
@@ -98,13 +98,4 @@ def test_torch_compile_fullgraph_matches_eager(backend, tmp_path, monkeypatch):
         layers.Dense(3, activity_regularizer="l2"), layers.RepeatVector(2),
         layers.SimpleRNN(2, backend=backend, kernel_regularizer="l2"), layers.Dropout(0.5),
         layers.Activation("tanh")])
-    x = torch.randn(2, 5, 3)
-    compiled = torch.compile(model, fullgraph=True)
-    torch.testing.assert_close(compiled(x), model(x))
-    grads = []
-    for fn in (model, compiled):
-        model.zero_grad(set_to_none=True)
-        fn(x).square().sum().backward()
-        grads.append([p.grad.clone() for p in model.parameters()])
-    for a, b in zip(*grads):
-        torch.testing.assert_close(a, b)
+    assert_compiled_matches_eager(model, torch.randn(2, 5, 3))
