@@ -4,8 +4,7 @@ kept until the weight changes: an optimizer step, `set_weights` or any in-place 
 `torch.no_grad()` bumps the tensor's version counter and so repacks.
 
 Not seen: in-place changes made through `weight.data`, which has a version counter of its own
-(autograd's saved-tensor checks have the same blind spot). `forget(weight)` drops a weight's
-panels by hand.
+(autograd's saved-tensor checks have the same blind spot).
 """
 
 from __future__ import annotations
@@ -39,10 +38,6 @@ def _cached(weight: Tensor, kind: tuple, make) -> Tensor:
     return panels
 
 
-def forget(weight: Tensor) -> None:
-    _PANELS.pop(id(weight), None)
-
-
 def panels(weight: Tensor, gates: int, units: int, hp: int) -> Tensor:
     """A (K, G·H) kernel or recurrent kernel as G·Hp / W panels of K × W floats."""
     def make():
@@ -61,6 +56,3 @@ def transposed_panels(recurrent_kernel: Tensor, gates: int, units: int, hp: int)
         native.module().pack_transposed(gates, units, hp, u.data_ptr(), out.data_ptr())
         return out
     return _cached(recurrent_kernel, ("transposed", gates, hp), make)
-
-
-__all__ = ["panels", "transposed_panels", "forget"]

@@ -60,9 +60,12 @@ inline bool split_units(const Problem& p, int threads, int split) {
     return threads > 1 && p.B < 3 * threads && p.groups() >= 2 * NG * threads;
 }
 
-// Thread k of n gets unit groups [q0, q1), in whole tiles of NG groups when they divide evenly.
+// Unit groups are handed out in whole tiles of NG groups when they divide evenly, else singly.
+inline int unit_chunk(int groups) { return groups % NG == 0 ? NG : 1; }
+
+// Thread k of n gets unit groups [q0, q1).
 inline std::pair<int, int> unit_range(int groups, int k, int n) {
-    const int chunk = groups % NG == 0 ? NG : 1, chunks = groups / chunk;
+    const int chunk = unit_chunk(groups), chunks = groups / chunk;
     return {chunks * k / n * chunk, chunks * (k + 1) / n * chunk};
 }
 
@@ -96,10 +99,10 @@ void sequence(const Problem& p, int threads, int split, const float* h_in, const
         save_state(c_out, rows.c, rows, p.H, p.Hp);
     };
     if (split_units(p, threads, split)) {
-        const int groups = p.groups(), chunk = groups % NG == 0 ? NG : 1;
+        const int groups = p.groups();
         StepBuffers buf(p.B, p.Hp);
         Barrier barrier;
-        parallel_team(std::max(1, std::min(threads, groups / chunk)), [&](int k, int n) {
+        parallel_team(std::max(1, std::min(threads, groups / unit_chunk(groups))), [&](int k, int n) {
             barrier.expect(n);
             const auto [q0, q1] = unit_range(groups, k, n);
             Rows rows(buf, 0, q0, q1, n > 1 ? &barrier : nullptr);

@@ -90,7 +90,7 @@ struct Problem {
     }
 };
 
-// A spinning barrier for the threads of one team (sense reversal): a unit-split step waits
+// A spinning barrier for the threads of one team (a generation counter): a unit-split step waits
 // here between writing its units and reading everyone's. Spinning suits a team that has the
 // cores to itself for a whole sequence; a step is microseconds long.
 class Barrier {
