@@ -54,3 +54,25 @@ def torch_to_keras(cell: str, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     b_ih, b_hh = _blocks(bias_ih, order, 0), _blocks(bias_hh, order, 0)
     bias = torch.stack([b_ih, b_hh]) if cell == "gru" else b_ih + b_hh
     return [kernel, recurrent_kernel, bias]
+
+
+# ONNX (RNN, LSTM, GRU operators): W [G·H, I], R [G·H, H], B [2·G·H] = [Wb, Rb] per direction.
+#   LSTM: ONNX i, o, f, c   ← Keras i, f, c, o
+#   GRU:  ONNX z, r, h      = Keras z, r, h   (linear_before_reset = reset_after)
+KERAS_TO_ONNX_ORDER = {"simple_rnn": (0,), "lstm": (0, 3, 1, 2), "gru": (0, 1, 2)}
+
+
+def keras_to_onnx(cell: str, kernel, recurrent_kernel, bias=None, reset_after=True):
+    """(W, R, B) of one direction of an ONNX RNN/LSTM/GRU node for Keras-layout weights; both GRU
+    forms are exact (reset_after=False is linear_before_reset=0)."""
+    order = KERAS_TO_ONNX_ORDER[cell]
+    w = _blocks(kernel, order, axis=1).T.contiguous()
+    r = _blocks(recurrent_kernel, order, axis=1).T.contiguous()
+    width = w.shape[0]
+    if bias is None:
+        b = kernel.new_zeros(2 * width)
+    elif cell == "gru" and reset_after:
+        b = torch.cat([_blocks(bias[0], order, 0), _blocks(bias[1], order, 0)])
+    else:
+        b = torch.cat([_blocks(bias, order, 0), bias.new_zeros(width)])
+    return w, r, b
