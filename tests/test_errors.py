@@ -110,8 +110,8 @@ def test_unknown_backend_and_unsupported_native():
 
 
 def test_unsupported_options_are_refused_not_ignored():
-    with pytest.raises(NotImplementedError, match="LSTM: dropout=0.5 is not supported yet"):
-        LSTM(4, dropout=0.5)
+    with pytest.raises(NotImplementedError, match="Dense: lora_rank is not supported yet"):
+        Dense(4, lora_rank=2)
 
 
 def test_units_must_be_positive():

@@ -25,7 +25,16 @@ def check(name: str, where: str) -> str:
     return name
 
 
-def select(layer, x) -> str:
+def _native_refusal(mask, recurrent_masks) -> str | None:
+    """Why the native loop cannot run this call, or None."""
+    if recurrent_masks is not None:
+        return "recurrent_dropout in training"
+    if mask is not None:
+        return "a mask"
+    return None
+
+
+def select(layer, x, mask=None, recurrent_masks=None) -> str:
     """The backend that will run this call: 'reference' or 'native'."""
     name = layer.backend
     if name == "auto":
@@ -40,8 +49,12 @@ def select(layer, x) -> str:
         if native.supports(layer, x):
             native.warn_missing_once()
         return "reference"
-    if native.supports(layer, x):
+    refusal = _native_refusal(mask, recurrent_masks)
+    if native.supports(layer, x) and refusal is None:
         return "native"
+    if name == "native" and refusal is not None:
+        raise ValueError(f"{layer.name}: backend='native' does not run {refusal} yet; use "
+                         "backend='auto' to run it on the reference loop.")
     if name == "native":
         raise ValueError(
             f"{layer.name}: backend='native' runs float32 CPU tensors with activation 'tanh' "
@@ -53,17 +66,22 @@ def select(layer, x) -> str:
     return "reference"
 
 
-def run(backend: str, layer, x, states):
-    """(output, final states) of `layer` on x from `states`, by the chosen backend."""
+def run(backend: str, layer, x, states, mask=None, input_masks=None, recurrent_masks=None):
+    """(output, final states) of `layer` on x from `states`, by the chosen backend, with an
+    optional (batch, time) mask and Keras's dropout masks (see RNNLayer._dropout_masks)."""
     input_bias, recurrent_bias = layer._biases()
     if backend == "native":
+        if input_masks is not None:  # one mask for every gate: it can scale x itself
+            x = x * input_masks[0].unsqueeze(1)
         return _run_native(layer, x, states, input_bias, recurrent_bias)
     return reference.run(spec=layer.spec, x=x, kernel=layer.kernel,
                          recurrent_kernel=layer.recurrent_kernel, input_bias=input_bias,
                          recurrent_bias=recurrent_bias, states=states,
                          activation=layer.activation, recurrent_activation=layer.recurrent_activation,
                          go_backwards=layer.go_backwards, return_sequences=layer.return_sequences,
-                         options=layer._options())
+                         options=layer._options(), mask=mask,
+                         zero_output_for_mask=layer.zero_output_for_mask,
+                         input_masks=input_masks, recurrent_masks=recurrent_masks)
 
 
 def _run_native(layer, x, states, input_bias, recurrent_bias):

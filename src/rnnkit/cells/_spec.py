@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import torch
+
 
 @dataclass(frozen=True)
 class CellSpec:
     """A cell: its gate count G, its state names (output first) and its step function.
 
-    step(xw, states, U, b_h, activation, recurrent_activation, **options) -> new states
+    step(xw, states, U, b_h, activation, recurrent_activation, masks=None, **options)
+        -> new states; `masks` are Keras's recurrent dropout masks, one per gate block
     """
 
     name: str
@@ -29,3 +32,12 @@ def register(spec: CellSpec) -> CellSpec:
 
 def get(name: str) -> CellSpec:
     return _REGISTRY[name]
+
+
+def gate_product(v, K, masks=None):
+    """v K, or with Keras's variational dropout masks (one per gate block of K, or one for all)
+    the gate blocks (v ⊙ m_g) K_g side by side."""
+    if masks is None:
+        return v @ K
+    blocks = K.chunk(len(masks), dim=-1)
+    return torch.cat([(v * m) @ k for m, k in zip(masks, blocks)], dim=-1)

@@ -12,26 +12,31 @@ With reset_after=True the bias has two rows, input (b^x) and recurrent (b^h); th
 sits inside the reset gate's product. torch.nn.GRU computes the same function with its gates in
 order r, z, n. With reset_after=False the candidate needs r before its matrix product, so each
 step takes two dependent products.
+
+Keras's recurrent dropout (one mask m_g per gate) multiplies h_{t-1} in each gate's product
+only; the carry z ⊙ h_{t-1} keeps the unmasked state.
 """
 
-from ._spec import CellSpec, register
+from ._spec import CellSpec, gate_product, register
 
 
-def step(xw, states, U, b_h, activation, recurrent_activation, reset_after=True):
+def step(xw, states, U, b_h, activation, recurrent_activation, masks=None, reset_after=True):
     (h,) = states
     x_z, x_r, x_h = xw.chunk(3, dim=-1)
     if reset_after:
-        hu = h @ U if b_h is None else h @ U + b_h
+        hu = gate_product(h, U, masks)
+        hu = hu if b_h is None else hu + b_h
         h_z, h_r, h_h = hu.chunk(3, dim=-1)
         z = recurrent_activation(x_z + h_z)
         r = recurrent_activation(x_r + h_r)
         h_hat = activation(x_h + r * h_h)
     else:
         units = h.shape[-1]
-        h_z, h_r = (h @ U[:, : 2 * units]).chunk(2, dim=-1)
+        h_z, h_r = gate_product(h, U[:, : 2 * units], masks and masks[:2]).chunk(2, dim=-1)
         z = recurrent_activation(x_z + h_z)
         r = recurrent_activation(x_r + h_r)
-        h_hat = activation(x_h + (r * h) @ U[:, 2 * units :])
+        h_c = h if masks is None else h * masks[2]
+        h_hat = activation(x_h + (r * h_c) @ U[:, 2 * units :])
     h = z * h + (1.0 - z) * h_hat
     return (h,)
 

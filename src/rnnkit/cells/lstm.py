@@ -10,12 +10,12 @@ value of the forward pass; the gradient through it is scaled by f at every step,
 open forget gate lets gradients reach far back.
 """
 
-from ._spec import CellSpec, register
+from ._spec import CellSpec, gate_product, register
 
 
-def step(xw, states, U, b_h, activation, recurrent_activation):
+def step(xw, states, U, b_h, activation, recurrent_activation, masks=None):
     h, c = states
-    z_i, z_f, z_c, z_o = (xw + h @ U).chunk(4, dim=-1)
+    z_i, z_f, z_c, z_o = (xw + gate_product(h, U, masks)).chunk(4, dim=-1)
     i = recurrent_activation(z_i)
     f = recurrent_activation(z_f)
     o = recurrent_activation(z_o)

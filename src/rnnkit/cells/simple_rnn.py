@@ -5,12 +5,12 @@
 φ is `activation` (tanh by default). The state h_t depends on h_{t-1} only; the output is h_t.
 """
 
-from ._spec import CellSpec, register
+from ._spec import CellSpec, gate_product, register
 
 
-def step(xw, states, U, b_h, activation, recurrent_activation=None):
+def step(xw, states, U, b_h, activation, recurrent_activation=None, masks=None):
     (h,) = states
-    h = activation(xw + h @ U)
+    h = activation(xw + gate_product(h, U, masks))
     return (h,)
 
 

@@ -1,17 +1,18 @@
 """Keras layers on PyTorch. Every layer is a `torch.nn.Module`."""
 
 from .base import Layer
-from .core import Activation, Dense, Dropout, Embedding, Input, InputLayer
+from .core import Activation, Dense, Dropout, Embedding, Input, InputLayer, Masking
 from .recurrent import GRU, LSTM, RNNLayer, SimpleRNN
 from .reshaping import Flatten, RepeatVector
-from .wrappers import TimeDistributed
+from .wrappers import Bidirectional, TimeDistributed
 
 __all__ = ["Layer", "RNNLayer", "SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Dropout",
-           "Activation", "Input", "InputLayer", "Flatten", "RepeatVector", "TimeDistributed"]
+           "Activation", "Input", "InputLayer", "Masking", "Flatten", "RepeatVector", "TimeDistributed",
+           "Bidirectional"]
 
 _CLASSES = {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Dense, Embedding, Dropout,
-                                          Activation, InputLayer, Flatten, RepeatVector,
-                                          TimeDistributed)}
+                                          Activation, InputLayer, Masking, Flatten,
+                                          RepeatVector, TimeDistributed, Bidirectional)}
 
 
 def serialize(layer: Layer) -> dict:

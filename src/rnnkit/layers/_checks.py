@@ -60,3 +60,14 @@ def check_initial_state(layer, initial_state, x) -> tuple[torch.Tensor, ...]:
                              f"({batch}, {layer.units}), got {tuple(s.shape)}.")
         states.append(s.to(device=x.device, dtype=dtype))
     return tuple(states)
+
+
+def check_mask(layer, mask, x) -> torch.Tensor | None:
+    """A (batch, time) boolean mask for x (batch, time, features), True where a step is real."""
+    if mask is None:
+        return None
+    mask = as_tensor(layer, mask)
+    if tuple(mask.shape) != tuple(x.shape[:2]):
+        raise ValueError(f"{layer.name}: expected a mask of shape (batch, time) = "
+                         f"{tuple(x.shape[:2])}, got shape {tuple(mask.shape)}.")
+    return mask.to(device=x.device, dtype=torch.bool)

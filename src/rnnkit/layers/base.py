@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 
@@ -30,7 +32,14 @@ class Layer(torch.nn.Module):
     Weights are torch Parameters created by `build(input_shape)`, lazily on the first call or at
     once when `input_shape` (without the batch axis) or `batch_input_shape` is given. Like Keras,
     a layer called directly runs in inference mode; `fit` switches to training mode.
+
+    Masks (Keras's): a layer whose `call` takes `mask=` receives the mask of its input, a
+    (batch, time) boolean tensor, True where a step is real; `compute_mask` gives the mask of its
+    output — the input's mask when `supports_masking`, else none.
     """
+
+    supports_masking = False
+    _takes_mask = False
 
     def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None,
                  batch_input_shape=None, input_dim=None, batch_size=None, activity_regularizer=None,
@@ -126,6 +135,22 @@ class Layer(torch.nn.Module):
 
     def call(self, inputs, *args, **kwargs):
         raise NotImplementedError
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of this layer's output, given its input and the input's mask."""
+        return mask if self.supports_masking else None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._takes_mask = "mask" in inspect.signature(cls.call).parameters
+
+    def call_masked(self, inputs, mask=None, training=None):
+        """(output, output mask): the call Sequential makes, passing the mask to layers that
+        take one, as Keras does."""
+        kwargs = {"training": training}
+        if mask is not None and self._takes_mask:
+            kwargs["mask"] = mask
+        return self(inputs, **kwargs), self.compute_mask(inputs, mask)
 
     def _is_training(self, training) -> bool:
         return self.training if training is None else bool(training)

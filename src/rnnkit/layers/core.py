@@ -1,4 +1,4 @@
-"""Dense, Embedding, Dropout, Activation and Input."""
+"""Dense, Embedding, Masking, Dropout, Activation and Input."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ class Dense(Layer):
     >>> Dense(3)(torch.zeros(2, 5)).shape
     torch.Size([2, 3])
     """
+
+    supports_masking = True
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
@@ -87,11 +89,9 @@ class Embedding(Layer):
             if kwargs.pop(key, None) is not None:
                 raise NotImplementedError(f"Embedding: {key} is not supported yet.")
         kwargs.pop("input_length", None)
-        if mask_zero:
-            raise NotImplementedError("Embedding: mask_zero=True is not supported yet (masking).")
         super().__init__(**kwargs)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
-        self.mask_zero = False
+        self.mask_zero = bool(mask_zero)
         self.embeddings_initializer = initializers.get(embeddings_initializer, where=self.name)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer, where=self.name)
         self.embeddings_constraint = constraints.get(embeddings_constraint, where=self.name)
@@ -111,6 +111,12 @@ class Embedding(Layer):
                              f"{int(ids.min())} to {int(ids.max())}.")
         return torch.nn.functional.embedding(ids.long(), self.embeddings)
 
+    def compute_mask(self, inputs, mask=None):
+        """mask_zero=True: id 0 is padding, so the mask is ids != 0."""
+        if not self.mask_zero:
+            return None
+        return as_tensor(self, inputs) != 0
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
@@ -122,8 +128,40 @@ class Embedding(Layer):
                 "mask_zero": self.mask_zero}
 
 
+class Masking(Layer):
+    """Marks the time steps whose features all equal `mask_value` as padding: the layers after
+    it (recurrent layers, and Dense, Dropout, Activation, which pass it on) skip them. The
+    output is the input with those steps set to zero, as in Keras.
+
+    >>> Masking()(torch.tensor([[[1.0], [0.0]]])).shape
+    torch.Size([1, 2, 1])
+    """
+
+    supports_masking = True
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = float(mask_value)
+        self.built = True
+
+    def _keep(self, x):
+        return (x != self.mask_value).any(dim=-1)
+
+    def call(self, inputs, training=None):
+        x = as_tensor(self, inputs)
+        return x * self._keep(x).unsqueeze(-1).to(x.dtype)
+
+    def compute_mask(self, inputs, mask=None):
+        return self._keep(as_tensor(self, inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}
+
+
 class Dropout(Layer):
     """Zeroes a fraction `rate` of the inputs during training and scales the rest by 1/(1-rate)."""
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -148,6 +186,8 @@ class Dropout(Layer):
 
 class Activation(Layer):
     """Applies an activation function, by name or callable."""
+
+    supports_masking = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)

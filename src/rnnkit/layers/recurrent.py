@@ -7,11 +7,9 @@ import torch
 from .. import activations, backends, constraints, initializers, regularizers
 from ..cells import GRU_SPEC, LSTM_SPEC, SIMPLE_RNN_SPEC
 from .base import Layer
-from ._checks import check_recurrent_input, check_initial_state
+from ._checks import check_initial_state, check_mask, check_recurrent_input
 
-# Options that belong to later features; the defaults are accepted (Keras configs carry them), any
-# other value is refused rather than ignored.
-_NOT_YET = {"dropout": 0.0, "recurrent_dropout": 0.0}
+# Keras options that do not change what the layer computes here.
 _IGNORED = ("unroll", "seed", "use_cudnn", "time_major", "implementation")
 
 
@@ -25,12 +23,8 @@ class RNNLayer(Layer):
                  bias_initializer="zeros", return_sequences=False, return_state=False,
                  go_backwards=False, *, kernel_regularizer=None, recurrent_regularizer=None,
                  bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
-                 bias_constraint=None, stateful=False, backend="auto", **kwargs):
-        for key, default in _NOT_YET.items():
-            value = kwargs.pop(key, default)
-            if value != default:
-                raise NotImplementedError(f"{type(self).__name__}: {key}={value!r} is not supported "
-                                          f"yet; only the default {default!r} is.")
+                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, stateful=False,
+                 zero_output_for_mask=False, backend="auto", **kwargs):
         for key in _IGNORED:
             kwargs.pop(key, None)
         super().__init__(**kwargs)
@@ -53,6 +47,9 @@ class RNNLayer(Layer):
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
+        self.dropout = min(1.0, max(0.0, float(dropout)))  # clipped to [0, 1] as in Keras
+        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self.backend = backends.check(backend, self.name)
         self.last_backend: str | None = None
 
@@ -131,17 +128,41 @@ class RNNLayer(Layer):
     def _options(self) -> dict:
         return {}
 
+    # -- dropout ----------------------------------------------------------------------------------
+    def _dropout_masks(self, x, training):
+        """Keras's variational dropout: (input masks, recurrent masks), each None or a list of
+        (batch, features) / (batch, units) masks of 0 and 1/(1 - rate), drawn once per call and
+        used at every step. As in Keras, LSTM and GRU draw one per gate when recurrent_dropout
+        is on (its implementation 1), else one input mask for all gates."""
+        if not self._is_training(training):
+            return None, None
+        count = self.spec.gates if self.recurrent_dropout > 0 else 1
+
+        def draw(rate, width):
+            if not 0.0 < rate < 1.0:
+                return None
+            return [(torch.rand(x.shape[0], width, device=x.device) >= rate).to(x.dtype)
+                    / (1.0 - rate) for _ in range(count)]
+
+        return draw(self.dropout, x.shape[-1]), draw(self.recurrent_dropout, self.units)
+
     # -- running --------------------------------------------------------------------------------
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.return_sequences else None
+
     def call(self, inputs, initial_state=None, mask=None, training=None):
-        if mask is not None:
-            raise NotImplementedError(f"{self.name}: masks are not supported yet.")
         x = check_recurrent_input(self, inputs)
+        mask = check_mask(self, mask, x)
         if self.stateful and initial_state is None:
             states = self._carried_states(x)
         else:
             states = check_initial_state(self, initial_state, x)
-        backend = backends.select(self, x)
-        output, states = backends.run(backend, self, x, states)
+        input_masks, recurrent_masks = self._dropout_masks(x, training)
+        backend = backends.select(self, x, mask, recurrent_masks)
+        output, states = backends.run(backend, self, x, states, mask, input_masks,
+                                      recurrent_masks)
         self.last_backend = backend
         if self.stateful:  # carried to the next call, cut from this call's graph (truncated BPTT)
             with torch.no_grad():
@@ -178,7 +199,10 @@ class RNNLayer(Layer):
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
             "stateful": self.stateful,
+            "zero_output_for_mask": self.zero_output_for_mask,
             "backend": self.backend,
         }
 

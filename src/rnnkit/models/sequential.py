@@ -31,6 +31,7 @@ class Sequential(Trainer, torch.nn.Module):
         self._input_layer: InputLayer | None = None
         self._batch_input_shape = None
         self.built = False
+        self._output_mask = None
         for layer in layers or []:
             self.add(layer)
         if not trainable:
@@ -94,8 +95,10 @@ class Sequential(Trainer, torch.nn.Module):
             raise ValueError(f"{self.name}: the model has no layers; add some with model.add().")
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]), device=getattr(x, "device", None))
+        mask = None
         for layer in self._stack:
-            x = layer(x, training=training)
+            x, mask = layer.call_masked(x, mask, training=training)
+        self._output_mask = mask  # Keras weights the loss with it (see Trainer._total_loss)
         return x
 
     def compute_output_shape(self, input_shape):

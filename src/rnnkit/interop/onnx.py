@@ -1,0 +1,424 @@
+"""to_onnx: a Sequential model as an ONNX graph with native RNN / LSTM / GRU nodes.
+
+The graph is written node by node rather than traced (torch.onnx.export freezes the sequence
+length of stacked recurrent layers), so batch and time stay symbolic. Each layer maps to nodes
+computing exactly its function; a layer or option without an exact ONNX equivalent is refused
+with an error naming it. Gate orders are permuted in `_gates` only.
+
+Layout: rnnkit is batch-first (batch, time, features); the recurrent nodes run with layout=0
+(time-major, the layout onnxruntime's CPU kernels accept) between two Transposes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+try:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+except ImportError as error:  # pragma: no cover - depends on the installation
+    raise ImportError("rnnkit.interop.to_onnx needs the onnx package: "
+                      "pip install 'rnnkit[onnx]' (or pip install onnx).") from error
+
+from .. import activations
+from ..layers import (GRU, LSTM, Activation, Dense, Dropout, Embedding, Flatten, InputLayer,
+                      RepeatVector, SimpleRNN, TimeDistributed)
+from . import _gates
+
+MIN_OPSET = 14  # RNN/LSTM/GRU with `layout`, HardSwish
+BATCH, TIME = "batch", "time"
+_INT64_MIN = np.iinfo(np.int64).min
+
+# Keras activation → ONNX operator, its attributes, the first opset that has it.
+_ELEMENTWISE = {
+    "relu": ("Relu", {}, 1), "sigmoid": ("Sigmoid", {}, 1), "tanh": ("Tanh", {}, 1),
+    "softmax": ("Softmax", {"axis": -1}, 13), "log_softmax": ("LogSoftmax", {"axis": -1}, 13),
+    "elu": ("Elu", {"alpha": 1.0}, 1), "selu": ("Selu", {}, 1), "softplus": ("Softplus", {}, 1),
+    "softsign": ("Softsign", {}, 1), "exponential": ("Exp", {}, 1),
+    # Keras 3 hard_sigmoid: relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1)
+    "hard_sigmoid": ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}, 6),
+    "hard_silu": ("HardSwish", {}, 14), "leaky_relu": ("LeakyRelu", {"alpha": 0.2}, 6),
+    "mish": ("Mish", {}, 18), "gelu": ("Gelu", {"approximate": "none"}, 20),
+}
+
+# Keras activation → the name (alpha, beta) an ONNX recurrent node takes in `activations`.
+_RECURRENT = {
+    "tanh": ("Tanh",), "sigmoid": ("Sigmoid",), "relu": ("Relu",), "linear": ("Affine", 1.0, 0.0),
+    "hard_sigmoid": ("HardSigmoid", 1 / 6, 0.5), "softsign": ("Softsign",),
+    "softplus": ("Softplus",), "elu": ("Elu", 1.0), "leaky_relu": ("LeakyRelu", 0.2),
+}
+_NODE = {SimpleRNN: "RNN", LSTM: "LSTM", GRU: "GRU"}
+_MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A tensor of the graph: its name and its shape (ints, symbolic names, or None)."""
+
+    name: str
+    shape: tuple
+
+
+class _Graph:
+    """The nodes and initializers written so far, with unique names."""
+
+    def __init__(self, opset: int):
+        self.opset = opset
+        self.nodes, self.initializers = [], []
+        self._used: set[str] = {"input", "output"}
+        self._consts: dict = {}
+
+    def fresh(self, hint: str) -> str:
+        name, k = hint, 0
+        while name in self._used:
+            k += 1
+            name = f"{hint}_{k}"
+        self._used.add(name)
+        return name
+
+    def const(self, hint: str, array) -> str:
+        """An initializer; one per hint and value, however often it is asked for."""
+        array = np.asarray(array)
+        key = (hint, array.dtype.str, array.shape, array.tobytes())
+        if key not in self._consts:
+            self._consts[key] = name = self.fresh(hint)
+            self.initializers.append(numpy_helper.from_array(array, name))
+        return self._consts[key]
+
+    def ints(self, hint: str, values) -> str:
+        return self.const(hint, np.asarray(values, dtype=np.int64))
+
+    def op(self, op_type: str, inputs, hint: str, n_out: int = 1, **attrs):
+        """Add one node; its output name (a list of them when n_out > 1)."""
+        outs = [self.fresh(f"{hint}/{op_type}" + (f":{i}" if n_out > 1 else ""))
+                for i in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), outs,
+                                           name=self.fresh(f"{hint}/{op_type}_node"), **attrs))
+        return outs[0] if n_out == 1 else outs
+
+
+def _float32(p) -> np.ndarray:
+    return np.asarray(p.detach().cpu().numpy() if torch.is_tensor(p) else p, dtype=np.float32)
+
+
+def _activation_name(fn) -> str | None:
+    """The Keras name of an activation, None for a callable rnnkit does not know by name."""
+    name = activations.serialize(fn)
+    try:
+        return name if activations.get(name) is fn else None
+    except ValueError:
+        return None
+
+
+def _refuse(layer, why: str):
+    return NotImplementedError(f"to_onnx: layer {layer.name!r} ({type(layer).__name__}): {why}")
+
+
+# -- elementwise layers ---------------------------------------------------------------------------
+def _apply_activation(g: _Graph, layer, fn, x: str) -> str:
+    name = _activation_name(fn)
+    if name == "linear":
+        return x
+    if name == "relu6":
+        return g.op("Clip", [x, g.const("zero", np.float32(0)), g.const("six", np.float32(6))],
+                    layer.name)
+    if name == "silu":
+        return g.op("Mul", [x, g.op("Sigmoid", [x], layer.name)], layer.name)
+    if name not in _ELEMENTWISE:
+        raise _refuse(layer, f"activation {activations.serialize(fn)!r} has no ONNX equivalent "
+                      f"here; expected one of {sorted([*_ELEMENTWISE, 'linear', 'relu6', 'silu'])}.")
+    op_type, attrs, since = _ELEMENTWISE[name]
+    if g.opset < since:
+        raise _refuse(layer, f"activation {name!r} needs ONNX opset {since} or later ({op_type}), "
+                      f"got opset={g.opset}.")
+    return g.op(op_type, [x], layer.name, **attrs)
+
+
+def _activation(g, layer, x):
+    return _Value(_apply_activation(g, layer, layer.activation, x.name), x.shape)
+
+
+def _dense(g, layer, x):
+    y = g.op("MatMul", [x.name, g.const(f"{layer.name}/kernel", _float32(layer.kernel))],
+             layer.name)
+    if layer.use_bias:
+        y = g.op("Add", [y, g.const(f"{layer.name}/bias", _float32(layer.bias))], layer.name)
+    return _Value(_apply_activation(g, layer, layer.activation, y), x.shape[:-1] + (layer.units,))
+
+
+def _identity(g, layer, x):
+    return x  # Dropout and InputLayer compute the identity at inference
+
+
+def _embedding(g, layer, x):
+    table = g.const(f"{layer.name}/embeddings", _float32(layer.embeddings))
+    return _Value(g.op("Gather", [table, x.name], layer.name), x.shape + (layer.output_dim,))
+
+
+# -- reshaping layers -----------------------------------------------------------------------------
+def _flatten(g, layer, x):
+    if len(x.shape) <= 2:
+        return x
+    name = x.name
+    if layer.data_format == "channels_first":
+        name = g.op("Transpose", [name], layer.name, perm=[0, *range(2, len(x.shape)), 1])
+    rest = x.shape[1:]
+    size = math.prod(rest) if all(isinstance(d, int) for d in rest) else None
+    return _Value(g.op("Reshape", [name, g.ints("batch_and_rest", [0, -1])], layer.name),
+                  (x.shape[0], size))
+
+
+def _repeat_vector(g, layer, x):
+    if len(x.shape) != 2:
+        raise _refuse(layer, f"expected input of shape (batch, features), got {x.shape}.")
+    y = g.op("Unsqueeze", [x.name, g.ints("axis_1", [1])], layer.name)
+    y = g.op("Expand", [y, g.ints(f"{layer.name}/repeats", [1, layer.n, 1])], layer.name)
+    return _Value(y, (x.shape[0], layer.n, x.shape[1]))
+
+
+def _time_distributed(g, layer, x):
+    """The wrapped layer on (batch·time, …) rows, reshaped back to (batch, time, …)."""
+    rest = x.shape[2:]
+    if len(x.shape) < 3 or not all(isinstance(d, int) for d in rest):
+        raise _refuse(layer, f"expected input (batch, time, …) with known trailing axes, got "
+                      f"{x.shape}.")
+    rows = g.op("Reshape", [x.name, g.ints(f"{layer.name}/rows", [-1, *rest])], layer.name)
+    y = _convert(g, layer.layer, _Value(rows, (None, *rest)))
+    if not all(isinstance(d, int) for d in y.shape[1:]):
+        raise _refuse(layer, f"the wrapped layer's output {y.shape[1:]} per step is not fixed.")
+    first_two = g.op("Slice", [g.op("Shape", [x.name], layer.name), g.ints("zero", [0]),
+                               g.ints("two", [2])], layer.name)
+    shape = g.op("Concat", [first_two, g.ints(f"{layer.name}/step_shape", y.shape[1:])],
+                 layer.name, axis=0)
+    return _Value(g.op("Reshape", [y.name, shape], layer.name), x.shape[:2] + y.shape[1:])
+
+
+def _flip_time(g, hint, x: _Value) -> _Value:
+    """x reversed along axis 1 (time), whatever its length."""
+    y = g.op("Slice", [x.name, g.ints("minus_one", [-1]), g.ints("int64_min", [_INT64_MIN]),
+                       g.ints("axis_1", [1]), g.ints("minus_one", [-1])], hint)
+    return _Value(y, x.shape)
+
+
+# -- recurrent layers -----------------------------------------------------------------------------
+def _check_recurrent(layer):
+    if getattr(layer, "stateful", False):
+        raise _refuse(layer, "stateful=True carries states from call to call; an ONNX graph "
+                      "starts every call from zero states. Export a copy with stateful=False.")
+    if getattr(layer, "return_state", False):
+        raise _refuse(layer, "return_state=True gives several outputs; expected one.")
+
+
+def _node_activations(layer) -> list[tuple]:
+    """The ONNX activations of one direction: RNN (f), LSTM (f, g, h), GRU (f, g)."""
+    fns = [layer.activation]
+    if not isinstance(layer, SimpleRNN):
+        fns = [layer.recurrent_activation] + fns * (2 if isinstance(layer, LSTM) else 1)
+    found = []
+    for fn in fns:
+        name = _activation_name(fn)
+        if name not in _RECURRENT:
+            raise _refuse(layer, f"activation {activations.serialize(fn)!r} is not one an ONNX "
+                          f"{_NODE[type(layer)]} node can apply; expected one of "
+                          f"{sorted(_RECURRENT)}.")
+        found.append(_RECURRENT[name])
+    return found
+
+
+def _activation_attrs(entries) -> dict:
+    # alpha and beta lists are consumed in order by the functions that take them
+    attrs = {"activations": [e[0] for e in entries]}
+    alphas = [e[1] for e in entries if len(e) > 1]
+    betas = [e[2] for e in entries if len(e) > 2]
+    if alphas:
+        attrs["activation_alpha"] = alphas
+    if betas:
+        attrs["activation_beta"] = betas
+    return attrs
+
+
+def _onnx_weights(layer):
+    bias = layer.bias if layer.use_bias else None
+    w, r, b = _gates.keras_to_onnx(layer.spec.name, layer.kernel.detach(),
+                                   layer.recurrent_kernel.detach(),
+                                   None if bias is None else bias.detach(),
+                                   reset_after=getattr(layer, "reset_after", True))
+    return _float32(w), _float32(r), _float32(b)
+
+
+def _rnn_node(g, layers, x: _Value) -> list[_Value]:
+    """One ONNX RNN/LSTM/GRU node running `layers` — one layer, or a forward layer and a
+    go_backwards layer as direction="bidirectional" — over x. Per layer: its outputs in the
+    original time order (batch, time, units), or its final state (batch, units)."""
+    first = layers[0]
+    for layer in layers:
+        _check_recurrent(layer)
+    hint = first.name if len(layers) == 1 else f"{first.name}+{layers[1].name}"
+    if len(layers) == 2:
+        direction = "bidirectional"
+    else:
+        direction = "reverse" if first.go_backwards else "forward"
+    w, r, b = (np.stack(arrays) for arrays in zip(*map(_onnx_weights, layers)))
+    attrs = _activation_attrs([e for layer in layers for e in _node_activations(layer)])
+    if isinstance(first, GRU):
+        attrs["linear_before_reset"] = int(first.reset_after)
+    x_tbf = g.op("Transpose", [x.name], hint, perm=[1, 0, 2])
+    y, y_h = g.op(_NODE[type(first)], [x_tbf, g.const(f"{hint}/W", w), g.const(f"{hint}/R", r),
+                                       g.const(f"{hint}/B", b)],
+                  hint, n_out=2, hidden_size=first.units, direction=direction, layout=0, **attrs)
+    batch, time = x.shape[:2]
+    outputs = []
+    for k in range(len(layers)):
+        index = g.ints(f"direction_{k}", k)
+        if first.return_sequences:  # Y: (time, directions, batch, units)
+            seq = g.op("Gather", [y, index], hint, axis=1)
+            outputs.append(_Value(g.op("Transpose", [seq], hint, perm=[1, 0, 2]),
+                                  (batch, time, first.units)))
+        else:  # Y_h: (directions, batch, units)
+            outputs.append(_Value(g.op("Gather", [y_h, index], hint, axis=0),
+                                  (batch, first.units)))
+    return outputs
+
+
+def _recurrent(g, layer, x):
+    (y,) = _rnn_node(g, [layer], x)
+    if layer.return_sequences and layer.go_backwards:
+        return _flip_time(g, layer.name, y)  # Keras returns them in processing order
+    return y
+
+
+def _one_node(forward, backward) -> bool:
+    """Whether an ONNX bidirectional node computes both layers: it shares hidden_size and
+    linear_before_reset between its directions, and runs the first forward, the second reversed."""
+    return (type(forward) is type(backward) and forward.units == backward.units
+            and getattr(forward, "reset_after", None) == getattr(backward, "reset_after", None)
+            and not forward.go_backwards and backward.go_backwards
+            and forward.return_sequences == backward.return_sequences)
+
+
+def _merge(g, layer, a: _Value, b: _Value) -> _Value:
+    mode = layer.merge_mode
+    if mode == "concat":
+        return _Value(g.op("Concat", [a.name, b.name], layer.name, axis=-1),
+                      a.shape[:-1] + (a.shape[-1] + b.shape[-1],))
+    if mode in ("sum", "ave"):
+        y = g.op("Add", [a.name, b.name], layer.name)
+        if mode == "ave":
+            y = g.op("Mul", [y, g.const("one_half", np.float32(0.5))], layer.name)
+        return _Value(y, a.shape)
+    if mode == "mul":
+        return _Value(g.op("Mul", [a.name, b.name], layer.name), a.shape)
+    raise AssertionError(mode)  # _bidirectional checked it
+
+
+def _bidirectional(g, layer, x):
+    forward, backward = layer.forward_layer, layer.backward_layer
+    if layer.merge_mode not in _MERGE_MODES:
+        raise _refuse(layer, f"merge_mode={layer.merge_mode!r} gives two outputs; expected one of "
+                      f"{', '.join(map(repr, _MERGE_MODES))} (one output).")
+    if _one_node(forward, backward):
+        a, b = _rnn_node(g, [forward, backward], x)
+    else:  # Keras: the backward layer's sequence is flipped back to the original time order
+        a, b = _recurrent(g, forward, x), _recurrent(g, backward, x)
+        if backward.return_sequences:
+            b = _flip_time(g, backward.name, b)
+    return _merge(g, layer, a, b)
+
+
+# -- the model ------------------------------------------------------------------------------------
+def _converters() -> dict:
+    table = {SimpleRNN: _recurrent, LSTM: _recurrent, GRU: _recurrent, Dense: _dense,
+             Activation: _activation, Dropout: _identity, InputLayer: _identity,
+             Embedding: _embedding, Flatten: _flatten, RepeatVector: _repeat_vector,
+             TimeDistributed: _time_distributed}
+    try:
+        from ..layers import Bidirectional
+    except ImportError:  # not in this version of rnnkit
+        return table
+    return {**table, Bidirectional: _bidirectional}
+
+
+def _convert(g: _Graph, layer, x: _Value) -> _Value:
+    converters = _converters()
+    convert = converters.get(type(layer))
+    if convert is None:
+        names = sorted(cls.__name__ for cls in converters)
+        raise NotImplementedError(f"to_onnx: layer {getattr(layer, 'name', layer)!r} of class "
+                                  f"{type(layer).__name__} has no ONNX converter; expected one "
+                                  f"of {', '.join(names)}.")
+    return convert(g, layer, x)
+
+
+def _input_value(model) -> tuple[_Value, int]:
+    """The graph input: batch always symbolic, and time too where axis 1 is one."""
+    shape = getattr(model, "_batch_input_shape", None)
+    if not getattr(model, "built", False) or shape is None:
+        raise ValueError(f"to_onnx: model {model.name!r} is not built, so its input shape is "
+                         "unknown; pass input_shape= to its first layer, start it with Input(...), "
+                         "or call model.build((None, time, features)) first.")
+    ids = bool(model.layers) and isinstance(model.layers[0], Embedding)
+    dims = [BATCH]
+    for axis, d in enumerate(shape[1:], start=1):
+        if axis == 1 and (len(shape) >= 3 or ids):
+            dims.append(TIME)
+        elif d is None:
+            raise ValueError(f"to_onnx: model {model.name!r} has input shape {tuple(shape)}; "
+                             f"expected every axis after batch and time to be known, got None "
+                             f"at axis {axis}.")
+        else:
+            dims.append(int(d))
+    return _Value("input", tuple(dims)), TensorProto.INT64 if ids else TensorProto.FLOAT
+
+
+def _check_opset(opset) -> int:
+    newest = onnx.defs.onnx_opset_version()
+    if not isinstance(opset, int) or isinstance(opset, bool) or not MIN_OPSET <= opset <= newest:
+        raise ValueError(f"to_onnx: expected opset an integer from {MIN_OPSET} to {newest} (the "
+                         f"newest this onnx {onnx.__version__} knows), got {opset!r}.")
+    return opset
+
+
+def to_onnx(model, path, opset: int = 22):
+    """Write `model` (a built rnnkit Sequential) to `path` as an ONNX model.
+
+    Recurrent layers become native ONNX RNN / LSTM / GRU nodes (a Bidirectional one node with
+    direction="bidirectional" where possible). The graph has one float32 input named "input"
+    (int64 ids when the model starts with an Embedding) of shape (batch, time, features), batch
+    and time symbolic, and one output named "output". Weights are written as float32.
+
+    Args:
+        model: a built `rnnkit.models.Sequential`.
+        path: where to write the `.onnx` file (str or path-like).
+        opset: the ONNX operator set to target (14 or later; default 22).
+
+    Returns:
+        The `onnx.ModelProto` written, after `onnx.checker.check_model`.
+
+    Raises:
+        NotImplementedError: a layer or option has no exact ONNX equivalent (the message names
+            the layer and why), e.g. stateful layers or merge_mode=None.
+
+    >>> to_onnx(model, "model.onnx")  # doctest: +SKIP
+    """
+    from ..models import Sequential
+
+    if not isinstance(model, Sequential):
+        raise TypeError(f"to_onnx: expected a rnnkit Sequential model, got {type(model).__name__}.")
+    g = _Graph(_check_opset(opset))
+    x, input_type = _input_value(model)
+    inputs = [helper.make_tensor_value_info("input", input_type, x.shape)]
+    for layer in model.layers:
+        x = _convert(g, layer, x)
+    g.nodes.append(helper.make_node("Identity", [x.name], ["output"], name="output/Identity"))
+    outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, x.shape)]
+    graph = helper.make_graph(g.nodes, model.name, inputs, outputs, g.initializers)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="rnnkit")
+    proto.ir_version = helper.find_min_ir_version_for(list(proto.opset_import))
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.save(proto, path)
+    return proto
