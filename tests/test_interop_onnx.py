@@ -11,16 +11,11 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 from rnnkit.interop import to_onnx  # noqa: E402
-from rnnkit.layers import (GRU, LSTM, Activation, Dense, Dropout, Embedding, Flatten,  # noqa: E402
-                           Input, Layer, RepeatVector, SimpleRNN, TimeDistributed)
+from rnnkit.layers import (GRU, LSTM, Activation, Bidirectional, Dense, Dropout,  # noqa: E402
+                           Embedding, Flatten, Input, Layer, Masking, RepeatVector, SimpleRNN,
+                           TimeDistributed)
 from rnnkit.models import Sequential  # noqa: E402
 
-try:
-    from rnnkit.layers import Bidirectional
-except ImportError:
-    Bidirectional = None
-needs_bidirectional = pytest.mark.skipif(Bidirectional is None,
-                                         reason="rnnkit.layers.Bidirectional is not there yet")
 
 FEATURES = 3
 SHAPES = [(2, 5), (3, 9)]  # (batch, time): two batch sizes, two sequence lengths
@@ -69,6 +64,14 @@ def op_types(proto):
     return [node.op_type for node in proto.graph.node]
 
 
+def recurrent_nodes(proto):
+    return [node for node in proto.graph.node if node.op_type in ("RNN", "LSTM", "GRU")]
+
+
+def attributes(node):
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
 # -- recurrent layers -----------------------------------------------------------------------------
 @pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backwards"])
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
@@ -78,8 +81,8 @@ def test_recurrent_options(cell, use_bias, return_sequences, go_backwards, tmp_p
     layer = rnn(cell, use_bias=use_bias, return_sequences=return_sequences,
                 go_backwards=go_backwards)
     proto = export_and_compare(sequential(layer), tmp_path)
-    node = next(n for n in proto.graph.node if n.op_type in ("RNN", "LSTM", "GRU"))
-    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    (node,) = recurrent_nodes(proto)
+    attrs = attributes(node)
     assert attrs["direction"] == (b"reverse" if go_backwards else b"forward")
     assert attrs["layout"] == 0
     if cell.startswith("gru"):
@@ -115,8 +118,56 @@ def test_stacked_recurrent_layers(tmp_path):
                        rnn("gru_reset_before", 3, return_sequences=True),
                        rnn("simple_rnn", 2), Dense(1))
     proto = export_and_compare(model, tmp_path)
-    assert [t for t in op_types(proto) if t in ("RNN", "LSTM", "GRU")] == ["LSTM", "GRU", "GRU",
-                                                                            "RNN"]
+    assert [n.op_type for n in recurrent_nodes(proto)] == ["LSTM", "GRU", "GRU", "RNN"]
+
+
+def test_recurrent_dropout_is_off_at_inference(tmp_path):
+    model = sequential(rnn("lstm", dropout=0.3, recurrent_dropout=0.2, return_sequences=True),
+                       rnn("gru", dropout=0.5))
+    export_and_compare(model, tmp_path)
+
+
+# -- Bidirectional --------------------------------------------------------------------------------
+@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave"])
+@pytest.mark.parametrize("cell", CELLS)
+def test_bidirectional_is_one_node(cell, merge_mode, return_sequences, tmp_path):
+    layer = Bidirectional(rnn(cell, return_sequences=return_sequences), merge_mode=merge_mode)
+    proto = export_and_compare(sequential(layer), tmp_path)
+    (node,) = recurrent_nodes(proto)
+    assert attributes(node)["direction"] == b"bidirectional"
+
+
+def test_bidirectional_backward_layer_with_other_activations_and_no_bias(tmp_path):
+    backward = rnn("lstm", go_backwards=True, activation="relu", recurrent_activation="hard_sigmoid",
+                   use_bias=False, return_sequences=True)
+    model = sequential(Bidirectional(rnn("lstm", return_sequences=True), backward_layer=backward))
+    proto = export_and_compare(model, tmp_path)
+    (node,) = recurrent_nodes(proto)
+    assert attributes(node)["activations"] == [b"Sigmoid", b"Tanh", b"Tanh",
+                                               b"HardSigmoid", b"Relu", b"Relu"]
+
+
+@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
+@pytest.mark.parametrize("forward, backward, directions", [
+    ({"cell": "gru"}, {"cell": "gru", "units": 3, "go_backwards": True}, ["forward", "reverse"]),
+    ({"cell": "lstm"}, {"cell": "simple_rnn", "go_backwards": True}, ["forward", "reverse"]),
+    ({"cell": "gru", "go_backwards": True}, None, ["reverse", "forward"]),
+], ids=["other_units", "other_class", "forward_goes_backwards"])
+def test_bidirectional_as_two_nodes(forward, backward, directions, return_sequences, tmp_path):
+    def make(options):
+        options = dict(options)
+        return rnn(options.pop("cell"), return_sequences=return_sequences, **options)
+
+    layer = Bidirectional(make(forward), backward_layer=None if backward is None else make(backward))
+    proto = export_and_compare(sequential(layer), tmp_path)
+    assert [attributes(n)["direction"].decode() for n in recurrent_nodes(proto)] == directions
+
+
+def test_stacked_bidirectional_layers(tmp_path):
+    model = sequential(Bidirectional(rnn("lstm", 4, return_sequences=True)),
+                       Bidirectional(rnn("gru", 3), merge_mode="ave"), Dense(2))
+    export_and_compare(model, tmp_path)
 
 
 # -- the other layers -----------------------------------------------------------------------------
@@ -285,3 +336,16 @@ def test_refuses_unbuilt_models_and_non_models():
     refused(Sequential([LSTM(4)]), ValueError, match="'sequential' is not built")
     refused(LSTM(4, input_shape=(None, 2)), TypeError, match="expected a rnnkit Sequential model, "
                                                              "got LSTM")
+
+
+def test_refuses_bidirectional_without_a_merge():
+    model = sequential(Bidirectional(rnn("lstm"), merge_mode=None, name="bi"))
+    refused(model, match=r"'bi' \(Bidirectional\): merge_mode=None gives two outputs; expected "
+                         r"one of 'concat', 'sum', 'mul', 'ave'")
+
+
+def test_refuses_masks():
+    refused(sequential(Masking(), rnn("lstm")),
+            match=r"'masking' \(Masking\): the layers after it skip masked steps")
+    model = Sequential([Input((None,)), Embedding(10, 4, mask_zero=True), rnn("gru")])
+    refused(model, match=r"'embedding' \(Embedding\): mask_zero=True: the layers after it skip")

@@ -25,8 +25,8 @@ except ImportError as error:  # pragma: no cover - depends on the installation
                       "pip install 'rnnkit[onnx]' (or pip install onnx).") from error
 
 from .. import activations
-from ..layers import (GRU, LSTM, Activation, Dense, Dropout, Embedding, Flatten, InputLayer,
-                      RepeatVector, SimpleRNN, TimeDistributed)
+from ..layers import (GRU, LSTM, Activation, Bidirectional, Dense, Dropout, Embedding, Flatten,
+                      InputLayer, Masking, RepeatVector, SimpleRNN, TimeDistributed)
 from . import _gates
 
 MIN_OPSET = 14  # RNN/LSTM/GRU with `layout`, HardSwish
@@ -154,7 +154,17 @@ def _identity(g, layer, x):
     return x  # Dropout and InputLayer compute the identity at inference
 
 
+_NO_MASKS = ("the layers after it skip masked steps, which ONNX recurrent nodes cannot do "
+             "(their sequence_lens only covers padding at the end); export a model without masking")
+
+
+def _masking(g, layer, x):
+    raise _refuse(layer, f"{_NO_MASKS}.")
+
+
 def _embedding(g, layer, x):
+    if layer.mask_zero:
+        raise _refuse(layer, f"mask_zero=True: {_NO_MASKS}, e.g. with mask_zero=False.")
     table = g.const(f"{layer.name}/embeddings", _float32(layer.embeddings))
     return _Value(g.op("Gather", [table, x.name], layer.name), x.shape + (layer.output_dim,))
 
@@ -330,23 +340,17 @@ def _bidirectional(g, layer, x):
 
 
 # -- the model ------------------------------------------------------------------------------------
-def _converters() -> dict:
-    table = {SimpleRNN: _recurrent, LSTM: _recurrent, GRU: _recurrent, Dense: _dense,
-             Activation: _activation, Dropout: _identity, InputLayer: _identity,
-             Embedding: _embedding, Flatten: _flatten, RepeatVector: _repeat_vector,
-             TimeDistributed: _time_distributed}
-    try:
-        from ..layers import Bidirectional
-    except ImportError:  # not in this version of rnnkit
-        return table
-    return {**table, Bidirectional: _bidirectional}
+_CONVERTERS = {SimpleRNN: _recurrent, LSTM: _recurrent, GRU: _recurrent,
+               Bidirectional: _bidirectional, Dense: _dense, Activation: _activation,
+               Dropout: _identity, InputLayer: _identity, Embedding: _embedding,
+               Masking: _masking, Flatten: _flatten, RepeatVector: _repeat_vector,
+               TimeDistributed: _time_distributed}
 
 
 def _convert(g: _Graph, layer, x: _Value) -> _Value:
-    converters = _converters()
-    convert = converters.get(type(layer))
+    convert = _CONVERTERS.get(type(layer))
     if convert is None:
-        names = sorted(cls.__name__ for cls in converters)
+        names = sorted(cls.__name__ for cls in _CONVERTERS if cls is not Masking)
         raise NotImplementedError(f"to_onnx: layer {getattr(layer, 'name', layer)!r} of class "
                                   f"{type(layer).__name__} has no ONNX converter; expected one "
                                   f"of {', '.join(names)}.")
