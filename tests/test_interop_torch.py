@@ -46,8 +46,10 @@ def _assert_same_function(model, module, dtype=torch.float32, tol=TOL):
 def _recurrent_layers(model):
     found = []
     for layer in model.layers:
-        found += [layer.forward_layer, layer.backward_layer] if hasattr(layer, "forward_layer") \
-            else [layer] if isinstance(layer, layers.RNNLayer) else []
+        if isinstance(layer, layers.Bidirectional):
+            found += [layer.forward_layer, layer.backward_layer]
+        elif isinstance(layer, layers.RNNLayer):
+            found.append(layer)
     return found
 
 
@@ -148,7 +150,7 @@ def test_to_torch_of_one_layer(cls, kwargs, return_sequences, backend):
 
 
 def test_to_torch_of_a_keras_style_lstm_stack():
-    model = Sequential([layers.LSTM(8, return_sequences=True, input_shape=(None, FEATURES)),
+    model = Sequential([layers.Input((None, FEATURES)), layers.LSTM(8, return_sequences=True),
                         layers.Dropout(0.3), layers.LSTM(8)])
     module = to_torch(model)
     assert (module.num_layers, module.dropout, module.hidden_size) == (2, 0.3, 8)
@@ -234,6 +236,9 @@ REFUSALS = [
      r"'gru' \(GRU\) has another cell type than layer 'lstm' \(LSTM\)"),
     ("mixed-bias", lambda: _seq(LSTM(4, return_sequences=True, **SHAPE), LSTM(4, use_bias=False)),
      "use_bias=False; expected use_bias=True"),
+    ("mixed-nonlinearity", lambda: _seq(layers.SimpleRNN(4, return_sequences=True, **SHAPE),
+                                        layers.SimpleRNN(4, activation="relu")),
+     "activation='relu'; expected 'tanh' as layer 'simple_rnn': torch.nn.RNN has one"),
     ("dense", lambda: _seq(LSTM(4, **SHAPE), layers.Dense(1)), r"'dense' \(Dense\) has no place"),
     ("dropout-last", lambda: _seq(LSTM(4, **SHAPE), layers.Dropout(0.1)), "ends with a Dropout"),
     ("dropout-first", lambda: _seq(layers.Dropout(0.1, **SHAPE), LSTM(4)),
@@ -246,6 +251,13 @@ REFUSALS = [
     ("half-bidirectional", lambda: _seq(LSTM(4, return_sequences=True, **SHAPE),
                                         layers.Bidirectional(LSTM(4))),
      "'bidirectional' is Bidirectional but layer 'lstm' is not"),
+    ("half-bidirectional-2", lambda: _seq(layers.Bidirectional(LSTM(4, return_sequences=True),
+                                                               **SHAPE), LSTM(4)),
+     "'lstm_1' is not Bidirectional but layer 'bidirectional' is"),
+    ("reversed-bidirectional", lambda: layers.Bidirectional(LSTM(4, go_backwards=True), **SHAPE),
+     "go_backwards=True forward and False backward; expected False and True"),
+    ("embedding-mask", lambda: _seq(layers.Embedding(9, 3, mask_zero=True), LSTM(4)),
+     r"'embedding' \(Embedding\) makes a mask"),
     ("masking", lambda: _seq(layers.Masking(**SHAPE), LSTM(4)), r"\(Masking\) makes a mask"),
 ]
 
@@ -258,12 +270,8 @@ def test_to_torch_refuses_what_torch_cannot_compute(make, message):
 
 @pytest.mark.parametrize("key", ["dropout", "recurrent_dropout"])
 def test_to_torch_refuses_dropout_inside_a_layer(key):
-    try:
-        layer = LSTM(4, **{key: 0.2}, **SHAPE)
-    except NotImplementedError:
-        pytest.skip(f"this rnnkit's recurrent layers have no {key} yet")
     with pytest.raises(ValueError, match=f"{key}=0.2; expected {key}=0: torch.nn has no"):
-        to_torch(layer)
+        to_torch(LSTM(4, **{key: 0.2}, **SHAPE))
 
 
 def test_to_torch_refuses_other_objects():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from ..activations import relu, serialize, sigmoid, tanh
-from ..layers import GRU, LSTM, Dropout, InputLayer, RNNLayer, SimpleRNN
+from ..layers import GRU, LSTM, Bidirectional, Dropout, InputLayer, RNNLayer, SimpleRNN
 from ..models import Sequential
 from ._gates import keras_to_torch, torch_to_keras
 
@@ -30,17 +30,6 @@ _LAYERS = {"simple_rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
 _MODULES = {"simple_rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
 _PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 _SUFFIXES = ("", "_reverse")  # torch's forward, backward direction
-
-
-def _bidirectional_class():
-    """rnnkit.layers.Bidirectional, or None in an rnnkit without it."""
-    from .. import layers
-    return getattr(layers, "Bidirectional", None)
-
-
-def _is_bidirectional(layer) -> bool:
-    cls = _bidirectional_class()
-    return cls is not None and isinstance(layer, cls)
 
 
 # -- torch.nn → rnnkit ----------------------------------------------------------------------------
@@ -77,7 +66,7 @@ def from_torch(module, backend="auto") -> Sequential:
                               return_sequences=True, backend=backend, dtype=dtype,
                               **({} if module.bidirectional else shape))
         if module.bidirectional:
-            layer = _bidirectional_class()(layer, merge_mode="concat", **shape)
+            layer = Bidirectional(layer, merge_mode="concat", **shape)
         model.add(layer)
         for suffix, direction in zip(_SUFFIXES, _directions(layer)):
             direction.set_weights(_keras_weights(module, cell, k, suffix))
@@ -92,9 +81,6 @@ def _check_module(module) -> tuple[str, str]:
     if getattr(module, "proj_size", 0) > 0:
         raise ValueError(f"from_torch: {type(module).__name__} with proj_size={module.proj_size} "
                          "(a projected LSTM) has no rnnkit equivalent; expected proj_size=0.")
-    if module.bidirectional and _bidirectional_class() is None:
-        raise NotImplementedError("from_torch: a bidirectional module needs "
-                                  "rnnkit.layers.Bidirectional, which this rnnkit lacks.")
     return _MODES[module.mode]
 
 
@@ -107,7 +93,7 @@ def _keras_weights(module, cell, k, suffix):
 
 def _directions(layer) -> tuple:
     """The recurrent layers of one model layer: itself, or a Bidirectional's (forward, backward)."""
-    if _is_bidirectional(layer):
+    if isinstance(layer, Bidirectional):
         return layer.forward_layer, layer.backward_layer
     return (layer,)
 
@@ -131,8 +117,10 @@ def to_torch(model_or_layer) -> torch.nn.Module:
         ValueError: naming the layer and the reason where torch.nn has no exact equivalent:
             GRU reset_after=False, an activation other than tanh (SimpleRNN: tanh or relu), a
             recurrent_activation other than sigmoid, go_backwards outside Bidirectional, stateful
-            layers, masks, merge modes other than concat, differing units, use_bias or cell
-            types between layers, and any other layer (Dense, ...).
+            layers, dropout/recurrent_dropout inside a layer, masks (Masking, mask_zero), merge
+            modes other than concat, differing units, use_bias or cell types between layers,
+            Dropout other than one rate between every pair of layers, and any other layer
+            (Dense, ...).
         TypeError: for an object that is no rnnkit layer or Sequential.
 
     >>> module = to_torch(Sequential([LSTM(8, return_sequences=True, input_shape=(None, 3))]))
@@ -141,9 +129,9 @@ def to_torch(model_or_layer) -> torch.nn.Module:
     """
     stages, rate = _stages(model_or_layer)
     first = _directions(stages[0])[0]
-    bidirectional = _is_bidirectional(stages[0])
+    bidirectional = isinstance(stages[0], Bidirectional)
     for position, stage in enumerate(stages):
-        _check_stage(stage, first, bidirectional, last=position == len(stages) - 1)
+        _check_stage(stage, stages[0], last=position == len(stages) - 1)
     if not first.built:
         raise ValueError(f"to_torch: layer {first.name!r} is not built, so its input size is "
                          "unknown; give it input_shape=(None, features) or call it once first.")
@@ -173,7 +161,7 @@ def _copy_into(module, cell, k, suffix, layer) -> None:
 
 def _stages(obj) -> tuple[list, float]:
     """(the recurrent layers or Bidirectionals in order, the dropout rate between them)."""
-    if isinstance(obj, RNNLayer) or _is_bidirectional(obj):
+    if isinstance(obj, (RNNLayer, Bidirectional)):
         return [obj], 0.0
     if not isinstance(obj, Sequential):
         raise TypeError(f"to_torch: expected an rnnkit SimpleRNN, LSTM, GRU, Bidirectional or "
@@ -184,7 +172,7 @@ def _stages(obj) -> tuple[list, float]:
             continue
         if isinstance(layer, Dropout):
             pending = _dropout_rate(layer, stages, pending)
-        elif isinstance(layer, RNNLayer) or _is_bidirectional(layer):
+        elif isinstance(layer, (RNNLayer, Bidirectional)):
             if stages:
                 gaps.append(pending or 0.0)
             stages.append(layer)
@@ -230,13 +218,15 @@ def _other_layer(layer) -> ValueError:
                       "Dropout between them.")
 
 
-def _check_stage(stage, first, bidirectional, last) -> None:
-    """One model layer (a recurrent layer or a Bidirectional) fits the torch module."""
-    if _is_bidirectional(stage) != bidirectional:
-        raise ValueError(f"to_torch: layer {stage.name!r} is "
-                         f"{'' if _is_bidirectional(stage) else 'not '}Bidirectional but layer "
-                         f"{first.name!r} is{'' if bidirectional else ' not'}; torch.nn's "
-                         "`bidirectional` holds for every layer, expected all or none.")
+def _check_stage(stage, first_stage, last) -> None:
+    """One model layer (a recurrent layer or a Bidirectional) fits the torch module whose
+    first layer is `first_stage`."""
+    first, bidirectional = _directions(first_stage)[0], isinstance(first_stage, Bidirectional)
+    if isinstance(stage, Bidirectional) != bidirectional:
+        is_, first_is = ("is not", "is") if bidirectional else ("is", "is not")
+        raise ValueError(f"to_torch: layer {stage.name!r} {is_} Bidirectional but layer "
+                         f"{first_stage.name!r} {first_is}; torch.nn's `bidirectional` holds for "
+                         "every layer, expected all or none.")
     if bidirectional:
         _check_bidirectional(stage)
     for layer in _directions(stage):
@@ -263,48 +253,53 @@ def _check_bidirectional(stage) -> None:
                          "backward; expected the same.")
 
 
+def _refusal(layer, what, expected) -> ValueError:
+    return ValueError(f"to_torch: layer {layer.name!r} ({type(layer).__name__}) has {what}; "
+                      f"expected {expected}.")
+
+
 def _check_layer(layer, first, in_bidirectional) -> None:
     """One recurrent layer computes what a torch.nn layer of `first`'s kind computes."""
-    def refuse(what, expected):
-        raise ValueError(f"to_torch: layer {layer.name!r} ({type(layer).__name__}) has {what}; "
-                         f"expected {expected}.")
-
     if type(layer) is not type(first):
-        refuse(f"another cell type than layer {first.name!r} ({type(first).__name__})",
-               "one cell type in every layer: torch.nn runs one RNN, LSTM or GRU")
-    if layer.units != first.units:
-        refuse(f"units={layer.units}", f"units={first.units} as layer {first.name!r}: torch.nn "
-               "has one hidden_size")
-    if layer.use_bias != first.use_bias:
-        refuse(f"use_bias={layer.use_bias}", f"use_bias={first.use_bias} as layer "
-               f"{first.name!r}: torch.nn has one `bias` flag")
-    _check_activations(layer, refuse, first)
-    if getattr(layer, "reset_after", True) is False:
-        refuse("reset_after=False", "reset_after=True, the only GRU form torch.nn.GRU computes")
+        raise _refusal(layer, f"another cell type than layer {first.name!r} "
+                       f"({type(first).__name__})", "one cell type in every layer: torch.nn runs "
+                       "one RNN, LSTM or GRU")
+    for key, why in (("units", "torch.nn has one hidden_size"),
+                     ("use_bias", "torch.nn has one `bias` flag")):
+        if getattr(layer, key) != getattr(first, key):
+            raise _refusal(layer, f"{key}={getattr(layer, key)}", f"{key}={getattr(first, key)} "
+                           f"as layer {first.name!r}: {why}")
+    _check_activations(layer, first)
+    if not getattr(layer, "reset_after", True):
+        raise _refusal(layer, "reset_after=False", "reset_after=True, the only GRU form "
+                       "torch.nn.GRU computes")
     if layer.go_backwards and not in_bidirectional:
-        refuse("go_backwards=True", "go_backwards=False: torch.nn reverses time only in "
-               "Bidirectional layers (bidirectional=True)")
+        raise _refusal(layer, "go_backwards=True", "go_backwards=False: torch.nn reverses time "
+                       "only in Bidirectional layers (bidirectional=True)")
     for key in ("dropout", "recurrent_dropout"):
         if getattr(layer, key, 0.0) > 0:
-            refuse(f"{key}={getattr(layer, key)}", f"{key}=0: torch.nn has no per-step "
-                   "(variational) dropout inside a layer; a Dropout layer between recurrent "
-                   "layers becomes torch's `dropout`")
+            raise _refusal(layer, f"{key}={getattr(layer, key)}", f"{key}=0: torch.nn has no "
+                           "per-step (variational) dropout inside a layer; a Dropout layer "
+                           "between recurrent layers becomes torch's `dropout`")
     if layer.stateful:
-        refuse("stateful=True", "stateful=False: a torch.nn module keeps no state between calls; "
-               "pass h_0 yourself")
+        raise _refusal(layer, "stateful=True", "stateful=False: a torch.nn module keeps no state "
+                       "between calls; pass h_0 yourself")
 
 
-def _check_activations(layer, refuse, first) -> None:
+def _check_activations(layer, first) -> None:
     act = layer.activation
     if layer.spec.name == "simple_rnn":
         if act not in (tanh, relu):
-            refuse(f"activation={serialize(act)!r}", "'tanh' or 'relu' (torch's nonlinearity)")
+            raise _refusal(layer, f"activation={serialize(act)!r}",
+                           "'tanh' or 'relu' (torch's nonlinearity)")
         if act is not first.activation:
-            refuse(f"activation={serialize(act)!r}", f"{serialize(first.activation)!r} as layer "
-                   f"{first.name!r}: torch.nn.RNN has one nonlinearity")
+            raise _refusal(layer, f"activation={serialize(act)!r}",
+                           f"{serialize(first.activation)!r} as layer {first.name!r}: "
+                           "torch.nn.RNN has one nonlinearity")
         return
     if act is not tanh:
-        refuse(f"activation={serialize(act)!r}", "'tanh', the only one torch.nn computes")
+        raise _refusal(layer, f"activation={serialize(act)!r}",
+                       "'tanh', the only one torch.nn computes")
     if layer.recurrent_activation is not sigmoid:
-        refuse(f"recurrent_activation={serialize(layer.recurrent_activation)!r}",
-               "'sigmoid', the only gate activation torch.nn computes")
+        raise _refusal(layer, f"recurrent_activation={serialize(layer.recurrent_activation)!r}",
+                       "'sigmoid', the only gate activation torch.nn computes")
