@@ -3,6 +3,8 @@ sequence lengths and two batch sizes; what has no exact ONNX equivalent is refus
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -284,22 +286,24 @@ class MyLSTM(LSTM):
     pass
 
 
-def refused(model, error=NotImplementedError, match="", tmp_path=None, **kwargs):
+def refused(model, error=NotImplementedError, match="", **kwargs):
     with pytest.raises(error, match=match):
-        to_onnx(model, "never-written.onnx", **kwargs)
+        to_onnx(model, os.devnull, **kwargs)
 
 
 def test_refuses_stateful_layers():
     model = Sequential([LSTM(4, stateful=True, batch_input_shape=(2, None, FEATURES))])
     refused(model, match=r"'lstm' \(LSTM\): stateful=True .* Export a copy with stateful=False")
+    model = Sequential([Bidirectional(GRU(4, stateful=True, batch_input_shape=(2, None, 1)))])
+    refused(model, match=r"'forward_gru' \(GRU\): stateful=True")
 
 
 def test_refuses_a_recurrent_activation_onnx_has_not():
     refused(sequential(rnn("simple_rnn", activation="gelu")),
-            match=r"'simple_rnn' \(SimpleRNN\): activation 'gelu' is not one an ONNX RNN node "
-                  r"can apply; expected one of \[")
+            match=r"'simple_rnn' \(SimpleRNN\): activation 'gelu' has no equivalent among an "
+                  r"ONNX RNN node's activations; expected one of \[")
     refused(sequential(rnn("gru", recurrent_activation="silu")),
-            match=r"'gru' \(GRU\): activation 'silu' is not one an ONNX GRU node")
+            match=r"'gru' \(GRU\): activation 'silu' has no equivalent among an ONNX GRU node's")
 
 
 def test_refuses_custom_activation_callables():
@@ -309,9 +313,13 @@ def test_refuses_custom_activation_callables():
     def tanh(x):  # a stranger's function with a known name is not rnnkit's tanh
         return torch.tanh(x) + 1
 
-    refused(sequential(rnn("lstm", activation=twice)), match=r"'lstm' \(LSTM\): activation 'twice'")
+    refused(sequential(rnn("lstm", activation=twice)),
+            match=r"'lstm' \(LSTM\): activation 'twice' is a Python function, not one of "
+                  r"rnnkit.activations; an ONNX graph cannot run it")
     refused(sequential(rnn("simple_rnn"), Dense(2, activation=tanh)),
-            match=r"'dense' \(Dense\): activation 'tanh' has no ONNX equivalent")
+            match=r"'dense' \(Dense\): activation 'tanh' is a Python function")
+    refused(sequential(rnn("simple_rnn"), Activation(lambda x: x, name="act")),
+            match=r"'act' \(Activation\): activation '<lambda>' is a Python function")
 
 
 def test_refuses_an_activation_newer_than_the_opset():
@@ -324,6 +332,11 @@ def test_refuses_layers_without_a_converter():
     refused(sequential(rnn("simple_rnn"), Doubling(name="double")),
             match=r"layer 'double' of class Doubling has no ONNX converter; expected one of")
     refused(sequential(MyLSTM(4, name="mine")), match="class MyLSTM has no ONNX converter")
+
+
+def test_refuses_an_embedding_after_another_layer():
+    model = Sequential([Input((4,)), Dense(4), Embedding(10, 2, name="emb")])
+    refused(model, match=r"'emb' \(Embedding\): expected to be the model's first layer")
 
 
 @pytest.mark.parametrize("opset", [13, 10**3, "22"])

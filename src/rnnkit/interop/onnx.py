@@ -101,8 +101,8 @@ class _Graph:
         return outs[0] if n_out == 1 else outs
 
 
-def _float32(p) -> np.ndarray:
-    return np.asarray(p.detach().cpu().numpy() if torch.is_tensor(p) else p, dtype=np.float32)
+def _float32(p: torch.Tensor) -> np.ndarray:
+    return p.detach().cpu().numpy().astype(np.float32)
 
 
 def _activation_name(fn) -> str | None:
@@ -118,6 +118,15 @@ def _refuse(layer, why: str):
     return NotImplementedError(f"to_onnx: layer {layer.name!r} ({type(layer).__name__}): {why}")
 
 
+def _refuse_activation(layer, fn, known, where: str):
+    name = activations.serialize(fn)
+    if _activation_name(fn) is None:
+        return _refuse(layer, f"activation {name!r} is a Python function, not one of "
+                       "rnnkit.activations; an ONNX graph cannot run it.")
+    return _refuse(layer, f"activation {name!r} has no equivalent {where}; expected one of "
+                   f"{sorted(known)}.")
+
+
 # -- elementwise layers ---------------------------------------------------------------------------
 def _apply_activation(g: _Graph, layer, fn, x: str) -> str:
     name = _activation_name(fn)
@@ -129,8 +138,7 @@ def _apply_activation(g: _Graph, layer, fn, x: str) -> str:
     if name == "silu":
         return g.op("Mul", [x, g.op("Sigmoid", [x], layer.name)], layer.name)
     if name not in _ELEMENTWISE:
-        raise _refuse(layer, f"activation {activations.serialize(fn)!r} has no ONNX equivalent "
-                      f"here; expected one of {sorted([*_ELEMENTWISE, 'linear', 'relu6', 'silu'])}.")
+        raise _refuse_activation(layer, fn, [*_ELEMENTWISE, "linear", "relu6", "silu"], "in ONNX")
     op_type, attrs, since = _ELEMENTWISE[name]
     if g.opset < since:
         raise _refuse(layer, f"activation {name!r} needs ONNX opset {since} or later ({op_type}), "
@@ -165,6 +173,9 @@ def _masking(g, layer, x):
 def _embedding(g, layer, x):
     if layer.mask_zero:
         raise _refuse(layer, f"mask_zero=True: {_NO_MASKS}, e.g. with mask_zero=False.")
+    if x.name != "input":
+        raise _refuse(layer, "expected to be the model's first layer (its ids are the graph's "
+                      "int64 input), got it after another layer.")
     table = g.const(f"{layer.name}/embeddings", _float32(layer.embeddings))
     return _Value(g.op("Gather", [table, x.name], layer.name), x.shape + (layer.output_dim,))
 
@@ -216,10 +227,10 @@ def _flip_time(g, hint, x: _Value) -> _Value:
 
 # -- recurrent layers -----------------------------------------------------------------------------
 def _check_recurrent(layer):
-    if getattr(layer, "stateful", False):
+    if layer.stateful:
         raise _refuse(layer, "stateful=True carries states from call to call; an ONNX graph "
                       "starts every call from zero states. Export a copy with stateful=False.")
-    if getattr(layer, "return_state", False):
+    if layer.return_state:
         raise _refuse(layer, "return_state=True gives several outputs; expected one.")
 
 
@@ -232,9 +243,8 @@ def _node_activations(layer) -> list[tuple]:
     for fn in fns:
         name = _activation_name(fn)
         if name not in _RECURRENT:
-            raise _refuse(layer, f"activation {activations.serialize(fn)!r} is not one an ONNX "
-                          f"{_NODE[type(layer)]} node can apply; expected one of "
-                          f"{sorted(_RECURRENT)}.")
+            raise _refuse_activation(layer, fn, _RECURRENT,
+                                     f"among an ONNX {_NODE[type(layer)]} node's activations")
         found.append(_RECURRENT[name])
     return found
 
@@ -253,9 +263,7 @@ def _activation_attrs(entries) -> dict:
 
 def _onnx_weights(layer):
     bias = layer.bias if layer.use_bias else None
-    w, r, b = _gates.keras_to_onnx(layer.spec.name, layer.kernel.detach(),
-                                   layer.recurrent_kernel.detach(),
-                                   None if bias is None else bias.detach(),
+    w, r, b = _gates.keras_to_onnx(layer.spec.name, layer.kernel, layer.recurrent_kernel, bias,
                                    reset_after=getattr(layer, "reset_after", True))
     return _float32(w), _float32(r), _float32(b)
 
