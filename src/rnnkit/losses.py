@@ -64,8 +64,19 @@ def align(y_true, y_pred):
     return y_true, y_pred
 
 
+def masked_mean(values, mask=None):
+    """The mean of per-step values over the steps a (batch, time) mask keeps (Keras's
+    apply_mask: sum(values · mask) / sum(mask), 0 when nothing is kept); the plain mean when
+    there is no mask or it does not fit the values."""
+    if mask is None or tuple(mask.shape) != tuple(values.shape):
+        return torch.mean(values)
+    weight = mask.to(values.dtype)
+    return (values * weight).sum() / weight.sum().clamp_min(1.0)
+
+
 class Loss:
-    """A loss object: `loss(y_true, y_pred)` gives the mean over samples of `fn(y_true, y_pred)`."""
+    """A loss object: `loss(y_true, y_pred)` gives the mean over samples of `fn(y_true, y_pred)`;
+    `mask=` (the model's output mask) leaves the masked time steps out of that mean."""
 
     fn = None
     sparse = False  # targets are class ids: keep their dtype and rank
@@ -74,10 +85,10 @@ class Loss:
         self.name = name or _DEFAULT_NAMES[type(self).__name__]
         self.fn_kwargs = fn_kwargs
 
-    def __call__(self, y_true, y_pred):
+    def __call__(self, y_true, y_pred, mask=None):
         if not self.sparse:
             y_true, y_pred = align(y_true, y_pred)
-        return torch.mean(type(self).fn(y_true, y_pred, **self.fn_kwargs))
+        return masked_mean(type(self).fn(y_true, y_pred, **self.fn_kwargs), mask)
 
     def get_config(self):
         return {"name": self.name, **self.fn_kwargs}
@@ -163,8 +174,8 @@ class _FunctionLoss(Loss):
     def __init__(self, fn):
         self.name, self.fn_kwargs, self._fn = getattr(fn, "__name__", "loss"), {}, fn
 
-    def __call__(self, y_true, y_pred):
-        return torch.mean(self._fn(*align(y_true, y_pred)))
+    def __call__(self, y_true, y_pred, mask=None):
+        return masked_mean(self._fn(*align(y_true, y_pred)), mask)
 
 
 def serialize(loss) -> str | dict | None:

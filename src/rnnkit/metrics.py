@@ -41,8 +41,15 @@ class Metric:
         self.total, self.count = 0.0, 0
 
     @torch.no_grad()
-    def update_state(self, y_true, y_pred):
+    def update_state(self, y_true, y_pred, mask=None):
+        """Adds the values of a batch; a (batch, time) mask of the predictions leaves masked
+        steps out, as Keras weights metrics with it."""
         values = self.fn(y_true, y_pred)
+        if mask is not None and tuple(mask.shape) == tuple(values.shape):
+            weight = mask.to(torch.float64)
+            self.total += float((values.double() * weight).sum())
+            self.count += float(weight.sum())
+            return
         self.total += float(values.double().sum())
         self.count += values.numel()
 

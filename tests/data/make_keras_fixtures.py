@@ -830,7 +830,8 @@ MORE_LAYERS = [
 
 def build_layer(spec):
     cls, kwargs = spec
-    kwargs = {k: build_layer(v) if k == "layer" else v for k, v in kwargs.items()}
+    kwargs = {k: build_layer(v) if k in ("layer", "backward_layer") else v
+              for k, v in kwargs.items()}
     return getattr(layers, cls)(**kwargs)
 
 
@@ -934,6 +935,144 @@ def make_stateful_here():
             "recurrent": [layer.name for layer in recurrent]}
 
 
+# --------------------------------------------------------------------------
+# Masks, Bidirectional, Embedding(mask_zero=True); dropout with fixed masks
+# --------------------------------------------------------------------------
+
+# Which steps are real (1) in each row of a batch of 3 x 5: whole, right-padded, and a row with
+# a leading and a middle padded step.
+MASK_PATTERN = [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [0, 1, 0, 1, 1]]
+
+MASKED_MODELS = {
+    "masked_simple_rnn": [["Masking", {}], ["SimpleRNN", {"units": 3, "return_sequences": True}],
+                          ["Dense", {"units": 2}]],
+    "masked_lstm": [["Masking", {}], ["LSTM", {"units": 4}], ["Dense", {"units": 2}]],
+    "masked_gru_stack": [["Masking", {}], ["GRU", {"units": 3, "return_sequences": True}],
+                         ["GRU", {"units": 3, "return_sequences": True, "reset_after": False,
+                                  "go_backwards": True}],
+                         ["TimeDistributed", {"layer": ["Dense", {"units": 2}]}]],
+    "embedding": [["Embedding", {"input_dim": 7, "output_dim": 3, "mask_zero": True}],
+                  ["LSTM", {"units": 4, "return_sequences": True}], ["Dense", {"units": 2}]],
+    "bidirectional_backward_layer": [
+        ["Masking", {}],
+        ["Bidirectional", {"layer": ["SimpleRNN", {"units": 3, "return_sequences": True}],
+                           "backward_layer": ["SimpleRNN", {"units": 3, "return_sequences": True,
+                                                            "go_backwards": True,
+                                                            "activation": "relu"}]}],
+        ["Dense", {"units": 2}]],
+}
+for _mode in ("concat", "sum", "mul", "ave"):
+    MASKED_MODELS[f"bidirectional_{_mode}"] = [
+        ["Masking", {}],
+        ["Bidirectional", {"layer": ["LSTM", {"units": 3, "return_sequences": True}],
+                           "merge_mode": _mode}],
+        ["Bidirectional", {"layer": ["GRU", {"units": 2}], "merge_mode": _mode}],
+        ["Dense", {"units": 2}]]
+
+
+def masked_inputs(name, rng, features):
+    pattern = np.array(MASK_PATTERN, dtype=np.float32)
+    if name == "embedding":
+        return (rng.randint(1, 7, size=pattern.shape) * pattern).astype(np.float32)
+    return (rng.standard_normal(pattern.shape + (features,)) * pattern[..., None]).astype(np.float32)
+
+
+def make_masked_models():
+    """Each model of MASKED_MODELS on a batch with padded steps: its summary, prediction, three
+    Adam steps (the loss leaves masked output steps out) and the weights after them."""
+    out = {"pattern": MASK_PATTERN, "models": {}}
+    for name, specs in MASKED_MODELS.items():
+        keras.backend.clear_session()
+        shape = (5,) if name == "embedding" else (5, 2)
+        model = keras.Sequential([keras.Input(shape)] + [build_layer(s) for s in specs])
+        rng = case_rng(name)
+        x = masked_inputs(name, rng, 2)
+        y_shape = tuple(model.output_shape[1:])
+        w_init = [rng.uniform(-0.5, 0.5, size=w.shape).astype(np.float32)
+                  for w in model.get_weights()]
+        y = rng.standard_normal((3,) + y_shape).astype(np.float32)
+        for key, value in (("x", x), ("y", y), *((f"w_init{i}", w) for i, w in enumerate(w_init))):
+            put(f"{name}/{key}", value)
+        model.set_weights(w_init)
+        put(f"{name}/predict", to_numpy(model.predict_on_batch(x)))
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mean_squared_error")
+        losses = [as_float(model.train_on_batch(x, y)) for _ in range(3)]
+        for i, w in enumerate(model.get_weights()):
+            put(f"{name}/step3_w{i}", w)
+        out["models"][name] = {"layers": specs, "input_shape": list(shape), "losses": losses,
+                               "n_weights": len(w_init), "summary": describe_model(model)}
+    return out
+
+
+def make_bidirectional_states():
+    """Bidirectional(merge_mode=None, return_state=True) called directly, with a mask."""
+    keras.backend.clear_session()
+    rng = case_rng("bidirectional_states")
+    layer = layers.Bidirectional(layers.LSTM(3, return_sequences=True, return_state=True),
+                                 merge_mode=None)
+    x = masked_inputs("bidirectional_states", rng, 2)
+    mask = np.array(MASK_PATTERN, dtype=bool)
+    layer.build((3, 5, 2))
+    w_init = [rng.uniform(-0.5, 0.5, size=w.shape).astype(np.float32) for w in layer.get_weights()]
+    layer.set_weights(w_init)
+    put("bidirectional_states/x", x)
+    for i, w in enumerate(w_init):
+        put(f"bidirectional_states/w_init{i}", w)
+    outputs = layer(x, mask=mask)
+    for i, o in enumerate(outputs):
+        put(f"bidirectional_states/out{i}", to_numpy(o))
+    return {"n_weights": len(w_init), "n_outputs": len(outputs)}
+
+
+DROPOUT_CASES = [
+    ["SimpleRNN", {"units": 3, "dropout": 0.3, "recurrent_dropout": 0.4, "return_sequences": True}],
+    ["LSTM", {"units": 3, "dropout": 0.3, "return_sequences": True}],
+    ["LSTM", {"units": 3, "dropout": 0.3, "recurrent_dropout": 0.4, "return_sequences": True}],
+    ["GRU", {"units": 3, "dropout": 0.3, "recurrent_dropout": 0.4, "return_sequences": True}],
+    ["GRU", {"units": 3, "recurrent_dropout": 0.4, "reset_after": False}],
+]
+
+
+def fixed_masks(rng, count, shape, rate):
+    masks = [((rng.uniform(size=shape) >= rate) / (1.0 - rate)).astype(np.float32)
+             for _ in range(count)]
+    return masks
+
+
+def make_dropout():
+    """Each DROPOUT_CASES layer called in training mode with dropout masks fixed beforehand
+    (Keras keeps a mask the cell already holds), and in inference mode."""
+    out = []
+    for k, spec in enumerate(DROPOUT_CASES):
+        keras.backend.clear_session()
+        rng = case_rng(f"dropout{k}")
+        layer = build_layer(spec)
+        layer.build((2, 4, 3))
+        cell = layer.cell
+        w_init = [rng.uniform(-0.5, 0.5, size=w.shape).astype(np.float32)
+                  for w in layer.get_weights()]
+        layer.set_weights(w_init)
+        x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+        count = getattr(cell, "dropout_mask_count", None)
+        n = count or 1
+        dp = fixed_masks(rng, n, (2, 3), cell.dropout) if cell.dropout else None
+        rdp = fixed_masks(rng, n, (2, 3), cell.recurrent_dropout) if cell.recurrent_dropout else None
+        prefix = f"dropout{k}"
+        put(f"{prefix}/x", x)
+        for i, w in enumerate(w_init):
+            put(f"{prefix}/w_init{i}", w)
+        for tag, masks in (("input_mask", dp), ("recurrent_mask", rdp)):
+            for i, m in enumerate(masks or []):
+                put(f"{prefix}/{tag}{i}", m)
+        cell._dropout_mask = None if dp is None else (dp if count else dp[0])
+        cell._recurrent_dropout_mask = None if rdp is None else (rdp if count else rdp[0])
+        put(f"{prefix}/train", to_numpy(layer(x, training=True)))
+        put(f"{prefix}/infer", to_numpy(layer(x, training=False)))
+        out.append({"layer": spec, "n_weights": len(w_init), "mask_count": n,
+                    "input_masks": 0 if dp is None else n, "recurrent_masks": 0 if rdp is None else n})
+    return out
+
+
 def main():
     if keras.backend.backend() != "jax":
         raise SystemExit("Run with KERAS_BACKEND=jax")
@@ -966,6 +1105,10 @@ def main():
     doc["more_layers"] = make_more_layers()
     keras.utils.set_random_seed(0)
     doc["stateful"] = make_stateful()
+    keras.utils.set_random_seed(0)
+    doc["masked"] = make_masked_models()
+    doc["bidirectional_states"] = make_bidirectional_states()
+    doc["dropout"] = make_dropout()
 
     np.savez_compressed(NPZ_PATH, **ARRAYS)
     with open(JSON_PATH, "w", encoding="utf-8") as f:

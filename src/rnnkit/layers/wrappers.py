@@ -200,16 +200,20 @@ class Bidirectional(Layer):
         return mask if self.merge_mode is not None else [mask, mask]
 
     def compute_output_shape(self, input_shape):
-        shape = self.forward_layer.compute_output_shape(input_shape)
+        shape, back = (sub.compute_output_shape(input_shape) for sub in self._pair)
         states = []
         if self.return_state:
-            shape, states = shape[0], list(shape[1:])
-        if self.merge_mode == "concat":
-            shape = (*shape[:-1], 2 * shape[-1])
+            states = [*shape[1:], *back[1:]]
+            shape, back = shape[0], back[0]
+        if self.merge_mode is None:
+            head = [tuple(shape), tuple(back)]
+        elif self.merge_mode == "concat":
+            head = [(*shape[:-1], shape[-1] + back[-1])]
+        else:
+            head = [tuple(shape)]
         if self.return_state:
-            head = [shape, shape] if self.merge_mode is None else [shape]
-            return head + states + states
-        return [shape, shape] if self.merge_mode is None else tuple(shape)
+            return head + states
+        return head if self.merge_mode is None else head[0]
 
     # -- stateful ---------------------------------------------------------------------------------
     @property
