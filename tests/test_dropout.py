@@ -1,0 +1,120 @@
+"""dropout and recurrent_dropout: Keras's variational masks (drawn once per call, the same at
+every step, none at inference), checked against real Keras 3 with the same fixed masks, against
+an unrolled loop, and by float64 gradcheck."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnnkit import layers
+from rnnkit.backends import native
+from conftest import Golden, assert_close
+
+CASES = range(len(Golden().meta["dropout"]))
+
+
+def _keras_case(golden, k, backend="auto"):
+    meta = golden.meta["dropout"][k]
+    cls, kwargs = meta["layer"]
+    layer = getattr(layers, cls)(**kwargs, input_shape=(4, 3), backend=backend)
+    layer.set_weights(golden.seq(f"dropout{k}/w_init", meta["n_weights"]))
+    masks = [None if not meta[f"{tag}_masks"] else
+             [torch.from_numpy(m) for m in golden.seq(f"dropout{k}/{tag}_mask", meta[f"{tag}_masks"])]
+             for tag in ("input", "recurrent")]
+    return layer, torch.from_numpy(golden[f"dropout{k}/x"]), masks
+
+
+@pytest.mark.parametrize("k", CASES)
+def test_training_output_with_fixed_masks_matches_keras(golden, k, monkeypatch):
+    layer, x, masks = _keras_case(golden, k)
+    drawn = layer._dropout_masks(x, training=True)
+    for ours, keras_masks in zip(drawn, masks):  # as many masks, of the same shapes, as Keras
+        assert (ours is None) == (keras_masks is None)
+        if ours is not None:
+            assert [m.shape for m in ours] == [m.shape for m in keras_masks]
+    monkeypatch.setattr(layer, "_dropout_masks", lambda x, training: tuple(masks))
+    assert_close(layer(x, training=True), golden[f"dropout{k}/train"])
+
+
+@pytest.mark.parametrize("k", CASES)
+def test_no_dropout_at_inference(golden, k):
+    layer, x, _ = _keras_case(golden, k)
+    assert_close(layer(x), golden[f"dropout{k}/infer"])
+    assert_close(layer(x, training=False), golden[f"dropout{k}/infer"])
+
+
+def test_masks_are_zero_or_scaled_one_at_the_rate():
+    layer = layers.GRU(50, dropout=0.25, recurrent_dropout=0.5, input_shape=(None, 40))
+    inputs, recurrent = layer._dropout_masks(torch.zeros(200, 3, 40), training=True)
+    assert len(inputs) == len(recurrent) == 3  # one per gate, as Keras's implementation 1
+    for masks, rate in ((inputs, 0.25), (recurrent, 0.5)):
+        values = torch.cat([m.flatten() for m in masks])
+        assert set(values.unique().tolist()) <= {0.0, float(torch.tensor(1.0 / (1.0 - rate)))}
+        assert float((values == 0).double().mean()) == pytest.approx(rate, abs=0.02)
+    assert layer._dropout_masks(torch.zeros(2, 3, 40), training=False) == (None, None)
+
+
+def test_the_same_masks_at_every_step():
+    """A dropped input feature never reaches the output, at any step: the mask is per sequence."""
+    torch.manual_seed(1)
+    layer = layers.LSTM(4, dropout=0.5, return_sequences=True, input_shape=(6, 5),
+                        backend="reference")
+    x = torch.randn(3, 6, 5)
+    captured = []
+    draw = layer._dropout_masks
+    layer._dropout_masks = lambda x, training: captured.append(draw(x, training)) or captured[-1]
+    y = layer(x, training=True)
+    (m,), _ = captured[0]
+    noise = torch.randn_like(x) * (m == 0).unsqueeze(1)  # change only dropped features, all steps
+    layer._dropout_masks = lambda x, training: captured[0]
+    torch.testing.assert_close(layer(x + noise, training=True), y)
+
+
+def _unrolled_simple_rnn(W, U, b, x, m_x, m_h):
+    h = x.new_zeros(x.shape[0], U.shape[0])
+    for t in range(x.shape[1]):
+        h = torch.tanh((x[:, t] * m_x) @ W + b + (h * m_h) @ U)
+    return h
+
+
+def test_gradients_for_fixed_masks_by_gradcheck():
+    layer = layers.SimpleRNN(3, dropout=0.3, recurrent_dropout=0.3, input_shape=(4, 2),
+                             backend="reference").double()
+    x = torch.randn(2, 4, 2, dtype=torch.float64, requires_grad=True)
+    m_x = (torch.rand(2, 2) > 0.3).double() / 0.7
+    m_h = (torch.rand(2, 3) > 0.3).double() / 0.7
+    layer._dropout_masks = lambda x, training: ([m_x], [m_h])
+    W, U, b = layer.weights
+    torch.testing.assert_close(layer(x, training=True), _unrolled_simple_rnn(W, U, b, x, m_x, m_h))
+    assert torch.autograd.gradcheck(lambda x, W, U, b: layer(x, training=True), (x, W, U, b))
+
+
+@pytest.mark.skipif(not native.available(), reason="rnnkit's compiled core is not installed")
+@pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
+def test_input_dropout_runs_natively_and_matches_the_reference(cls):
+    torch.manual_seed(2)
+    x = torch.randn(3, 5, 4, requires_grad=True)
+    fast = getattr(layers, cls)(6, dropout=0.4, return_sequences=True, input_shape=(5, 4))
+    slow = getattr(layers, cls)(6, dropout=0.4, return_sequences=True, input_shape=(5, 4),
+                                backend="reference")
+    slow.set_weights(fast.get_weights())
+    masks = fast._dropout_masks(x, training=True)
+    results = []
+    for layer in (fast, slow):
+        layer._dropout_masks = lambda x, training: masks
+        y = layer(x, training=True)
+        grads = torch.autograd.grad(y.square().sum(), [x, *layer.weights])
+        results.append((y, *grads))
+    assert fast.last_backend == "native" and slow.last_backend == "reference"
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_recurrent_dropout_in_training_says_which_backend_ran():
+    layer = layers.GRU(3, recurrent_dropout=0.2, input_shape=(4, 2))
+    layer(torch.zeros(2, 4, 2), training=True)
+    assert layer.last_backend == "reference"
+    layer(torch.zeros(2, 4, 2))
+    assert layer.last_backend == ("native" if native.available() else "reference")
+    with pytest.raises(ValueError, match="gru_1: backend='native' does not run recurrent_dropout"):
+        layers.GRU(3, recurrent_dropout=0.2, backend="native")(torch.zeros(2, 4, 2), training=True)
