@@ -36,7 +36,7 @@ _NO_EFFECT = {
     "time_major": False, "sparse": False, "ragged": False, "optional": False,
     "quantization_config": None, "lora_rank": None,
 }
-_OPTIMIZER_NO_EFFECT = {"use_ema": False, "ema_momentum": _ANY, "ema_overwrite_frequency": None,
+_OPTIMIZER_NO_EFFECT = {"use_ema": False, "ema_momentum": _ANY, "ema_overwrite_frequency": _ANY,
                         "loss_scale_factor": None, "gradient_accumulation_steps": None,
                         "jit_compile": _ANY, "is_legacy_optimizer": False, "decay": 0.0}
 _FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -226,8 +226,8 @@ def _chain(config, source):
 
 def _model_records(record, source):
     cls, config = record.get("class_name"), record.get("config") or {}
-    if cls == "Sequential":
-        return config.get("layers", [])
+    if cls == "Sequential":  # a plain list in configs of Keras before 2.3
+        return config if isinstance(config, list) else config.get("layers", [])
     if cls in ("Functional", "Model"):
         return _chain(config, source)
     raise ValueError(f"{source}: expected a Keras Sequential model, got {cls!r}.")
@@ -239,6 +239,7 @@ def _build(record, source):
     from ..models.sequential import Sequential
 
     config = record.get("config") or {}
+    config = config if isinstance(config, dict) else {}
     model = Sequential(name=config.get("name"))
     for layer_record in _model_records(record, source):
         translated = _layer(layer_record)
@@ -267,7 +268,11 @@ def _load_weights(model, weights, source):
         if not layer.built:
             raise ValueError(f"{source}: layer {layer.name!r} is not built (the file gives no "
                              "input shape), so its weights cannot be loaded.")
-        layer.set_weights(arrays)
+        try:
+            layer.set_weights(arrays)
+        except ValueError as err:
+            raise ValueError(f"{source}: the file's weights for layer {layer.name!r} do not fit "
+                             f"it: {err}") from err
 
 
 def _compile(model, config, source):
@@ -283,15 +288,20 @@ def _compile(model, config, source):
         if isinstance(opt.get("learning_rate"), dict):
             raise ValueError(f"{source}: learning-rate schedules are not loaded; load with "
                              "compile=False and compile yourself.")
-        optimizer = {"class_name": optimizer.get("class_name"), "config": opt}
+        name = str(optimizer.get("class_name")).removeprefix("Custom>")  # tf.keras 2.11+
+        optimizer = {"class_name": name, "config": opt}
     loss = config.get("loss")
     if isinstance(loss, dict):
         cfg = {k: v for k, v in (loss.get("config") or {}).items()
                if not (k == "reduction" and v in ("sum_over_batch_size", "auto"))
                and not (k == "dtype" and v is None)}
         loss = {"class_name": loss.get("class_name"), "config": cfg}
-    model.compile(optimizer=optimizer or "rmsprop", loss=loss,
-                  metrics=config.get("metrics") or None)
+    try:
+        model.compile(optimizer=optimizer or "rmsprop", loss=loss,
+                      metrics=config.get("metrics") or None)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{source}: cannot compile as the file says ({err}); load with "
+                         "compile=False and compile yourself.") from err
 
 
 def load_keras(path, compile: bool = False):

@@ -1,0 +1,252 @@
+"""rnnkit.interop.load_keras against files and predictions made by Keras itself
+(tests/data/make_keras_files.py): Keras 3 .keras, Keras 3 legacy .h5, tf.keras 2 .h5."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnkit import constraints, initializers, regularizers
+from rnnkit.interop import load_keras
+from rnnkit.models.saving import compile_config
+
+FILES = Path(__file__).parent / "data" / "keras_files"
+EXPECTED = np.load(FILES / "expected.npz")
+MODELS = sorted(p.name for p in FILES.iterdir()
+                if p.suffix in (".keras", ".h5") and p.stem != "unsupported")
+TOL = dict(rtol=2e-5, atol=2e-5)
+
+
+def case(name: str) -> str:
+    return name.rsplit(".", 1)[0]
+
+
+def rewrite_keras(tmp_path, name, edit=None, compression=zipfile.ZIP_DEFLATED) -> Path:
+    """A copy of a .keras file, its config.json changed by `edit(config)`."""
+    with zipfile.ZipFile(FILES / name) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    if edit is not None:
+        config = json.loads(members["config.json"])
+        edit(config)
+        members["config.json"] = json.dumps(config).encode()
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", compression=compression) as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    return path
+
+
+def layer_config(config, index):
+    """The config of the index-th layer after the InputLayer."""
+    return config["config"]["layers"][index + 1]["config"]
+
+
+def test_every_case_has_both_formats():
+    stems = {case(name) for name in MODELS}
+    assert len(MODELS) >= 24
+    for stem in stems - {"tf2_stack", "tf2_bidirectional"}:
+        assert {f"{stem}.keras", f"{stem}.h5"} <= set(MODELS)
+    assert sum(p.stat().st_size for p in FILES.iterdir()) < 700_000
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_prediction_names_and_parameter_counts_match_keras(name):
+    stem = case(name)
+    model = load_keras(FILES / name)
+    x = EXPECTED[f"{stem}/x"]
+    np.testing.assert_allclose(model.predict(x, verbose=0), EXPECTED[f"{stem}/y"], **TOL)
+    assert [layer.name for layer in model.layers] == list(EXPECTED[f"{stem}/names"])
+    params = EXPECTED[f"{stem}/params"]
+    assert [layer.count_params() for layer in model.layers] == list(params)
+    assert model.count_params() == params.sum()
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert f"Total params: {int(params.sum()):,}" in "\n".join(lines)
+
+
+@pytest.mark.parametrize("name", ["stateful.keras", "stateful.h5"])
+def test_stateful_model_carries_states_like_keras(name):
+    model = load_keras(FILES / name)
+    assert [layer.stateful for layer in model.layers[:2]] == [True, True]
+    y1 = model(EXPECTED["stateful/x"]).detach().numpy()
+    y2 = model(EXPECTED["stateful/x2"]).detach().numpy()
+    np.testing.assert_allclose(y1, EXPECTED["stateful/y"], **TOL)
+    np.testing.assert_allclose(y2, EXPECTED["stateful/y2"], **TOL)
+    for layer in model.layers[:2]:
+        layer.reset_states()
+    np.testing.assert_allclose(model(EXPECTED["stateful/x"]).detach().numpy(), y1, **TOL)
+
+
+@pytest.mark.parametrize("name", ["regularized.keras", "regularized.h5"])
+def test_regularizers_constraints_initializers_translated(name):
+    model = load_keras(FILES / name)
+    model(EXPECTED["regularized/x"])
+    penalties = sorted(float(v.detach()) for v in model.losses)
+    np.testing.assert_allclose(penalties, sorted(EXPECTED["regularized/losses"]), **TOL)
+    lstm, gru, rnn, dense, _ = model.layers
+    assert isinstance(lstm.kernel_constraint, constraints.MaxNorm)
+    assert lstm.kernel_constraint.max_value == 1.5
+    assert isinstance(lstm.bias_constraint, constraints.NonNeg)
+    assert isinstance(lstm.recurrent_regularizer, regularizers.L1L2)
+    assert lstm.recurrent_initializer.get_config() == {"gain": 0.9, "seed": 4}
+    assert isinstance(lstm.kernel_initializer, initializers.HeNormal)
+    assert isinstance(gru.kernel_constraint, constraints.MinMaxNorm)
+    assert rnn.kernel_initializer.get_config() == {"scale": 2.0, "mode": "fan_out",
+                                                   "distribution": "uniform", "seed": 5}
+    assert isinstance(rnn.recurrent_initializer, initializers.Identity)
+    assert isinstance(dense.activity_regularizer, regularizers.L1L2)
+
+
+@pytest.mark.parametrize("ext", ["keras", "h5"])
+def test_layer_options_translated(ext):
+    simple, lstm, lstm_1, gru, gru_1, dense = load_keras(FILES / f"recurrent.{ext}").layers
+    assert simple.activation.__name__ == "relu"
+    assert lstm.recurrent_activation.__name__ == "hard_sigmoid" and not lstm.unit_forget_bias
+    assert lstm_1.go_backwards and gru.reset_after and not gru_1.reset_after
+    assert {layer.dtype_name for layer in (simple, lstm, gru, dense)} == {"float32"}
+    bidi = load_keras(FILES / f"bidirectional_masked.{ext}").layers
+    assert bidi[0].mask_zero
+    assert [b.merge_mode for b in bidi[1:4]] == ["mul", "ave", "concat"]
+    assert [b.forward_layer.name for b in bidi[1:4]] == ["forward_simple_rnn", "forward_gru",
+                                                           "forward_lstm"]
+    assert not bidi[2].forward_layer.reset_after
+    pair = load_keras(FILES / f"bidirectional_backward_layer.{ext}").layers[0]
+    assert type(pair.forward_layer).__name__ == "LSTM"
+    assert type(pair.backward_layer).__name__ == "GRU"
+    assert pair.backward_layer.activation.__name__ == "relu" and pair.backward_layer.go_backwards
+    rnn_dropout = load_keras(FILES / f"rnn_dropout.{ext}").layers
+    assert (rnn_dropout[0].dropout, rnn_dropout[0].recurrent_dropout) == (0.2, 0.1)
+
+
+def test_tf_keras_2_file_uses_colon_zero_names():
+    import h5py
+    with h5py.File(FILES / "tf2_stack.h5", "r") as f:
+        names = [n.decode() if isinstance(n, bytes) else n
+                 for n in f["model_weights/lstm"].attrs["weight_names"]]
+    assert all(n.endswith(":0") for n in names)
+
+
+def test_compile_uses_the_files_optimizer_settings_loss_and_metrics():
+    assert not load_keras(FILES / "recurrent.keras").compiled
+    model = load_keras(FILES / "recurrent.keras", compile=True)
+    assert type(model.optimizer).__name__ == "Adam"
+    assert model.optimizer.learning_rate == pytest.approx(0.01)
+    assert type(model.loss).__name__ == "CategoricalCrossentropy"
+    assert compile_config(model)["metrics"] == ["accuracy"]
+    for name in ("stateful.keras", "stateful.h5"):
+        model = load_keras(FILES / name, compile=True)
+        assert type(model.optimizer).__name__ == "SGD"
+        assert model.optimizer.get_config()["momentum"] == pytest.approx(0.9)
+        assert type(model.loss).__name__ == "MeanSquaredError"
+    model = load_keras(FILES / "tf2_stack.h5", compile=True)
+    assert type(model.optimizer).__name__ == "RMSprop"
+    assert model.optimizer.learning_rate == pytest.approx(0.002)
+
+
+def test_compile_refuses_optimizer_options_with_an_effect(tmp_path):
+    def edit(config):
+        config["compile_config"]["optimizer"]["config"]["use_ema"] = True
+
+    path = rewrite_keras(tmp_path, "recurrent.keras", edit)
+    assert load_keras(path).layers  # without compile the optimizer is not read
+    with pytest.raises(ValueError, match="use_ema=True.*compile=False"):
+        load_keras(path, compile=True)
+
+
+def test_uncompressed_archive_as_keras_writes_it(tmp_path):
+    path = rewrite_keras(tmp_path, "recurrent.keras", compression=zipfile.ZIP_STORED)
+    np.testing.assert_allclose(load_keras(path).predict(EXPECTED["recurrent/x"], verbose=0),
+                               EXPECTED["recurrent/y"], **TOL)
+
+
+def test_neither_keras_nor_tensorflow_is_imported():
+    script = textwrap.dedent(f"""
+        import sys
+        for name in ("keras", "tensorflow", "tf_keras", "jax"):
+            sys.modules[name] = None
+        import numpy as np
+        from rnnkit.interop import load_keras
+        expected = np.load({str(FILES / "expected.npz")!r})
+        for name in ("bidirectional_masked.keras", "misc.h5", "tf2_stack.h5"):
+            stem = name.rsplit(".", 1)[0]
+            y = load_keras({str(FILES)!r} + "/" + name).predict(expected[stem + "/x"], verbose=0)
+            np.testing.assert_allclose(y, expected[stem + "/y"], rtol=2e-5, atol=2e-5)
+        print("loaded without keras")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "loaded without keras" in result.stdout
+
+
+def test_unsupported_layer_is_named():
+    with pytest.raises(ValueError, match=r"'conv1d' \(Conv1D\).*supports InputLayer, SimpleRNN"):
+        load_keras(FILES / "unsupported.keras")
+
+
+def test_not_a_keras_file(tmp_path):
+    text = tmp_path / "notes.keras"
+    text.write_text("not a model")
+    with pytest.raises(ValueError, match="not a Keras model file"):
+        load_keras(text)
+    archive = tmp_path / "other.keras"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("model.safetensors", b"")
+    with pytest.raises(ValueError, match="rnnkit.models.load_model"):
+        load_keras(archive)
+    import h5py
+    with h5py.File(tmp_path / "weights.h5", "w") as f:
+        f.create_dataset("kernel", data=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="no Keras model config"):
+        load_keras(tmp_path / "weights.h5")
+    with pytest.raises(FileNotFoundError):
+        load_keras(tmp_path / "missing.keras")
+
+
+def test_missing_h5py_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(ImportError, match=r"pip install rnnkit\[keras\]"):
+        load_keras(FILES / "recurrent.keras")
+
+
+def test_functional_model_that_is_not_a_chain(tmp_path):
+    def branch(config):  # the Dense reads the LSTM's output, skipping the GRU
+        args = config["config"]["layers"][3]["inbound_nodes"][0]["args"][0]
+        args["config"]["keras_history"] = ["lstm", 0, 0]
+
+    with pytest.raises(ValueError, match="plain chain"):
+        load_keras(rewrite_keras(tmp_path, "functional.keras", branch))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: layer_config(c, 0).update(time_major=True), "time_major=True"),
+    (lambda c: layer_config(c, 0).update(
+        dtype={"class_name": "DTypePolicy", "config": {"name": "mixed_float16"}}),
+     "'mixed_float16'"),
+    (lambda c: layer_config(c, 0)["kernel_initializer"]["config"].update(input_axes=[0]),
+     "input_axes"),
+    (lambda c: layer_config(c, 5).update(quantization_config={"mode": "int8"}),
+     "quantization_config"),
+])
+def test_keras_options_with_an_effect_are_refused(tmp_path, edit, message):
+    with pytest.raises(ValueError, match=message):
+        load_keras(rewrite_keras(tmp_path, "recurrent.keras", edit))
+
+
+def test_keras_options_without_an_effect_are_dropped(tmp_path):
+    def edit(config):
+        layer_config(config, 1).update(unroll=True, seed=7, trainable=False)
+        config["config"]["layers"][0]["config"]["dtype"] = "float32"
+
+    model = load_keras(rewrite_keras(tmp_path, "recurrent.keras", edit))
+    assert not model.layers[1].trainable and model.layers[0].trainable
+    np.testing.assert_allclose(model.predict(EXPECTED["recurrent/x"], verbose=0),
+                               EXPECTED["recurrent/y"], **TOL)
