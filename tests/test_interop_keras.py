@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -61,6 +60,7 @@ def test_every_case_has_both_formats():
 def test_prediction_names_and_parameter_counts_match_keras(name):
     stem = case(name)
     model = load_keras(FILES / name)
+    assert stem.startswith("tf2_") or model.name == stem
     x = EXPECTED[f"{stem}/x"]
     np.testing.assert_allclose(model.predict(x, verbose=0), EXPECTED[f"{stem}/y"], **TOL)
     assert [layer.name for layer in model.layers] == list(EXPECTED[f"{stem}/names"])

@@ -19,6 +19,9 @@ Writes into tests/data/keras_files/:
   ``stateful/x2`` and ``stateful/y2`` for a second batch that continues the first one's states;
   ``regularized/losses`` (Keras's ``model.losses`` after a call on ``x``).
 
+The COMPILED cases (and ``tf2_stack``) are saved compiled, so their files carry an optimizer,
+a loss and metrics.
+
 Weights are drawn uniformly from [-0.5, 0.5] by a RandomState seeded from the case name, so
 biases are not zero and every file is reproducible. Inputs of masked models are right-padded
 with zeros. Keras on JAX does not carry a stateful RNN's states from one ``predict`` to the
@@ -255,15 +258,17 @@ def make_unsupported():
     save(model, "unsupported", legacy=False)
 
 
-# tf.keras 2 (package tf_keras): legacy .h5 files with ":0" weight names and Keras 2 configs
-# (batch_input_shape, string dtypes, time_major, implementation).
+# tf.keras 2 (package tf_keras, `pip install tf_keras` next to tensorflow): legacy .h5 files
+# with ":0" weight names and Keras 2 configs (batch_input_shape, string dtypes, time_major,
+# implementation, "Custom>" optimizer names).
 TF2_CASES = ("stack", "bidirectional")
 
 
 def tf2_layers(tk, case):
     if case == "stack":
         return [tk.layers.InputLayer(input_shape=(TIME, FEATURES)),
-                tk.layers.LSTM(4, return_sequences=True, kernel_regularizer=tk.regularizers.L2(0.01)),
+                tk.layers.LSTM(4, return_sequences=True,
+                               kernel_regularizer=tk.regularizers.L2(0.01)),
                 tk.layers.GRU(3, reset_after=False, return_sequences=True),
                 tk.layers.SimpleRNN(2), tk.layers.Dense(1)]
     return [tk.layers.Embedding(VOCAB, 3, mask_zero=True, input_length=TIME),
