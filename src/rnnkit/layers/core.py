@@ -106,7 +106,9 @@ class Embedding(Layer):
         ids = as_tensor(self, inputs)
         if torch.is_floating_point(ids):
             ids = ids.long()
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.input_dim):
+        # (a check on the values: eager only, torch.compile cannot branch on data)
+        if (not torch.compiler.is_compiling() and ids.numel()
+                and (int(ids.min()) < 0 or int(ids.max()) >= self.input_dim)):
             raise IndexError(f"{self.name}: expected ids in [0, {self.input_dim}), got values from "
                              f"{int(ids.min())} to {int(ids.max())}.")
         return torch.nn.functional.embedding(ids.long(), self.embeddings)
