@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rnnkit import layers, optimizers
-from rnnkit.backends import reference
+from rnnkit.backends import native, reference
 from rnnkit.cells import LSTM_SPEC
 from rnnkit.models import Sequential
 from conftest import assert_close
@@ -177,3 +177,13 @@ def test_bidirectional_is_the_two_directions_merged():
     backward = layers.LSTM(3, return_sequences=True, input_shape=(None, 2))
     backward.set_weights(bi.backward_layer.get_weights())
     torch.testing.assert_close(bi(x), torch.cat([forward(x), backward(x.flip(1)).flip(1)], -1))
+
+
+@pytest.mark.skipif(not native.available(), reason="rnnkit's compiled core is not installed")
+@pytest.mark.parametrize("name", MODELS)
+def test_right_padded_rows_run_natively_and_match_keras(golden, name):
+    """Rows 0 and 1 of the fixtures are whole and right-padded: alone, they run natively."""
+    meta = golden.meta["masked"]["models"][name]
+    model = _model(golden, name, backend="native")
+    model.set_weights(golden.seq(f"{name}/w_init", meta["n_weights"]))
+    assert_close(model.predict(golden[f"{name}/x"][:2], verbose=0), golden[f"{name}/predict"][:2])

@@ -28,10 +28,11 @@ TOL = 1e-5
 
 def _pair(cls, kwargs, features, units):
     """A native float32 layer and a reference float64 layer with the same random weights."""
-    ref = getattr(layers, cls)(units, return_sequences=True, return_state=True, backend="reference",
+    kwargs = {"return_sequences": True, **kwargs}
+    ref = getattr(layers, cls)(units, return_state=True, backend="reference",
                                bias_initializer="random_normal", input_shape=(None, features),
                                **kwargs).double()
-    nat = getattr(layers, cls)(units, return_sequences=True, return_state=True, backend="native",
+    nat = getattr(layers, cls)(units, return_state=True, backend="native",
                                input_shape=(None, features), **kwargs)
     nat.set_weights(ref.get_weights())
     return nat, ref
@@ -44,8 +45,10 @@ def _relative_error(a, b):
     return float(torch.linalg.vector_norm(a - b)) / max(float(torch.linalg.vector_norm(b)), 1e-3)
 
 
-def compare(cls, kwargs, batch, time, features, units, go_backwards=False, seed=0):
+def compare(cls, kwargs, batch, time, features, units, go_backwards=False, seed=0, lengths=None):
+    """lengths: a right-padded mask with these row lengths (which the native loop runs)."""
     g = torch.Generator().manual_seed(seed)
+    mask = None if lengths is None else torch.arange(time) < torch.tensor(lengths)[:, None]
     torch.manual_seed(seed)  # the layers' initial weights
     nat, ref = _pair(cls, {**kwargs, "go_backwards": go_backwards}, features, units)
     x = torch.randn(batch, time, features, generator=g, dtype=torch.float64)
@@ -56,7 +59,7 @@ def compare(cls, kwargs, batch, time, features, units, go_backwards=False, seed=
     for layer, dtype in ((ref, torch.float64), (nat, torch.float32)):
         xi = x.to(dtype).requires_grad_()
         si = [s.to(dtype).requires_grad_() for s in states]
-        outs = layer(xi, initial_state=si)
+        outs = layer(xi, initial_state=si, mask=mask)
         if grads_out is None:
             # positive weights: at T = 1 the last output and the state are the same value, and
             # random signs could make their gradients cancel to float32 noise
@@ -76,6 +79,37 @@ def compare(cls, kwargs, batch, time, features, units, go_backwards=False, seed=
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_matches_float64_reference(cls, kwargs, shape, go_backwards):
     compare(cls, kwargs, *shape, go_backwards=go_backwards)
+
+
+@pytest.mark.parametrize("cls,kwargs", CONFIGS, ids=[f"{c}{k}" for c, k in CONFIGS])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("zero_output", [False, True])
+def test_right_padded_masks_match_float64_reference(cls, kwargs, go_backwards, zero_output):
+    """Rows of every length from 0 to T (the states of a row of length 0 are its initial ones)."""
+    compare(cls, {**kwargs, "zero_output_for_mask": zero_output}, 5, 6, 3, 7,
+            go_backwards=go_backwards, lengths=[6, 3, 0, 1, 5])
+
+
+@pytest.mark.parametrize("split", ["rows", "units"])
+@pytest.mark.parametrize("cls,kwargs", [("LSTM", {}), ("GRU", {"reset_after": False})])
+def test_right_padded_masks_on_either_split(cls, kwargs, split, monkeypatch):
+    monkeypatch.setenv("RNNKIT_SPLIT", split)
+    compare(cls, kwargs, 3, 5, 2, 40, lengths=[5, 2, 4])
+    compare(cls, {**kwargs, "return_sequences": False}, 3, 5, 2, 40, go_backwards=True,
+            lengths=[1, 5, 3])
+
+
+def test_a_mask_that_is_not_right_padded_runs_on_the_reference_loop():
+    layer = layers.GRU(3, input_shape=(4, 2))
+    x = torch.randn(2, 4, 2)
+    layer(x, mask=torch.tensor([[1, 1, 0, 0], [1, 1, 1, 1]], dtype=torch.bool))
+    assert layer.last_backend == "native"
+    left = torch.tensor([[0, 1, 1, 1], [1, 1, 1, 1]], dtype=torch.bool)
+    layer(x, mask=left)
+    assert layer.last_backend == "reference"
+    with pytest.raises(ValueError, match="gru_1: backend='native' does not run a mask that is not "
+                                         "right-padded"):
+        layers.GRU(3, backend="native")(x, mask=left)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

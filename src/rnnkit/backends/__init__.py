@@ -25,12 +25,25 @@ def check(name: str, where: str) -> str:
     return name
 
 
+def right_padded_lengths(mask):
+    """Each row's number of real steps, (batch,) int32, when a (batch, time) mask is
+    right-padded (no real step after a padded one); else None."""
+    lengths = mask.sum(1)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    if bool((mask == (steps < lengths[:, None])).all()):
+        return lengths.to(torch.int32)
+    return None
+
+
 def _native_refusal(mask, recurrent_masks) -> str | None:
     """Why the native loop cannot run this call, or None."""
     if recurrent_masks is not None:
         return "recurrent_dropout in training"
     if mask is not None:
-        return "a mask"
+        if torch.compiler.is_compiling():  # right-padded or not is a question about data
+            return "a mask under torch.compile"
+        if right_padded_lengths(mask) is None:
+            return "a mask that is not right-padded (a padded step before a real one)"
     return None
 
 
@@ -73,6 +86,9 @@ def run(backend: str, layer, x, states, mask=None, input_masks=None, recurrent_m
     if backend == "native":
         if input_masks is not None:  # one mask for every gate: it can scale x itself
             x = x * input_masks[0].unsqueeze(1)
+        if mask is not None:
+            return _run_native_masked(layer, x, states, input_bias, recurrent_bias,
+                                      right_padded_lengths(mask))
         return _run_native(layer, x, states, input_bias, recurrent_bias)
     return reference.run(spec=layer.spec, x=x, kernel=layer.kernel,
                          recurrent_kernel=layer.recurrent_kernel, input_bias=input_bias,
@@ -84,16 +100,27 @@ def run(backend: str, layer, x, states, mask=None, input_masks=None, recurrent_m
                          input_masks=input_masks, recurrent_masks=recurrent_masks)
 
 
-def _run_native(layer, x, states, input_bias, recurrent_bias):
-    training = torch.is_grad_enabled() and any(
+def _needs_grad(layer, x, states, input_bias, recurrent_bias) -> bool:
+    return torch.is_grad_enabled() and any(
         t is not None and t.requires_grad
         for t in (x, layer.kernel, layer.recurrent_kernel, input_bias, recurrent_bias, *states))
-    full = layer.return_sequences or training
-    y, h_t, c_t, _ = sequence(
+
+
+def _sequence(layer, x, states, input_bias, recurrent_bias, go_backwards, full, training,
+              lengths=None):
+    return sequence(
         x.contiguous(), layer.kernel, layer.recurrent_kernel, input_bias, recurrent_bias,
         states[0], states[1] if len(states) > 1 else None, native.cell_code(layer),
         native.ACTIVATIONS[layer.activation],
-        native.ACTIVATIONS.get(layer.recurrent_activation, 0), layer.go_backwards, full, training)
+        native.ACTIVATIONS.get(layer.recurrent_activation, 0), go_backwards, full, training,
+        lengths)
+
+
+def _run_native(layer, x, states, input_bias, recurrent_bias):
+    training = _needs_grad(layer, x, states, input_bias, recurrent_bias)
+    full = layer.return_sequences or training
+    y, h_t, c_t, _ = _sequence(layer, x, states, input_bias, recurrent_bias, layer.go_backwards,
+                               full, training)
     if layer.return_sequences:
         y = y.transpose(0, 1)  # the kernel's sequences are time-major
     elif full:
@@ -102,3 +129,36 @@ def _run_native(layer, x, states, input_bias, recurrent_bias):
         # state is returned too, so that the two never share storage)
         y = h_t.clone() if layer.return_state else h_t
     return y, (h_t, c_t) if len(states) > 1 else (h_t,)
+
+
+def _run_native_masked(layer, x, states, input_bias, recurrent_bias, lengths):
+    """A right-padded mask on the native loop: each row runs its `lengths` real steps (the
+    kernel takes the final states there), and the outputs of the padded steps are gathered as
+    Keras defines them: the previous output (zeros with zero_output_for_mask, and before any
+    real step). go_backwards reads each row's real steps reversed, so that the padding, which
+    Keras then meets first, stays at the end for the kernel; its outputs move back to Keras's
+    positions (zeros first)."""
+    batch, time = x.shape[:2]
+    steps = torch.arange(time, device=x.device)
+    n = lengths.to(torch.long)[:, None]
+    if layer.go_backwards:  # row b's step k is its real step n_b - 1 - k
+        order = torch.where(steps < n, n - 1 - steps, steps)
+        x = x.gather(1, order[..., None].expand(-1, -1, x.shape[-1]))
+    training = _needs_grad(layer, x, states, input_bias, recurrent_bias)
+    full = layer.return_sequences or training
+    y, h_t, c_t, _ = _sequence(layer, x, states, input_bias, recurrent_bias, False, full,
+                               training, lengths)
+    final = (h_t, c_t) if len(states) > 1 else (h_t,)
+    if not layer.return_sequences:
+        keep = n > 0
+        if layer.zero_output_for_mask and not layer.go_backwards:
+            keep = n == time
+        return h_t * keep.to(h_t.dtype), final
+    y = y.transpose(0, 1)
+    if layer.go_backwards:  # Keras's step s is the kernel's step s - (T - n_b)
+        source, keep = (steps - time + n).clamp_min(0), steps >= time - n
+    else:  # a padded step repeats the last real output
+        source = torch.minimum(steps.expand(batch, -1), (n - 1).clamp_min(0))
+        keep = (steps < n) | ((n > 0) & (not layer.zero_output_for_mask))
+    y = y.gather(1, source[..., None].expand(-1, -1, y.shape[-1]))
+    return y * keep[..., None].to(y.dtype), final

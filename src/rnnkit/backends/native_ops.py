@@ -83,8 +83,11 @@ def _gate_grads_buffer(like: Tensor, shape: tuple) -> Tensor:
 def _forward_impl(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
                   input_bias: Optional[Tensor], recurrent_bias: Optional[Tensor], h0: Tensor,
                   c0: Optional[Tensor], cell: int, act: int, ract: int, go_backwards: bool,
-                  full_sequence: bool, training: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """(y, h_T, c_T, workspace): y is time-major (T, B, H) when full_sequence, else (B, H)."""
+                  full_sequence: bool, training: bool,
+                  lengths: Optional[Tensor] = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(y, h_T, c_T, workspace): y is time-major (T, B, H) when full_sequence, else (B, H).
+    lengths (B,) int32, for a right-padded mask in processing order: h_T, c_T are then each
+    row's states after its last real step."""
     B, T, I = x.shape
     H, G = recurrent_kernel.shape[0], GATES[cell]
     hp = _hp(H)
@@ -101,7 +104,7 @@ def _forward_impl(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
     module().forward(cell, B, T, I, H, hp, _ptr(xs), _ptr(w), _ptr(bx), _ptr(u), _ptr(bh), _ptr(h0),
                      _ptr(c0), _ptr(y),
                      full_sequence, _ptr(h_t), _ptr(c_t), _ptr(ws), act, ract,
-                     torch.get_num_threads(), native.split())
+                     torch.get_num_threads(), native.split(), _ptr(lengths))
     return y, h_t, c_t, ws
 
 
@@ -110,7 +113,7 @@ recurrent_forward = torch.library.custom_op("rnnkit::recurrent_forward", mutates
 
 @recurrent_forward.register_fake
 def _(x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act, ract,
-      go_backwards, full_sequence, training):
+      go_backwards, full_sequence, training, lengths=None):
     B, T, _ = x.shape
     H = recurrent_kernel.shape[0]
     y = x.new_empty((T, B, H) if full_sequence else (B, H))
@@ -133,7 +136,8 @@ def _times_previous_states(h0: Tensor, y: Tensor, dg: Tensor) -> Tensor:
 def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: Tensor,
                        c0: Optional[Tensor], y: Tensor, ws: Tensor, dy: Optional[Tensor],
                        dh_t: Optional[Tensor], dc_t: Optional[Tensor], cell: int, act: int, ract: int,
-                       go_backwards: bool, need_dx: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+                       go_backwards: bool, need_dx: bool,
+                       lengths: Optional[Tensor] = None) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """(dx, d kernel, d recurrent_kernel, d input-side bias, d recurrent-side bias, dh0 ‖ dc0);
     dx is empty unless need_dx (a model's input rarely needs its gradient: one pass over dG
     saved)."""
@@ -152,7 +156,8 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
     dwb = x.new_zeros((threads, I + 1, D * hp)) if I <= FOLDED_INPUTS else None
     module().backward(cell, B, T, H, hp, _ptr(ut), _ptr(ws), _ptr(y), _ptr(h0.contiguous()),
                       _ptr(args[3]), _ptr(args[0]), _ptr(args[1]), _ptr(args[2]), _ptr(dg),
-                      _ptr(dh0), _ptr(dc0), act, ract, threads, native.split(), I, _ptr(xs), _ptr(dwb))
+                      _ptr(dh0), _ptr(dc0), act, ract, threads, native.split(), I, _ptr(xs), _ptr(dwb),
+                      _ptr(lengths))
     dg = dg.reshape(T * B, D * hp)
     xs = xs.reshape(T * B, I)
     if dwb is not None:
@@ -190,7 +195,7 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
 
 @recurrent_backward.register_fake
 def _(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, ract, go_backwards,
-      need_dx):
+      need_dx, lengths=None):
     H = recurrent_kernel.shape[0]
     db_h = x.new_empty((GATES[cell] * H,) if cell == GRU_AFTER else (0,))
     states = x.new_empty((2 * x.shape[0] if cell == LSTM else x.shape[0], H))
@@ -201,27 +206,29 @@ def _(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, rac
 
 
 def _setup_context(ctx, inputs, output):
-    x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act, ract, back, _, _ = inputs
+    x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act, ract, back, _, _ = inputs[:13]
+    lengths = inputs[13] if len(inputs) > 13 else None
     y, _, _, ws = output
     ctx.mark_non_differentiable(ws)
     ctx.set_materialize_grads(False)  # unused outputs send None, not tensors of zeros
-    ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, y, ws)
+    ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, y, ws, lengths)
     ctx.options = (cell, act, ract, back, input_bias is not None, recurrent_bias is not None)
 
 
 def _backward(ctx, dy, dh_t, dc_t, _dws):
-    x, kernel, recurrent_kernel, h0, c0, y, ws = ctx.saved_tensors
+    x, kernel, recurrent_kernel, h0, c0, y, ws, lengths = ctx.saved_tensors
     cell, act, ract, back, has_in_bias, has_rec_bias = ctx.options
     if ws.numel() == 0 and cell != 0:
         raise RuntimeError("rnnkit native backend: backward through a forward pass run without "
                            "gradients enabled.")
     dx, dk, du, db_x, db_h, dstates = recurrent_backward(
         x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t if cell == LSTM else None,
-        cell, act, ract, back, ctx.needs_input_grad[0])
+        cell, act, ract, back, ctx.needs_input_grad[0], lengths)
     B = x.shape[0]
     dc0 = dstates[B:] if cell == LSTM else None
     return (dx if ctx.needs_input_grad[0] else None, dk, du, db_x if has_in_bias else None,
-            db_h if has_rec_bias else None, dstates[:B], dc0, None, None, None, None, None, None)
+            db_h if has_rec_bias else None, dstates[:B], dc0, None, None, None, None, None, None,
+            None)
 
 
 recurrent_forward.register_autograd(_backward, setup_context=_setup_context)

@@ -120,12 +120,42 @@ void sequence(const Problem& p, int threads, int split, const float* h_in, const
     });
 }
 
+// Rows whose last real step is s (per-row lengths): their states h, c, this thread's units,
+// become the final states hT, cT.
+inline void save_ending_rows(const Problem& p, const Rows& rows, int s, const float* h, const float* c) {
+    const int u1 = std::min(rows.u1(), p.H);
+    for (int i = 0; i < rows.n; ++i) {
+        const int b = rows.b0 + i;
+        if (!p.ends(b, s)) continue;
+        for (int u = rows.u0(); u < u1; ++u) {
+            p.hT[static_cast<long>(b) * p.H + u] = h[i * p.Hp + u];
+            if (p.cT) p.cT[static_cast<long>(b) * p.H + u] = c[i * p.Hp + u];
+        }
+    }
+}
+
+// Rows whose last real step is s: dL/dhT, dL/dcT join what flows back into that step.
+inline void add_ending_rows(const Problem& p, Rows& rows, int s) {
+    const int u1 = std::min(rows.u1(), p.H);
+    for (int i = 0; i < rows.n; ++i) {
+        const int b = rows.b0 + i;
+        if (!p.ends(b, s)) continue;
+        for (int u = rows.u0(); u < u1; ++u) {
+            if (p.dhT) rows.h[i * p.Hp + u] += p.dhT[static_cast<long>(b) * p.H + u];
+            if (p.dcT) rows.c[i * p.Hp + u] += p.dcT[static_cast<long>(b) * p.H + u];
+        }
+    }
+}
+
 template <class Cell>
 void forward(const Problem& p, int threads, int split) {
-    sequence(p, threads, split, p.h0, p.c0, p.hT, p.cT, [&](Rows& rows) {
+    const bool lengths = p.len != nullptr;  // then the final states are saved row by row
+    sequence(p, threads, split, p.h0, p.c0, lengths ? nullptr : p.hT, lengths ? nullptr : p.cT, [&](Rows& rows) {
+        if (lengths) save_ending_rows(p, rows, -1, rows.h, rows.c);
         for (int s = 0; s < p.T; ++s) {
             Cell::forward_step(p, rows, s);
             rows.sync();  // every unit of h_s is written before any thread reads it
+            if (lengths) save_ending_rows(p, rows, s, rows.hn, rows.cn);
             rows.next();
         }
     });
@@ -153,11 +183,14 @@ inline void accumulate_input_grads(const Problem& p, const Rows& rows, int s) {
 // rows.h carries dL/dh and rows.c dL/dc backwards through time.
 template <class Cell>
 void backward(const Problem& p, int threads, int split) {
-    sequence(p, threads, split, p.dhT, p.dcT, p.dh0, p.dc0, [&](Rows& rows) {
+    const bool lengths = p.len != nullptr;  // then dhT, dcT enter at each row's last step
+    sequence(p, threads, split, lengths ? nullptr : p.dhT, lengths ? nullptr : p.dcT, p.dh0, p.dc0, [&](Rows& rows) {
         for (int s = p.T - 1; s >= 0; --s) {
+            if (lengths) add_ending_rows(p, rows, s);
             Cell::backward_step(p, rows, s);
             if (p.dWb) accumulate_input_grads(p, rows, s);
         }
+        if (lengths) add_ending_rows(p, rows, -1);
     });
 }
 

@@ -11,6 +11,10 @@
 //   y   [T, B, H] when seq (or in training), else [B, H];  hT, cT [B, H]
 //   ws  [T, B, S·Hp]   what backward needs (training only), S per cell
 //   dy  [T, B, H] or null; dhT, dcT [B, H]; dG [T, B, D·Hp] gate gradients; dh0, dc0 [B, H]
+//   len [B] or null: each row's length (a right-padded mask); hT, cT are then the states after
+//       a row's last real step (h0, c0 for length 0), and dhT, dcT enter backward there. The
+//       steps past a row's length are computed but depend on nothing the caller keeps, so
+//       backward sends them no gradient.
 #pragma once
 
 #include <atomic>
@@ -47,8 +51,11 @@ struct Problem {
     const float* Wx = nullptr;  // packed panels of the kernel,
     const float* U = nullptr;   // the recurrent kernel,
     const float* UT = nullptr;  // and its transpose
+    const int* len = nullptr;   // [B] per-row lengths, or null
 
     int groups() const { return Hp / W; }
+    // Whether row b's last real step is s (s = -1: a row of length 0).
+    bool ends(int b, int s) const { return len && len[b] == s + 1; }
     // The panel of column group q in gate block g of the kernel W (K = I rows).
     const float* w_panel(int g, int q) const {
         return Wx + static_cast<long>(g * groups() + q) * I * W;
