@@ -101,6 +101,12 @@ class Sequential(Trainer, torch.nn.Module):
         self._output_mask = mask  # Keras weights the loss with it (see Trainer._total_loss)
         return x
 
+    def reset_states(self) -> None:
+        """Zero the states of every stateful layer (Keras 2's model.reset_states)."""
+        for layer in self._stack:
+            if getattr(layer, "stateful", False):
+                layer.reset_states()
+
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
         for layer in self._stack:
