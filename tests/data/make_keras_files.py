@@ -3,7 +3,7 @@
 Run from the repository root, in an environment with keras 3 and jax (tensorflow-cpu and
 tf_keras only for the optional tf.keras 2 files; no torch needed)::
 
-    KERAS_BACKEND=jax /work/kerasenv/bin/python tests/data/make_keras_files.py
+    KERAS_BACKEND=jax python tests/data/make_keras_files.py
 
 Writes into tests/data/keras_files/:
 
