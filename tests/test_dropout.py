@@ -91,12 +91,13 @@ def test_gradients_for_fixed_masks_by_gradcheck():
 
 @pytest.mark.skipif(not native.available(), reason="rnnkit's compiled core is not installed")
 @pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
-def test_input_dropout_runs_natively_and_matches_the_reference(cls):
+def test_dropout_runs_natively_and_matches_the_reference(cls):
     torch.manual_seed(2)
     x = torch.randn(3, 5, 4, requires_grad=True)
-    fast = getattr(layers, cls)(6, dropout=0.4, return_sequences=True, input_shape=(5, 4))
-    slow = getattr(layers, cls)(6, dropout=0.4, return_sequences=True, input_shape=(5, 4),
-                                backend="reference")
+    options = {"dropout": 0.4, "recurrent_dropout": 0.3, "return_sequences": True,
+               "input_shape": (5, 4)}
+    fast = getattr(layers, cls)(6, **options)
+    slow = getattr(layers, cls)(6, **options, backend="reference")
     slow.set_weights(fast.get_weights())
     masks = fast._dropout_masks(x, training=True)
     results = []
@@ -110,11 +111,8 @@ def test_input_dropout_runs_natively_and_matches_the_reference(cls):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_recurrent_dropout_in_training_says_which_backend_ran():
-    layer = layers.GRU(3, recurrent_dropout=0.2, input_shape=(4, 2))
+@pytest.mark.skipif(not native.available(), reason="rnnkit's compiled core is not installed")
+def test_recurrent_dropout_runs_natively():
+    layer = layers.GRU(3, dropout=0.1, recurrent_dropout=0.2, input_shape=(4, 2))
     layer(torch.zeros(2, 4, 2), training=True)
-    assert layer.last_backend == "reference"
-    layer(torch.zeros(2, 4, 2))
-    assert layer.last_backend == ("native" if native.available() else "reference")
-    with pytest.raises(ValueError, match="gru_1: backend='native' does not run recurrent_dropout"):
-        layers.GRU(3, recurrent_dropout=0.2, backend="native")(torch.zeros(2, 4, 2), training=True)
+    assert layer.last_backend == "native"

@@ -45,13 +45,25 @@ def _relative_error(a, b):
     return float(torch.linalg.vector_norm(a - b)) / max(float(torch.linalg.vector_norm(b)), 1e-3)
 
 
+def _fix_dropout_masks(nat, ref, x):
+    """Both layers use the same dropout masks (drawn once, in each layer's dtype)."""
+    masks = nat._dropout_masks(x.float(), training=True)
+    for layer, dtype in ((nat, torch.float32), (ref, torch.float64)):
+        fixed = tuple(None if m is None else [t.to(dtype) for t in m] for m in masks)
+        layer._dropout_masks = lambda x, training, fixed=fixed: fixed
+
+
 def compare(cls, kwargs, batch, time, features, units, go_backwards=False, seed=0, lengths=None):
-    """lengths: a right-padded mask with these row lengths (which the native loop runs)."""
+    """lengths: a right-padded mask with these row lengths (which the native loop runs);
+    dropout in kwargs: a training call, with the same fixed masks for both layers."""
     g = torch.Generator().manual_seed(seed)
     mask = None if lengths is None else torch.arange(time) < torch.tensor(lengths)[:, None]
     torch.manual_seed(seed)  # the layers' initial weights
     nat, ref = _pair(cls, {**kwargs, "go_backwards": go_backwards}, features, units)
     x = torch.randn(batch, time, features, generator=g, dtype=torch.float64)
+    training = bool(kwargs.get("dropout") or kwargs.get("recurrent_dropout"))
+    if training:
+        _fix_dropout_masks(nat, ref, x)
     states = [0.5 * torch.randn(batch, units, generator=g, dtype=torch.float64)
               for _ in ref.spec.state_names]
     grads_out = None
@@ -59,7 +71,7 @@ def compare(cls, kwargs, batch, time, features, units, go_backwards=False, seed=
     for layer, dtype in ((ref, torch.float64), (nat, torch.float32)):
         xi = x.to(dtype).requires_grad_()
         si = [s.to(dtype).requires_grad_() for s in states]
-        outs = layer(xi, initial_state=si, mask=mask)
+        outs = layer(xi, initial_state=si, mask=mask, training=training)
         if grads_out is None:
             # positive weights: at T = 1 the last output and the state are the same value, and
             # random signs could make their gradients cancel to float32 noise
@@ -88,6 +100,25 @@ def test_right_padded_masks_match_float64_reference(cls, kwargs, go_backwards, z
     """Rows of every length from 0 to T (the states of a row of length 0 are its initial ones)."""
     compare(cls, {**kwargs, "zero_output_for_mask": zero_output}, 5, 6, 3, 7,
             go_backwards=go_backwards, lengths=[6, 3, 0, 1, 5])
+
+
+@pytest.mark.parametrize("cls,kwargs", CONFIGS, ids=[f"{c}{k}" for c, k in CONFIGS])
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_recurrent_dropout_matches_float64_reference(cls, kwargs, dropout, go_backwards):
+    """Fixed masks: one per gate on the state in each gate's product (and on the input)."""
+    options = {**kwargs, "dropout": dropout, "recurrent_dropout": 0.4}
+    compare(cls, options, 5, 6, 3, 7, go_backwards=go_backwards)
+    compare(cls, options, 5, 6, 3, 7, go_backwards=go_backwards, lengths=[6, 3, 0, 1, 5])
+
+
+@pytest.mark.parametrize("split", ["rows", "units"])
+@pytest.mark.parametrize("cls,kwargs", [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}),
+                                        ("GRU", {"reset_after": False})])
+def test_recurrent_dropout_on_either_split(cls, kwargs, split, monkeypatch):
+    monkeypatch.setenv("RNNKIT_SPLIT", split)
+    compare(cls, {**kwargs, "dropout": 0.2, "recurrent_dropout": 0.3}, 3, 5, 2, 40,
+            lengths=[5, 2, 4])
 
 
 @pytest.mark.parametrize("split", ["rows", "units"])
@@ -303,6 +334,9 @@ def test_opcheck(cell):
     c0 = torch.randn(B, H, generator=g, requires_grad=True) if cell == native.LSTM else None
     args = (x, k, u, b, bh, h0, c0, cell, 1, 2 if cell else 0, False, True, True)
     torch.library.opcheck(torch.ops.rnnkit.recurrent_forward.default, args)
+    lengths = torch.tensor([3, 1], dtype=torch.int32)
+    masks = (torch.rand(G, B, H, generator=g) > 0.3).float() / 0.7
+    torch.library.opcheck(torch.ops.rnnkit.recurrent_forward.default, args + (lengths, masks))
 
 
 def test_torch_compile_fullgraph_matches_eager():

@@ -9,6 +9,7 @@ and the reference loop otherwise; `layer.last_backend` tells which one ran.
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import torch
 
@@ -37,8 +38,6 @@ def right_padded_lengths(mask):
 
 def _native_refusal(mask, recurrent_masks) -> str | None:
     """Why the native loop cannot run this call, or None."""
-    if recurrent_masks is not None:
-        return "recurrent_dropout in training"
     if mask is not None:
         if torch.compiler.is_compiling():  # right-padded or not is a question about data
             return "a mask under torch.compile"
@@ -84,12 +83,14 @@ def run(backend: str, layer, x, states, mask=None, input_masks=None, recurrent_m
     optional (batch, time) mask and Keras's dropout masks (see RNNLayer._dropout_masks)."""
     input_bias, recurrent_bias = layer._biases()
     if backend == "native":
-        if input_masks is not None:  # one mask for every gate: it can scale x itself
-            x = x * input_masks[0].unsqueeze(1)
+        kernel = layer.kernel
+        if input_masks is not None:
+            x, kernel = _dropped_inputs(x, kernel, input_masks)
+        weights = _Weights(kernel, layer.recurrent_kernel, input_bias, recurrent_bias,
+                           None if recurrent_masks is None else torch.stack(recurrent_masks))
         if mask is not None:
-            return _run_native_masked(layer, x, states, input_bias, recurrent_bias,
-                                      right_padded_lengths(mask))
-        return _run_native(layer, x, states, input_bias, recurrent_bias)
+            return _run_native_masked(layer, x, states, weights, right_padded_lengths(mask))
+        return _run_native(layer, x, states, weights)
     return reference.run(spec=layer.spec, x=x, kernel=layer.kernel,
                          recurrent_kernel=layer.recurrent_kernel, input_bias=input_bias,
                          recurrent_bias=recurrent_bias, states=states,
@@ -100,27 +101,43 @@ def run(backend: str, layer, x, states, mask=None, input_masks=None, recurrent_m
                          input_masks=input_masks, recurrent_masks=recurrent_masks)
 
 
-def _needs_grad(layer, x, states, input_bias, recurrent_bias) -> bool:
+class _Weights(NamedTuple):
+    """What the native loop multiplies by: kernel, recurrent kernel, biases, and the recurrent
+    dropout masks (G, batch, units) or None."""
+    kernel: torch.Tensor
+    recurrent_kernel: torch.Tensor
+    input_bias: torch.Tensor | None
+    recurrent_bias: torch.Tensor | None
+    recurrent_masks: torch.Tensor | None
+
+
+def _dropped_inputs(x, kernel, input_masks):
+    """Keras's input dropout for the native loop: one mask scales x; one mask per gate becomes
+    x' = [x ⊙ m_1, …, x ⊙ m_G] and a block-diagonal kernel diag(W_1, …, W_G), so that
+    x' W' = [(x ⊙ m_g) W_g]_g (the loop's input product grows G times; it is the small one)."""
+    if len(input_masks) == 1:
+        return x * input_masks[0].unsqueeze(1), kernel
+    x = torch.cat([x * m.unsqueeze(1) for m in input_masks], dim=-1)
+    return x, torch.block_diag(*kernel.chunk(len(input_masks), dim=-1))
+
+
+def _needs_grad(x, states, weights) -> bool:
     return torch.is_grad_enabled() and any(
-        t is not None and t.requires_grad
-        for t in (x, layer.kernel, layer.recurrent_kernel, input_bias, recurrent_bias, *states))
+        t is not None and t.requires_grad for t in (x, *weights[:4], *states))
 
 
-def _sequence(layer, x, states, input_bias, recurrent_bias, go_backwards, full, training,
-              lengths=None):
+def _sequence(layer, x, states, weights, go_backwards, full, training, lengths=None):
     return sequence(
-        x.contiguous(), layer.kernel, layer.recurrent_kernel, input_bias, recurrent_bias,
-        states[0], states[1] if len(states) > 1 else None, native.cell_code(layer),
-        native.ACTIVATIONS[layer.activation],
+        x.contiguous(), *weights[:4], states[0], states[1] if len(states) > 1 else None,
+        native.cell_code(layer), native.ACTIVATIONS[layer.activation],
         native.ACTIVATIONS.get(layer.recurrent_activation, 0), go_backwards, full, training,
-        lengths)
+        lengths, weights.recurrent_masks)
 
 
-def _run_native(layer, x, states, input_bias, recurrent_bias):
-    training = _needs_grad(layer, x, states, input_bias, recurrent_bias)
+def _run_native(layer, x, states, weights):
+    training = _needs_grad(x, states, weights)
     full = layer.return_sequences or training
-    y, h_t, c_t, _ = _sequence(layer, x, states, input_bias, recurrent_bias, layer.go_backwards,
-                               full, training)
+    y, h_t, c_t, _ = _sequence(layer, x, states, weights, layer.go_backwards, full, training)
     if layer.return_sequences:
         y = y.transpose(0, 1)  # the kernel's sequences are time-major
     elif full:
@@ -131,7 +148,7 @@ def _run_native(layer, x, states, input_bias, recurrent_bias):
     return y, (h_t, c_t) if len(states) > 1 else (h_t,)
 
 
-def _run_native_masked(layer, x, states, input_bias, recurrent_bias, lengths):
+def _run_native_masked(layer, x, states, weights, lengths):
     """A right-padded mask on the native loop: each row runs its `lengths` real steps (the
     kernel takes the final states there), and the outputs of the padded steps are gathered as
     Keras defines them: the previous output (zeros with zero_output_for_mask, and before any
@@ -144,10 +161,9 @@ def _run_native_masked(layer, x, states, input_bias, recurrent_bias, lengths):
     if layer.go_backwards:  # row b's step k is its real step n_b - 1 - k
         order = torch.where(steps < n, n - 1 - steps, steps)
         x = x.gather(1, order[..., None].expand(-1, -1, x.shape[-1]))
-    training = _needs_grad(layer, x, states, input_bias, recurrent_bias)
+    training = _needs_grad(x, states, weights)
     full = layer.return_sequences or training
-    y, h_t, c_t, _ = _sequence(layer, x, states, input_bias, recurrent_bias, False, full,
-                               training, lengths)
+    y, h_t, c_t, _ = _sequence(layer, x, states, weights, False, full, training, lengths)
     final = (h_t, c_t) if len(states) > 1 else (h_t,)
     if not layer.return_sequences:
         keep = n > 0

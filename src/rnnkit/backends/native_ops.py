@@ -83,11 +83,12 @@ def _gate_grads_buffer(like: Tensor, shape: tuple) -> Tensor:
 def _forward_impl(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
                   input_bias: Optional[Tensor], recurrent_bias: Optional[Tensor], h0: Tensor,
                   c0: Optional[Tensor], cell: int, act: int, ract: int, go_backwards: bool,
-                  full_sequence: bool, training: bool,
-                  lengths: Optional[Tensor] = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+                  full_sequence: bool, training: bool, lengths: Optional[Tensor] = None,
+                  recurrent_masks: Optional[Tensor] = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(y, h_T, c_T, workspace): y is time-major (T, B, H) when full_sequence, else (B, H).
     lengths (B,) int32, for a right-padded mask in processing order: h_T, c_T are then each
-    row's states after its last real step."""
+    row's states after its last real step. recurrent_masks (G, B, H): Keras's recurrent dropout,
+    gate g's product taking h ⊙ m_g."""
     B, T, I = x.shape
     H, G = recurrent_kernel.shape[0], GATES[cell]
     hp = _hp(H)
@@ -104,7 +105,7 @@ def _forward_impl(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
     module().forward(cell, B, T, I, H, hp, _ptr(xs), _ptr(w), _ptr(bx), _ptr(u), _ptr(bh), _ptr(h0),
                      _ptr(c0), _ptr(y),
                      full_sequence, _ptr(h_t), _ptr(c_t), _ptr(ws), act, ract,
-                     torch.get_num_threads(), native.split(), _ptr(lengths))
+                     torch.get_num_threads(), native.split(), _ptr(lengths), _ptr(recurrent_masks))
     return y, h_t, c_t, ws
 
 
@@ -113,7 +114,7 @@ recurrent_forward = torch.library.custom_op("rnnkit::recurrent_forward", mutates
 
 @recurrent_forward.register_fake
 def _(x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act, ract,
-      go_backwards, full_sequence, training, lengths=None):
+      go_backwards, full_sequence, training, lengths=None, recurrent_masks=None):
     B, T, _ = x.shape
     H = recurrent_kernel.shape[0]
     y = x.new_empty((T, B, H) if full_sequence else (B, H))
@@ -132,12 +133,22 @@ def _times_previous_states(h0: Tensor, y: Tensor, dg: Tensor) -> Tensor:
     return du
 
 
+def _times_masked_states(h0: Tensor, y: Tensor, dg: Tensor, masks: Optional[Tensor],
+                         hp: int) -> Tensor:
+    """[h_0; y_1 … y_{T-1}]ᵀ dG, or with recurrent dropout masks, (h_{t-1} ⊙ m_g)ᵀ dG_g for each
+    gate block g of dG."""
+    if masks is None:
+        return _times_previous_states(h0, y, dg)
+    return torch.cat([_times_previous_states(h0 * m, y * m, dg[:, g * hp:(g + 1) * hp])
+                      for g, m in enumerate(masks[: dg.shape[1] // hp])], dim=1)
+
+
 @torch.library.custom_op("rnnkit::recurrent_backward", mutates_args=())
 def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: Tensor,
                        c0: Optional[Tensor], y: Tensor, ws: Tensor, dy: Optional[Tensor],
                        dh_t: Optional[Tensor], dc_t: Optional[Tensor], cell: int, act: int, ract: int,
-                       go_backwards: bool, need_dx: bool,
-                       lengths: Optional[Tensor] = None) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+                       go_backwards: bool, need_dx: bool, lengths: Optional[Tensor] = None,
+                       recurrent_masks: Optional[Tensor] = None) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """(dx, d kernel, d recurrent_kernel, d input-side bias, d recurrent-side bias, dh0 ‖ dc0);
     dx is empty unless need_dx (a model's input rarely needs its gradient: one pass over dG
     saved)."""
@@ -157,7 +168,7 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
     module().backward(cell, B, T, H, hp, _ptr(ut), _ptr(ws), _ptr(y), _ptr(h0.contiguous()),
                       _ptr(args[3]), _ptr(args[0]), _ptr(args[1]), _ptr(args[2]), _ptr(dg),
                       _ptr(dh0), _ptr(dc0), act, ract, threads, native.split(), I, _ptr(xs), _ptr(dwb),
-                      _ptr(lengths))
+                      _ptr(lengths), _ptr(recurrent_masks))
     dg = dg.reshape(T * B, D * hp)
     xs = xs.reshape(T * B, I)
     if dwb is not None:
@@ -174,11 +185,12 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
         db_h = unpad(dkb[I, : 3 * hp])
         dkb = torch.cat([dkb[:, : 2 * hp], dkb[:, 3 * hp:]], dim=1)
     dk, db_x = dkb[:I], dkb[I].clone()  # outputs of an op may not share storage
-    if cell == GRU_BEFORE:  # the candidate's recurrent product takes r ⊙ h_{t-1}
+    if cell == GRU_BEFORE:  # the candidate's recurrent product takes r ⊙ h_{t-1} (⊙ m_h)
         rh = ws.reshape(T * B, SAVED[cell] * hp)[:, 3 * hp: 3 * hp + H]
-        du = torch.cat([_times_previous_states(h0, y, dg[:, : 2 * hp]), rh.T @ dg[:, 2 * hp:]], dim=1)
+        du = torch.cat([_times_masked_states(h0, y, dg[:, : 2 * hp], recurrent_masks, hp),
+                        rh.T @ dg[:, 2 * hp:]], dim=1)
     else:
-        du = _times_previous_states(h0, y, dg_h)
+        du = _times_masked_states(h0, y, dg_h, recurrent_masks, hp)
     dx = _empty(x)
     if need_dx:  # dG's input-side column blocks (views) times the padded kernel's
         wp = pad_gates(kernel, G, H, hp)
@@ -195,7 +207,7 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
 
 @recurrent_backward.register_fake
 def _(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, ract, go_backwards,
-      need_dx, lengths=None):
+      need_dx, lengths=None, recurrent_masks=None):
     H = recurrent_kernel.shape[0]
     db_h = x.new_empty((GATES[cell] * H,) if cell == GRU_AFTER else (0,))
     states = x.new_empty((2 * x.shape[0] if cell == LSTM else x.shape[0], H))
@@ -207,28 +219,28 @@ def _(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, rac
 
 def _setup_context(ctx, inputs, output):
     x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act, ract, back, _, _ = inputs[:13]
-    lengths = inputs[13] if len(inputs) > 13 else None
+    lengths, masks = (list(inputs[13:]) + [None, None])[:2]
     y, _, _, ws = output
     ctx.mark_non_differentiable(ws)
     ctx.set_materialize_grads(False)  # unused outputs send None, not tensors of zeros
-    ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, y, ws, lengths)
+    ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, y, ws, lengths, masks)
     ctx.options = (cell, act, ract, back, input_bias is not None, recurrent_bias is not None)
 
 
 def _backward(ctx, dy, dh_t, dc_t, _dws):
-    x, kernel, recurrent_kernel, h0, c0, y, ws, lengths = ctx.saved_tensors
+    x, kernel, recurrent_kernel, h0, c0, y, ws, lengths, masks = ctx.saved_tensors
     cell, act, ract, back, has_in_bias, has_rec_bias = ctx.options
     if ws.numel() == 0 and cell != 0:
         raise RuntimeError("rnnkit native backend: backward through a forward pass run without "
                            "gradients enabled.")
     dx, dk, du, db_x, db_h, dstates = recurrent_backward(
         x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t if cell == LSTM else None,
-        cell, act, ract, back, ctx.needs_input_grad[0], lengths)
+        cell, act, ract, back, ctx.needs_input_grad[0], lengths, masks)
     B = x.shape[0]
     dc0 = dstates[B:] if cell == LSTM else None
     return (dx if ctx.needs_input_grad[0] else None, dk, du, db_x if has_in_bias else None,
             db_h if has_rec_bias else None, dstates[:B], dc0, None, None, None, None, None, None,
-            None)
+            None, None)
 
 
 recurrent_forward.register_autograd(_backward, setup_context=_setup_context)

@@ -100,7 +100,7 @@ void sequence(const Problem& p, int threads, int split, const float* h_in, const
     };
     if (split_units(p, threads, split)) {
         const int groups = p.groups();
-        StepBuffers buf(p.B, p.Hp);
+        StepBuffers buf(p.B, p.Hp, p.extra_buffers());
         Barrier barrier;
         parallel_team(std::max(1, std::min(threads, groups / unit_chunk(groups))), [&](int k, int n) {
             barrier.expect(n);
@@ -113,7 +113,7 @@ void sequence(const Problem& p, int threads, int split, const float* h_in, const
     }
     parallel_team(std::max(1, std::min(threads, p.B)), [&](int k, int n) {
         const int b0 = p.B * k / n;
-        StepBuffers buf(p.B * (k + 1) / n - b0, p.Hp);
+        StepBuffers buf(p.B * (k + 1) / n - b0, p.Hp, p.extra_buffers());
         Rows rows(buf, b0, 0, p.groups());
         rows.thread = k;
         run(rows);

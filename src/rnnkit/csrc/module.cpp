@@ -70,7 +70,7 @@ void by_cell(int cell, int act, int ract, F&& f) {
 void forward_py(int cell, int B, int T, int I, int H, int Hp, std::uintptr_t x, std::uintptr_t Wx,
                 std::uintptr_t bx, std::uintptr_t U, std::uintptr_t bh, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t y, bool seq,
                 std::uintptr_t hT, std::uintptr_t cT, std::uintptr_t ws, int act, int ract,
-                int threads, int split, std::uintptr_t len) {
+                int threads, int split, std::uintptr_t len, std::uintptr_t rm) {
     by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
         Problem p;
@@ -80,6 +80,7 @@ void forward_py(int cell, int B, int T, int I, int H, int Hp, std::uintptr_t x, 
         p.h0 = ptr<const float>(h0), p.c0 = ptr<const float>(c0);
         p.y = ptr<float>(y), p.seq = seq, p.hT = ptr<float>(hT), p.cT = ptr<float>(cT);
         p.ws = ptr<float>(ws), p.act = act, p.ract = ract, p.len = ptr<const int>(len);
+        p.rm = ptr<const float>(rm);
         py::gil_scoped_release release;
         run_forward<Cell>(p, threads, split);
     });
@@ -89,7 +90,7 @@ void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t UT, std::
                  std::uintptr_t y, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t dy,
                  std::uintptr_t dhT, std::uintptr_t dcT, std::uintptr_t dG, std::uintptr_t dh0,
                  std::uintptr_t dc0, int act, int ract, int threads, int split, int I,
-                 std::uintptr_t x, std::uintptr_t dWb, std::uintptr_t len) {
+                 std::uintptr_t x, std::uintptr_t dWb, std::uintptr_t len, std::uintptr_t rm) {
     by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
         Problem p;
@@ -101,7 +102,7 @@ void backward_py(int cell, int B, int T, int H, int Hp, std::uintptr_t UT, std::
         p.dG = ptr<float>(dG), p.dh0 = ptr<float>(dh0), p.dc0 = ptr<float>(dc0);
         p.act = act, p.ract = ract;
         p.I = I, p.x = ptr<const float>(x), p.dWb = ptr<float>(dWb);  // dWb: zeros, or null
-        p.len = ptr<const int>(len);
+        p.len = ptr<const int>(len), p.rm = ptr<const float>(rm);
         py::gil_scoped_release release;
         run_backward<Cell>(p, threads, split);
     });

@@ -11,6 +11,8 @@
 //   y   [T, B, H] when seq (or in training), else [B, H];  hT, cT [B, H]
 //   ws  [T, B, S·Hp]   what backward needs (training only), S per cell
 //   dy  [T, B, H] or null; dhT, dcT [B, H]; dG [T, B, D·Hp] gate gradients; dh0, dc0 [B, H]
+//   rm  [G, B, H] or null: recurrent dropout masks (Keras's, one per gate): gate g's product
+//       takes h ⊙ m_g (the carry of GRU keeps h), and its gradient comes back through the mask
 //   len [B] or null: each row's length (a right-padded mask); hT, cT are then the states after
 //       a row's last real step (h0, c0 for length 0), and dhT, dcT enter backward there. The
 //       steps past a row's length are computed but depend on nothing the caller keeps, so
@@ -52,6 +54,7 @@ struct Problem {
     const float* U = nullptr;   // the recurrent kernel,
     const float* UT = nullptr;  // and its transpose
     const int* len = nullptr;   // [B] per-row lengths, or null
+    const float* rm = nullptr;  // [G, B, H] recurrent dropout masks, or null
 
     int groups() const { return Hp / W; }
     // Whether row b's last real step is s (s = -1: a row of length 0).
@@ -75,6 +78,13 @@ struct Problem {
     V bias_x(int gate, int u) const { return bx ? load(bx + gate * Hp + u) : splat(0.0f); }
     V bias_h(int gate, int u) const { return bh ? load(bh + gate * Hp + u) : splat(0.0f); }
     int tail(int u) const { return H - u; }
+    // Gate g's recurrent dropout mask at row b, units u.. (ones without masks; zero past H).
+    V rmask(int g, int b, int u) const {
+        return rm ? load_tail(rm + (static_cast<long>(g) * B + b) * H + u, tail(u)) : splat(1.0f);
+    }
+    // Step buffers beyond the six every cell has: with recurrent dropout, h ⊙ m_g (G), the
+    // gates' products or sums (G), and the candidate's input part (1).
+    int extra_buffers() const { return rm ? 2 * G + 1 : 0; }
     // Saves a step's values for backward, one slot each (training only).
     template <int N>
     void save(int b, int s, int u, const V (&values)[N]) const {
@@ -123,11 +133,13 @@ class Barrier {
     std::atomic<int> n_{1}, arrived_{0}, generation_{0};
 };
 
-// The step buffers of n batch rows: state h, c, the next state hn, cn, scratch t0, t1 (n × Hp each).
+// The step buffers of n batch rows: state h, c, the next state hn, cn, scratch t0, t1, and
+// `extra` more (n × Hp each).
 struct StepBuffers {
-    int n, Hp;
+    int n, Hp, extra;
     std::vector<float> data;
-    StepBuffers(int n_, int Hp_) : n(n_), Hp(Hp_), data(static_cast<size_t>(6) * n_ * Hp_, 0.0f) {}
+    StepBuffers(int n_, int Hp_, int extra_ = 0)
+        : n(n_), Hp(Hp_), extra(extra_), data(static_cast<size_t>(6 + extra_) * n_ * Hp_, 0.0f) {}
     float* slot(int k) { return data.data() + static_cast<long>(k) * n * Hp; }
 };
 
@@ -139,11 +151,15 @@ struct Rows {
     int b0 = 0, n = 0, q0 = 0, q1 = 0;
     int thread = 0;                    // this thread's index in the team
     float *h, *hn, *c, *cn, *t0, *t1;  // row i, unit u at [i·Hp + u]
+    float* more;                       // the extra buffers, one after another
+    int Hp;
     Barrier* barrier = nullptr;
 
     Rows(StepBuffers& buf, int b0_, int q0_, int q1_, Barrier* barrier_ = nullptr)
         : b0(b0_), n(buf.n), q0(q0_), q1(q1_), h(buf.slot(0)), hn(buf.slot(1)), c(buf.slot(2)),
-          cn(buf.slot(3)), t0(buf.slot(4)), t1(buf.slot(5)), barrier(barrier_) {}
+          cn(buf.slot(3)), t0(buf.slot(4)), t1(buf.slot(5)), more(buf.slot(6)), Hp(buf.Hp),
+          barrier(barrier_) {}
+    float* extra(int k) const { return more + static_cast<long>(k) * n * Hp; }
     int u0() const { return q0 * W; }
     int u1() const { return q1 * W; }
     void sync() const {
@@ -243,6 +259,68 @@ inline void group_tiles(const Rows& rows, const X& x, const Hs& h, F&& f) {
     } else {
         tiles<1>(rows, 1, x, h, [&](int i, int q, const V* acc, V) { f(i, q, acc[0]); });
     }
+}
+
+}  // namespace rnnkit
+
+namespace rnnkit {
+
+// Recurrent dropout: the gates [g0, g0 + NV) of a step read h ⊙ m_g, a different operand per
+// gate, so each gate's product runs on its own (into the extra buffers), and then f gets the
+// same accumulators, row by row and unit group by unit group, that tiles<NV, SPLIT> gives it.
+template <int NV, bool SPLIT = false, class F>
+void masked_gate_tiles(const Problem& p, Rows& rows, int s, int g0, F&& f) {
+    for (int v = 0; v < NV; ++v)
+        for (int i = 0; i < rows.n; ++i)
+            for (int u = rows.u0(); u < rows.u1(); u += W) {
+                const int k = i * p.Hp + u;
+                store(rows.extra(v) + k, load(&rows.h[k]) * p.rmask(g0 + v, rows.b0 + i, u));
+            }
+    rows.sync();  // every unit of h ⊙ m_g is written before any product reads it
+    auto into = [&](float* out) {
+        return [&p, out](int i, int q, V acc) { store(out + i * p.Hp + q * W, acc); };
+    };
+    for (int v = 0; v < NV; ++v) {
+        float* z = rows.extra(p.G + v);
+        if (SPLIT && v == NV - 1) {  // x W_h stays apart (GRU reset_after)
+            group_tiles(rows, input_groups(p, rows, s, g0 + v), no_operand(), into(rows.extra(2 * p.G)));
+            group_tiles(rows, no_operand(), state_groups(p, rows.extra(v), g0 + v), into(z));
+        } else {
+            group_tiles(rows, input_groups(p, rows, s, g0 + v), state_groups(p, rows.extra(v), g0 + v), into(z));
+        }
+    }
+    for (int q = rows.q0; q < rows.q1; ++q)
+        for (int i = 0; i < rows.n; ++i) {
+            const int k = i * p.Hp + q * W;
+            V acc[NV];
+            for (int v = 0; v < NV; ++v) acc[v] = load(rows.extra(p.G + v) + k);
+            f(i, q, static_cast<const V*>(acc), SPLIT ? load(rows.extra(2 * p.G) + k) : splat(0.0f));
+        }
+}
+
+// A step's forward products, x W + h U for the gates [g0, g0 + NV): fused tiles, or one product
+// per gate with recurrent dropout.
+template <int NV, bool SPLIT = false, class F>
+void gate_tiles(const Problem& p, Rows& rows, int s, int g0, F&& f) {
+    if (p.rm) return masked_gate_tiles<NV, SPLIT>(p, rows, s, g0, f);
+    tiles<NV, SPLIT>(rows, 1, input_gates(p, rows, s, g0), state_gates(p, rows.h, g0), f);
+}
+
+// dL/dh_{s-1} through a step's products: Σ_g (dG_g U_gᵀ) ⊙ m_g over the gradient blocks
+// [slot0, slot0 + count) (mask g for block g; no masks: one product, K = count·Hp).
+// f(row, unit group, sum).
+template <class F>
+void state_grad_tiles(const Problem& p, Rows& rows, int s, int slot0, int count, F&& f) {
+    if (!p.rm) return group_tiles(rows, no_operand(), gate_grads(p, rows, s, slot0, count * p.Hp, slot0 * p.Hp), f);
+    float* sum = rows.extra(p.G);
+    for (int g = slot0; g < slot0 + count; ++g)
+        group_tiles(rows, no_operand(), gate_grads(p, rows, s, g, p.Hp, g * p.Hp), [&](int i, int q, V acc) {
+            const int k = i * p.Hp + q * W;
+            const V d = acc * p.rmask(g, rows.b0 + i, q * W);
+            store(sum + k, g == slot0 ? d : load(sum + k) + d);
+        });
+    for (int q = rows.q0; q < rows.q1; ++q)
+        for (int i = 0; i < rows.n; ++i) f(i, q, load(sum + i * p.Hp + q * W));
 }
 
 }  // namespace rnnkit

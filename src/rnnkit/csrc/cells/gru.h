@@ -4,6 +4,8 @@
 //   reset_before: ĥ = φ(x W_h + b_h + (r ⊙ h) U_h)            saved (S = 4): z, r, ĥ, r ⊙ h
 //                 gradients (D = 3): dz, dr, da
 //   h_t = z ⊙ h_{t-1} + (1 − z) ⊙ ĥ;  da = dL/d(pre-activation of ĥ)
+//   With recurrent dropout each gate's product takes h ⊙ m_g (reset_before: r ⊙ h ⊙ m_h, saved so),
+//   and the carry z ⊙ h keeps h.
 #pragma once
 
 #include "../problem.h"
@@ -16,8 +18,7 @@ struct GRUAfterCell {
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
         // acc[2] holds h U_h alone; x W_h arrives separately (it stays outside r ⊙ (·))
-        tiles<3, true>(rows, 1, input_gates(p, rows, s), state_gates(p, rows.h),
-                       [&](int i, int q, const V* acc, V xh) {
+        gate_tiles<3, true>(p, rows, s, 0, [&](int i, int q, const V* acc, V xh) {
             const int b = rows.b0 + i, u = q * W;
             const V hh = acc[2] + p.bias_h(2, u);
             const V z = A::ract(acc[0] + p.bias_x(0, u) + p.bias_h(0, u));
@@ -47,11 +48,10 @@ struct GRUAfterCell {
         }
         // dL/dh_{s-1} = z ⊙ dh + [dz, dr, da ⊙ r] Uᵀ (every unit of dG_s written first)
         rows.sync();
-        group_tiles(rows, no_operand(), gate_grads(p, rows, s, 0, G * p.Hp, 0),
-                    [&](int i, int q, V acc) {
-                        const int k = i * p.Hp + q * W;
-                        store(&rows.h[k], load(&rows.t0[k]) + acc);
-                    });
+        state_grad_tiles(p, rows, s, 0, G, [&](int i, int q, V acc) {
+            const int k = i * p.Hp + q * W;
+            store(&rows.h[k], load(&rows.t0[k]) + acc);
+        });
     }
 };
 
@@ -60,16 +60,17 @@ struct GRUBeforeCell {
     static constexpr int G = 3, S = 4, D = 3;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        tiles<2>(rows, 1, input_gates(p, rows, s), state_gates(p, rows.h), [&](int i, int q, const V* acc, V) {
+        gate_tiles<2>(p, rows, s, 0, [&](int i, int q, const V* acc, V) {
             const int b = rows.b0 + i, u = q * W, k = i * p.Hp + u;
             const V z = A::ract(acc[0] + p.bias_x(0, u));
             const V r = A::ract(acc[1] + p.bias_x(1, u));
+            const V rh = r * load(&rows.h[k]) * p.rmask(2, b, u);  // r ⊙ (h ⊙ m_h)
             store(&rows.t0[k], z);
-            store(&rows.t1[k], r * load(&rows.h[k]));
+            store(&rows.t1[k], rh);
             if (p.ws) {
                 store(p.ws_at(b, s, 0, u), z);
                 store(p.ws_at(b, s, 1, u), r);
-                store(p.ws_at(b, s, 3, u), r * load(&rows.h[k]));
+                store(p.ws_at(b, s, 3, u), rh);
             }
         });
         rows.sync();  // the candidate's product reads every unit of r ⊙ h
@@ -104,18 +105,17 @@ struct GRUBeforeCell {
             const int b = rows.b0 + i;
             for (int u = rows.u0(); u < rows.u1(); u += W) {
                 const int k = i * p.Hp + u;
-                const V drh = load(&rows.t1[k]), r = load(p.ws_at(b, s, 1, u));
+                const V drh = load(&rows.t1[k]) * p.rmask(2, b, u), r = load(p.ws_at(b, s, 1, u));
                 store(p.dg_at(b, s, 1, u), drh * p.h_prev(b, s, u) * A::ract_grad(r));
                 store(&rows.t0[k], load(&rows.t0[k]) + drh * r);
             }
         }
         // dL/dh_{s-1} = z ⊙ dh + r ⊙ d(r ⊙ h) + [dz, dr] U_zrᵀ (every unit of dr written first)
         rows.sync();
-        group_tiles(rows, no_operand(), gate_grads(p, rows, s, 0, 2 * p.Hp, 0),
-                    [&](int i, int q, V acc) {
-                        const int k = i * p.Hp + q * W;
-                        store(&rows.h[k], load(&rows.t0[k]) + acc);
-                    });
+        state_grad_tiles(p, rows, s, 0, 2, [&](int i, int q, V acc) {
+            const int k = i * p.Hp + q * W;
+            store(&rows.h[k], load(&rows.t0[k]) + acc);
+        });
     }
 };
 

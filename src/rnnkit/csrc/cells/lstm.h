@@ -11,7 +11,7 @@ struct LSTMCell {
     static constexpr int G = 4, S = 5, D = 4;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        tiles<4>(rows, 1, input_gates(p, rows, s), state_gates(p, rows.h), [&](int i, int q, const V* acc, V) {
+        gate_tiles<4>(p, rows, s, 0, [&](int i, int q, const V* acc, V) {
             const int b = rows.b0 + i, u = q * W;
             const V ig = A::ract(acc[0] + p.bias_x(0, u));
             const V f = A::ract(acc[1] + p.bias_x(1, u));
@@ -48,8 +48,7 @@ struct LSTMCell {
         }
         // dL/dh_{s-1} = dG_s Uᵀ (every unit of dG_s written first)
         rows.sync();
-        group_tiles(rows, no_operand(), gate_grads(p, rows, s, 0, G * p.Hp, 0),
-                    [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
+        state_grad_tiles(p, rows, s, 0, G, [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
     }
 };
 

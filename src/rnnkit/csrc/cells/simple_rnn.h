@@ -11,13 +11,14 @@ struct SimpleRNNCell {
     static constexpr int G = 1, S = 0, D = 1;
 
     static void forward_step(const Problem& p, Rows& rows, int s) {
-        group_tiles(rows, input_groups(p, rows, s, 0), state_groups(p, rows.h, 0),
-                    [&](int i, int q, V acc) {
-                        const int b = rows.b0 + i, u = q * W;
-                        const V h = A::act(acc + p.bias_x(0, u));
-                        store(&rows.hn[i * p.Hp + u], h);
-                        p.emit(b, s, u, h);
-                    });
+        auto step = [&](int i, int q, V acc) {
+            const int b = rows.b0 + i, u = q * W;
+            const V h = A::act(acc + p.bias_x(0, u));
+            store(&rows.hn[i * p.Hp + u], h);
+            p.emit(b, s, u, h);
+        };
+        if (p.rm) return masked_gate_tiles<1>(p, rows, s, 0, [&](int i, int q, const V* acc, V) { step(i, q, acc[0]); });
+        group_tiles(rows, input_groups(p, rows, s, 0), state_groups(p, rows.h, 0), step);
     }
 
     static void backward_step(const Problem& p, Rows& rows, int s) {
@@ -31,8 +32,7 @@ struct SimpleRNNCell {
         }
         // dL/dh_{s-1} = dz_s Uᵀ (every unit of dz_s written first)
         rows.sync();
-        group_tiles(rows, no_operand(), gate_grads(p, rows, s, 0, p.Hp, 0),
-                    [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
+        state_grad_tiles(p, rows, s, 0, 1, [&](int i, int q, V acc) { store(&rows.h[i * p.Hp + q * W], acc); });
     }
 };
 
