@@ -17,6 +17,7 @@ class RNNLayer(Layer):
     """Shared base of SimpleRNN, LSTM and GRU: runs a cell over (batch, time, features)."""
 
     spec = None  # a cells.CellSpec
+    supports_masking = True
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -147,8 +148,6 @@ class RNNLayer(Layer):
         return draw(self.dropout, x.shape[-1]), draw(self.recurrent_dropout, self.units)
 
     # -- running --------------------------------------------------------------------------------
-    supports_masking = True
-
     def compute_mask(self, inputs, mask=None):
         return mask if self.return_sequences else None
 
@@ -220,7 +219,16 @@ class SimpleRNN(RNNLayer):
         return_sequences: return h for every step (batch, time, units), not only the last.
         return_state: also return the final state: [output, h].
         go_backwards: process the sequence reversed (and return the outputs in that order).
+        dropout, recurrent_dropout: Keras's variational dropout of the inputs and of the state
+            in the recurrent product: one mask per sequence, in training only.
+        stateful: carry the final states into the next call (a fixed batch size).
+        zero_output_for_mask: masked steps output zeros instead of the previous output.
+        kernel_regularizer, ..., bias_constraint: as in Keras (rnnkit.regularizers,
+            rnnkit.constraints).
         backend: "auto", "reference" or "native".
+
+    Call: layer(x, initial_state=None, mask=None, training=None), x (batch, time, features),
+    mask (batch, time) True at real steps (masked steps keep the state).
 
     Weights: kernel (features, units), recurrent_kernel (units, units), bias (units,).
 
