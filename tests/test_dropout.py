@@ -116,3 +116,26 @@ def test_recurrent_dropout_runs_natively():
     layer = layers.GRU(3, dropout=0.1, recurrent_dropout=0.2, input_shape=(4, 2))
     layer(torch.zeros(2, 4, 2), training=True)
     assert layer.last_backend == "native"
+
+
+def test_a_rate_of_one_as_in_keras():
+    """Keras's SimpleRNN drops everything at rate 1; its LSTM and GRU drop nothing."""
+    x = torch.randn(2, 3, 4)
+    rnn = layers.SimpleRNN(3, dropout=1.0, recurrent_dropout=1.0, input_shape=(3, 4))
+    inputs, recurrent = rnn._dropout_masks(x, training=True)
+    assert float(inputs[0].abs().sum()) == float(recurrent[0].abs().sum()) == 0.0
+    torch.testing.assert_close(rnn(x, training=True), torch.tanh(rnn.bias).expand(2, 3))
+    lstm = layers.LSTM(3, dropout=1.0, input_shape=(3, 4))
+    assert lstm._dropout_masks(x, training=True) == (None, None)
+
+
+def test_a_seed_repeats_the_masks():
+    draws = []
+    for _ in range(2):
+        layer = layers.GRU(3, dropout=0.5, recurrent_dropout=0.5, seed=7, input_shape=(3, 4))
+        torch.manual_seed(len(draws))  # the global generator plays no part
+        draws.append(layer._dropout_masks(torch.zeros(5, 3, 4), training=True))
+    for a, b in zip(*draws):
+        for m, n in zip(a, b):
+            torch.testing.assert_close(m, n)
+    assert layers.GRU(3, seed=7).get_config()["seed"] == 7

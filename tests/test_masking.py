@@ -187,3 +187,52 @@ def test_right_padded_rows_run_natively_and_match_keras(golden, name):
     model = _model(golden, name, backend="native")
     model.set_weights(golden.seq(f"{name}/w_init", meta["n_weights"]))
     assert_close(model.predict(golden[f"{name}/x"][:2], verbose=0), golden[f"{name}/predict"][:2])
+
+
+def test_masked_steps_before_the_first_real_one_output_zeros():
+    """Keras's backends disagree when the initial state is not zero (TensorFlow and PyTorch:
+    zeros, JAX: the initial state); rnnkit outputs zeros, on both backends. go_backwards meets a
+    right-padded row's padding first."""
+    x = torch.randn(2, 4, 3)
+    mask = torch.tensor([[1, 1, 0, 0], [1, 1, 1, 0]], dtype=torch.bool)
+    h0 = torch.randn(2, 5)
+    slow = layers.SimpleRNN(5, return_sequences=True, go_backwards=True, input_shape=(4, 3),
+                            backend="reference")
+    y = slow(x, mask=mask, initial_state=h0)
+    assert float(y[0, :2].abs().sum()) == float(y[1, :1].abs().sum()) == 0.0
+    if native.available():
+        fast = layers.SimpleRNN(5, return_sequences=True, go_backwards=True, input_shape=(4, 3))
+        fast.set_weights(slow.get_weights())
+        torch.testing.assert_close(fast(x, mask=mask, initial_state=h0), y)
+        assert fast.last_backend == "native"
+
+
+def test_bidirectional_refuses_a_layer_that_runs_backwards():
+    with pytest.raises(ValueError, match="expected the forward and backward layers to differ in "
+                                         "go_backwards"):
+        layers.Bidirectional(layers.LSTM(3, go_backwards=True))
+
+
+def test_losses_and_metrics_without_a_mask_argument_still_work():
+    """Masks reach losses and metrics only when the output has one: objects written with the
+    (y_true, y_pred) signature keep working."""
+    from rnnkit import losses, metrics
+
+    class Plain(losses.Loss):
+        def __init__(self):
+            super().__init__(name="plain")
+
+        def __call__(self, y_true, y_pred):
+            return (y_true - y_pred).abs().mean()
+
+    class Seen(metrics.Metric):
+        def __init__(self):
+            super().__init__(lambda t, p: (t - p).abs(), "seen")
+
+        def update_state(self, y_true, y_pred):
+            super().update_state(y_true, y_pred)
+
+    model = Sequential([layers.Input((3, 1)), layers.SimpleRNN(2), layers.Dense(1)])
+    model.compile("sgd", Plain(), metrics=[Seen()])
+    logs = model.train_on_batch(torch.randn(4, 3, 1), torch.randn(4, 1), return_dict=True)
+    assert set(logs) == {"loss", "seen"}

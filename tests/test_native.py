@@ -6,6 +6,7 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -385,3 +386,27 @@ def test_returned_output_and_state_never_share_storage():
     out, h = layer(x)
     assert out.data_ptr() != h.data_ptr()
     torch.testing.assert_close(out, h)
+
+
+def test_an_empty_batch_trains():
+    for cls in ("LSTM", "GRU", "SimpleRNN"):
+        layer = getattr(layers, cls)(4, return_sequences=True, input_shape=(5, 3))
+        x = torch.zeros(0, 5, 3, requires_grad=True)
+        layer(x, training=True).sum().backward()
+        assert layer.last_backend == "native" and x.grad.shape == x.shape
+
+
+def test_unbounded_states_past_a_rows_length_give_finite_gradients():
+    """relu states grow without bound where the kernel runs past a row's length; those steps
+    must not turn the recurrent kernel's gradient into inf · 0."""
+    fast, slow = (layers.SimpleRNN(4, activation="relu", input_shape=(200, 2), backend=b)
+                  for b in ("native", "reference"))
+    for layer in (fast, slow):
+        layer.set_weights([np.ones((2, 4), "float32"), 2 * np.eye(4, dtype="float32"),
+                           np.zeros(4, "float32")])
+    x = torch.ones(2, 200, 2)
+    mask = torch.arange(200) < torch.tensor([3, 5])[:, None]
+    grads = [torch.autograd.grad(layer(x, mask=mask).sum(), layer.weights) for layer in (fast, slow)]
+    for a, b in zip(*grads):
+        assert torch.isfinite(a).all()
+        torch.testing.assert_close(a, b)

@@ -61,8 +61,10 @@ def select(layer, x, mask=None, recurrent_masks=None) -> str:
         if native.supports(layer, x):
             native.warn_missing_once()
         return "reference"
-    refusal = _native_refusal(mask, recurrent_masks)
-    if native.supports(layer, x) and refusal is None:
+    supported = native.supports(layer, x)
+    # (only then is the mask looked at: that reads data, a device sync elsewhere than the CPU)
+    refusal = _native_refusal(mask, recurrent_masks) if supported else None
+    if supported and refusal is None:
         return "native"
     if name == "native" and refusal is not None:
         raise ValueError(f"{layer.name}: backend='native' does not run {refusal} yet; use "

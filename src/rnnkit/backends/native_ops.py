@@ -185,6 +185,9 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
         db_h = unpad(dkb[I, : 3 * hp])
         dkb = torch.cat([dkb[:, : 2 * hp], dkb[:, 3 * hp:]], dim=1)
     dk, db_x = dkb[:I], dkb[I].clone()  # outputs of an op may not share storage
+    if lengths is not None:  # the states past a row's length (unbounded with relu) meet dG = 0
+        past = torch.arange(T, device=y.device)[:, None] >= lengths.to(y.device)
+        y = y.masked_fill(past[..., None], 0.0)
     if cell == GRU_BEFORE:  # the candidate's recurrent product takes r ⊙ h_{t-1} (⊙ m_h)
         rh = ws.reshape(T * B, SAVED[cell] * hp)[:, 3 * hp: 3 * hp + H]
         du = torch.cat([_times_masked_states(h0, y, dg[:, : 2 * hp], recurrent_masks, hp),
@@ -224,13 +227,14 @@ def _setup_context(ctx, inputs, output):
     ctx.mark_non_differentiable(ws)
     ctx.set_materialize_grads(False)  # unused outputs send None, not tensors of zeros
     ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, y, ws, lengths, masks)
-    ctx.options = (cell, act, ract, back, input_bias is not None, recurrent_bias is not None)
+    ctx.options = (cell, act, ract, back, input_bias is not None, recurrent_bias is not None,
+                   inputs[12])
 
 
 def _backward(ctx, dy, dh_t, dc_t, _dws):
     x, kernel, recurrent_kernel, h0, c0, y, ws, lengths, masks = ctx.saved_tensors
-    cell, act, ract, back, has_in_bias, has_rec_bias = ctx.options
-    if ws.numel() == 0 and cell != 0:
+    cell, act, ract, back, has_in_bias, has_rec_bias, training = ctx.options
+    if not training:
         raise RuntimeError("rnnkit native backend: backward through a forward pass run without "
                            "gradients enabled.")
     dx, dk, du, db_x, db_h, dstates = recurrent_backward(

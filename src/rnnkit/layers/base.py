@@ -155,6 +155,18 @@ class Layer(torch.nn.Module):
     def _is_training(self, training) -> bool:
         return self.training if training is None else bool(training)
 
+    def _seed_generator(self, seed) -> None:
+        """Keras's `seed=` of a layer that draws random numbers: its own generator, so that its
+        draws repeat from the same seed whatever else uses torch's global one."""
+        self.seed = seed
+        self._generator = None if seed is None else torch.Generator().manual_seed(int(seed))
+
+    def _uniform(self, shape, like: torch.Tensor) -> torch.Tensor:
+        """U[0, 1) numbers of `shape`, on like's device, from the layer's generator if seeded."""
+        if getattr(self, "_generator", None) is None:
+            return torch.rand(shape, device=like.device)
+        return torch.rand(shape, generator=self._generator).to(like.device)
+
     # -- weights --------------------------------------------------------------------------------
     @property
     def trainable(self) -> bool:

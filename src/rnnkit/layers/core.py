@@ -169,7 +169,8 @@ class Dropout(Layer):
         super().__init__(**kwargs)
         if not 0.0 <= float(rate) < 1.0:
             raise ValueError(f"{self.name}: expected rate in [0, 1), got {rate!r}.")
-        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+        self.rate, self.noise_shape = float(rate), noise_shape
+        self._seed_generator(seed)
         self.built = True
 
     def call(self, inputs, training=None):
@@ -178,7 +179,7 @@ class Dropout(Layer):
             return x
         shape = x.shape if self.noise_shape is None else tuple(
             x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
-        keep = torch.rand(shape, device=x.device) >= self.rate
+        keep = self._uniform(shape, x) >= self.rate
         return x * keep.to(x.dtype) / (1.0 - self.rate)
 
     def get_config(self):

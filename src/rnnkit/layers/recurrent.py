@@ -10,7 +10,7 @@ from .base import Layer
 from ._checks import check_initial_state, check_mask, check_recurrent_input
 
 # Keras options that do not change what the layer computes here.
-_IGNORED = ("unroll", "seed", "use_cudnn", "time_major", "implementation")
+_IGNORED = ("unroll", "use_cudnn", "time_major", "implementation")
 
 
 class RNNLayer(Layer):
@@ -25,7 +25,7 @@ class RNNLayer(Layer):
                  go_backwards=False, *, kernel_regularizer=None, recurrent_regularizer=None,
                  bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, stateful=False,
-                 zero_output_for_mask=False, backend="auto", **kwargs):
+                 zero_output_for_mask=False, seed=None, backend="auto", **kwargs):
         for key in _IGNORED:
             kwargs.pop(key, None)
         super().__init__(**kwargs)
@@ -51,6 +51,7 @@ class RNNLayer(Layer):
         self.dropout = min(1.0, max(0.0, float(dropout)))  # clipped to [0, 1] as in Keras
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.zero_output_for_mask = bool(zero_output_for_mask)
+        self._seed_generator(seed)
         self.backend = backends.check(backend, self.name)
         self.last_backend: str | None = None
 
@@ -140,10 +141,12 @@ class RNNLayer(Layer):
         count = self.spec.gates if self.recurrent_dropout > 0 else 1
 
         def draw(rate, width):
-            if not 0.0 < rate < 1.0:
+            # a rate of 1: Keras's SimpleRNN drops everything, its LSTM and GRU nothing
+            if rate <= 0.0 or (rate >= 1.0 and self.spec.name != "simple_rnn"):
                 return None
-            return [(torch.rand(x.shape[0], width, device=x.device) >= rate).to(x.dtype)
-                    / (1.0 - rate) for _ in range(count)]
+            scale = 1.0 / (1.0 - rate) if rate < 1.0 else 0.0
+            return [(self._uniform((x.shape[0], width), x) >= rate).to(x.dtype) * scale
+                    for _ in range(count)]
 
         return draw(self.dropout, x.shape[-1]), draw(self.recurrent_dropout, self.units)
 
@@ -202,6 +205,7 @@ class RNNLayer(Layer):
             "recurrent_dropout": self.recurrent_dropout,
             "stateful": self.stateful,
             "zero_output_for_mask": self.zero_output_for_mask,
+            "seed": self.seed,
             "backend": self.backend,
         }
 

@@ -102,7 +102,8 @@ class Bidirectional(Layer):
     """A recurrent layer run over the sequence forwards and backwards, outputs merged (Keras).
 
     `forward_layer` is a copy of `layer` named "forward_<name>"; `backward_layer` is the given
-    one or a copy with go_backwards=True named "backward_<name>". With return_sequences the
+    one or a copy with go_backwards=True named "backward_<name>" (so `layer` itself must run
+    forwards, as Keras requires). With return_sequences the
     backward output is flipped back to the input's time order before merging, and both layers
     output zeros at masked steps (Keras forces zero_output_for_mask). merge_mode: "concat"
     (default: [forward, backward] on the last axis), "sum", "mul", "ave", or None for the list
@@ -121,15 +122,15 @@ class Bidirectional(Layer):
             if candidate is not None and not isinstance(candidate, RNNLayer):
                 raise TypeError(f"Bidirectional: expected {role} to be a SimpleRNN, LSTM or GRU "
                                 f"layer, got {type(candidate).__name__}.")
-        if merge_mode not in MERGE_MODES:
-            raise ValueError(f"Bidirectional: expected merge_mode one of {MERGE_MODES}, got "
-                             f"{merge_mode!r}.")
         if "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
             kwargs["batch_input_shape"] = layer._batch_input_shape  # Sequential builds from it
         super().__init__(**kwargs)
+        if merge_mode not in MERGE_MODES:
+            raise ValueError(f"{self.name}: expected merge_mode one of {MERGE_MODES}, got "
+                             f"{merge_mode!r}.")
         self.forward_layer = _renamed(layer, "forward_")
         self.backward_layer = (backward_layer if backward_layer is not None else
-                               _renamed(layer, "backward_", go_backwards=not layer.go_backwards))
+                               _renamed(layer, "backward_", go_backwards=True))
         self._check_pair()
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences

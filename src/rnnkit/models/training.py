@@ -109,7 +109,8 @@ class Trainer:
     def _total_loss(self, y, y_pred):
         """The compiled loss plus every regularization penalty (`model.losses`), which Keras
         also reports as the loss. Masked time steps of the output are left out, as in Keras."""
-        loss = self.loss(y, y_pred, mask=self._output_mask)
+        mask = self._output_mask  # passed only when there is one: user losses may not take it
+        loss = self.loss(y, y_pred) if mask is None else self.loss(y, y_pred, mask=mask)
         penalties = self.losses
         return loss + torch.stack(penalties).sum() if penalties else loss
 
@@ -132,7 +133,8 @@ class Trainer:
                 loss = self._total_loss(y, y_pred)
         self._loss_tracker.update_state(loss.item(), x.shape[0])
         for m in self._metric_objects(y, y_pred):
-            m.update_state(*losses.align(y, y_pred.detach()), mask=self._output_mask)
+            masked = {} if self._output_mask is None else {"mask": self._output_mask}
+            m.update_state(*losses.align(y, y_pred.detach()), **masked)
         return self._logs()
 
     def _return(self, logs, return_dict):
