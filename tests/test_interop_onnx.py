@@ -154,7 +154,7 @@ def test_bidirectional_backward_layer_with_other_activations_and_no_bias(tmp_pat
 @pytest.mark.parametrize("forward, backward, directions", [
     ({"cell": "gru"}, {"cell": "gru", "units": 3, "go_backwards": True}, ["forward", "reverse"]),
     ({"cell": "lstm"}, {"cell": "simple_rnn", "go_backwards": True}, ["forward", "reverse"]),
-    ({"cell": "gru", "go_backwards": True}, None, ["reverse", "forward"]),
+    ({"cell": "gru", "go_backwards": True}, {"cell": "gru"}, ["reverse", "forward"]),
 ], ids=["other_units", "other_class", "forward_goes_backwards"])
 def test_bidirectional_as_two_nodes(forward, backward, directions, return_sequences, tmp_path):
     def make(options):
