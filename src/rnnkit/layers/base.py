@@ -162,8 +162,10 @@ class Layer(torch.nn.Module):
         self._generator = None if seed is None else torch.Generator().manual_seed(int(seed))
 
     def _uniform(self, shape, like: torch.Tensor) -> torch.Tensor:
-        """U[0, 1) numbers of `shape`, on like's device, from the layer's generator if seeded."""
-        if getattr(self, "_generator", None) is None:
+        """U[0, 1) numbers of `shape`, on like's device, from the layer's generator if seeded
+        (in eager mode: torch.compile cannot trace a generator, so compiled code draws from
+        torch's global one, as torch.nn.Dropout does)."""
+        if getattr(self, "_generator", None) is None or torch.compiler.is_compiling():
             return torch.rand(shape, device=like.device)
         return torch.rand(shape, generator=self._generator).to(like.device)
 
