@@ -5,11 +5,12 @@
 >>> model = Sequential([LSTM(8, input_shape=(None, 1)), Dense(1)])
 """
 
-from . import (activations, backends, callbacks, cells, initializers, layers, losses, metrics,
-               models, optimizers, utils)
+from . import (activations, backends, callbacks, cells, diagnostics, initializers, layers, losses,
+               metrics, models, optimizers, utils)
 from .models import Sequential, load_model
 
 __version__ = "0.1.0"
 
-__all__ = ["activations", "backends", "callbacks", "cells", "initializers", "layers", "losses",
+__all__ = ["activations", "backends", "callbacks", "cells", "diagnostics", "initializers", "layers",
+           "losses",
            "metrics", "models", "optimizers", "utils", "Sequential", "load_model", "__version__"]

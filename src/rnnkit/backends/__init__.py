@@ -48,6 +48,8 @@ def _native_refusal(mask, recurrent_masks) -> str | None:
 
 def select(layer, x, mask=None, recurrent_masks=None) -> str:
     """The backend that will run this call: 'reference' or 'native'."""
+    if getattr(layer, "state_probe", None) is not None:  # rnnkit.diagnostics is watching
+        return "reference"
     name = layer.backend
     if name == "auto":
         name = check(os.environ.get("RNNKIT_BACKEND", "auto") or "auto", "RNNKIT_BACKEND")
@@ -100,7 +102,8 @@ def run(backend: str, layer, x, states, mask=None, input_masks=None, recurrent_m
                          go_backwards=layer.go_backwards, return_sequences=layer.return_sequences,
                          options=layer._options(), mask=mask,
                          zero_output_for_mask=layer.zero_output_for_mask,
-                         input_masks=input_masks, recurrent_masks=recurrent_masks)
+                         input_masks=input_masks, recurrent_masks=recurrent_masks,
+                         state_probe=getattr(layer, "state_probe", None))
 
 
 class _Weights(NamedTuple):

@@ -14,7 +14,8 @@ from ..cells._spec import gate_product
 
 def run(*, spec, x, kernel, recurrent_kernel, input_bias, recurrent_bias, states, activation,
         recurrent_activation, go_backwards=False, return_sequences=False, options=None,
-        mask=None, zero_output_for_mask=False, input_masks=None, recurrent_masks=None):
+        mask=None, zero_output_for_mask=False, input_masks=None, recurrent_masks=None,
+        state_probe=None):
     """Run `spec.step` over x (batch, time, features).
 
     Returns (output, final_states): output is (batch, time, units) when return_sequences, else
@@ -37,6 +38,8 @@ def run(*, spec, x, kernel, recurrent_kernel, input_bias, recurrent_bias, states
     for t in range(xw.shape[1]):
         new = spec.step(xw[:, t], states, recurrent_kernel, recurrent_bias, activation,
                         recurrent_activation, masks=recurrent_masks, **options)
+        if state_probe is not None:
+            new = (state_probe(t, new[0]), *new[1:])
         if mask is None:
             states, output = new, new[0]
         else:

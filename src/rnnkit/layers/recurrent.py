@@ -54,6 +54,7 @@ class RNNLayer(Layer):
         self._seed_generator(seed)
         self.backend = backends.check(backend, self.name)
         self.last_backend: str | None = None
+        self.state_probe = None  # rnnkit.diagnostics: sees every step's state (reference loop)
 
     # -- weights --------------------------------------------------------------------------------
     @property
