@@ -1,5 +1,6 @@
 """Datasets that need no download: generated series, ready for `fit`."""
 
 from .generated import sine_windows
+from .memory import adding_problem, copy_task
 
-__all__ = ["sine_windows"]
+__all__ = ["sine_windows", "adding_problem", "copy_task"]
