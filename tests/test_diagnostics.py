@@ -83,3 +83,23 @@ def test_a_masked_step_gets_no_gradient_and_layers_are_found_by_name():
         gradient_norms(model, ids, y, layer="dense")
     with pytest.raises(ValueError, match="expected wrt one of"):
         gradient_norms(model, ids, y, wrt="weights")
+
+
+def test_memory_horizon_trains_each_cell_at_each_lag_with_the_same_data():
+    from rnnkit.diagnostics import memory_horizon
+    from rnnkit.diagnostics.horizon import adding_model
+    from rnnkit.datasets import adding_problem
+
+    points = memory_horizon(cells=("SimpleRNN", "GRU"), lags=(4, 6), units=3, samples=40,
+                            epochs=2, batch_size=8, seed=1)
+    assert [(p.cell, p.lag) for p in points] == [("SimpleRNN", 4), ("GRU", 4), ("SimpleRNN", 6),
+                                                 ("GRU", 6)]
+    assert all(p.chance == pytest.approx(1 / 6) and p.relative == p.val_loss / p.chance
+               for p in points)
+    # the reported loss is that of fitting the task's data with the given budget
+    x, y = adding_problem(40, time_steps=6, lag=6, seed=1)
+    model = adding_model("GRU", 6, 3, seed=1)
+    history = model.fit(x, y, epochs=2, batch_size=8, validation_split=0.2, verbose=0)
+    assert points[-1].val_loss == pytest.approx(history.history["val_loss"][-1], rel=1e-6)
+    with pytest.raises(ValueError, match="expected cells among SimpleRNN, LSTM, GRU, got 'RNN'"):
+        memory_horizon(cells=("RNN",), lags=(4,), samples=10, epochs=1)
