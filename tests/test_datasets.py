@@ -38,3 +38,67 @@ def test_copy_task_by_definition():
 def test_a_lag_out_of_range_is_refused():
     with pytest.raises(ValueError, match="expected lag an integer from 2 to 30, got 31"):
         adding_problem(2, 30, lag=31)
+
+
+def test_sunspots_windows_are_the_series_in_order():
+    import statsmodels.api as sm
+    from rnnkit.datasets import load_sunspots
+
+    series = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy()
+    (x, y), (xt, yt) = load_sunspots(window=10, test_fraction=0.25)
+    n = len(series) - 10
+    assert len(x) + len(xt) == n and len(xt) == round(n * 0.25)
+    scale = series[: len(x) + 10].max()
+    np.testing.assert_allclose(x[0, :, 0] * scale, series[:10], rtol=1e-6)
+    np.testing.assert_allclose(y[:, 0] * scale, series[10:10 + len(x)], rtol=1e-5)
+    np.testing.assert_allclose(xt[-1, :, 0] * scale, series[-11:-1], rtol=1e-5)
+    np.testing.assert_allclose(yt[-1, 0] * scale, series[-1], rtol=1e-6)
+    assert x.dtype == np.float32 and x.shape[1:] == (10, 1)
+
+
+def test_co2_has_no_gaps():
+    from rnnkit.datasets import load_co2
+
+    (x, y), (xt, yt) = load_co2(window=52)
+    assert np.isfinite(x).all() and np.isfinite(yt).all()
+    assert len(x) + len(xt) == 2284 - 52 and 0.9 < float(y.max()) <= 1.0
+
+
+def test_digits_are_images_read_row_by_row():
+    from sklearn.datasets import load_digits as sk_digits
+    from rnnkit.datasets import load_digits
+
+    (x, y), (xt, yt) = load_digits(test_fraction=0.2, seed=0)
+    images, labels = sk_digits(return_X_y=False).images, sk_digits().target
+    order = np.random.default_rng(0).permutation(len(images))
+    np.testing.assert_allclose(x[0] * 16, images[order[0]])
+    assert y[0] == labels[order[0]] and len(x) + len(xt) == 1797 and x.shape[1:] == (8, 8)
+
+
+def test_text_windows_decode_to_the_text():
+    from pydoc_data import topics
+    from rnnkit.datasets import load_text
+
+    x, y, vocabulary = load_text(time_steps=30, step=7, max_chars=5000)
+    text = "\n".join(topics.topics[k] for k in sorted(topics.topics))[:5000]
+    decode = lambda ids: "".join(vocabulary[i] for i in ids)  # noqa: E731
+    assert decode(x[3]) == text[21:51] and vocabulary[y[3]] == text[51]
+    assert len(x) == len(range(0, 5000 - 30, 7))
+
+
+def test_a_missing_extra_names_the_install_command(monkeypatch):
+    import builtins
+    from rnnkit.datasets import load_sunspots
+
+    real_import = builtins.__import__
+
+    def no_statsmodels(name, *args, **kwargs):
+        if name.startswith("statsmodels"):
+            raise ImportError("no statsmodels here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_statsmodels)
+    monkeypatch.setattr("importlib.import_module",
+                        lambda name: no_statsmodels(name))
+    with pytest.raises(ImportError, match=r'load_sunspots needs statsmodels: pip install "rnnkit\[datasets\]"'):
+        load_sunspots()
