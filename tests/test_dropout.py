@@ -2,7 +2,6 @@
 every step, none at inference), checked against real Keras 3 with the same fixed masks, against
 an unrolled loop, and by float64 gradcheck."""
 
-import numpy as np
 import pytest
 import torch
 

@@ -7,7 +7,6 @@ import torch
 
 from rnnkit import layers, optimizers
 from rnnkit.backends import native, reference
-from rnnkit.cells import LSTM_SPEC
 from rnnkit.models import Sequential
 from conftest import assert_close
 

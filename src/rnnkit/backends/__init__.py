@@ -36,25 +36,28 @@ def right_padded_lengths(mask):
     return None
 
 
-def _native_refusal(mask, recurrent_masks) -> str | None:
-    """Why the native loop cannot run this call, or None."""
-    if mask is not None:
-        if torch.compiler.is_compiling():  # right-padded or not is a question about data
-            return "a mask under torch.compile"
-        if right_padded_lengths(mask) is None:
-            return "a mask that is not right-padded (a padded step before a real one)"
-    return None
+def _native_plan(mask):
+    """(why the native loop cannot run this mask or None, the rows' lengths or None)."""
+    if mask is None:
+        return None, None
+    if torch.compiler.is_compiling():  # right-padded or not is a question about data
+        return "a mask under torch.compile", None
+    lengths = right_padded_lengths(mask)
+    if lengths is None:
+        return "a mask that is not right-padded (a padded step before a real one)", None
+    return None, lengths
 
 
-def select(layer, x, mask=None, recurrent_masks=None) -> str:
-    """The backend that will run this call: 'reference' or 'native'."""
+def select(layer, x, mask=None):
+    """(the backend that will run this call, 'reference' or 'native'; for a mask the native
+    loop runs, each row's length)."""
     if getattr(layer, "state_probe", None) is not None:  # rnnkit.diagnostics is watching
-        return "reference"
+        return "reference", None
     name = layer.backend
     if name == "auto":
         name = check(os.environ.get("RNNKIT_BACKEND", "auto") or "auto", "RNNKIT_BACKEND")
     if name == "reference":
-        return name
+        return name, None
     if not native.available():
         if name == "native":
             raise RuntimeError(f"{layer.name}: backend='native' was asked for, but this "
@@ -62,12 +65,12 @@ def select(layer, x, mask=None, recurrent_masks=None) -> str:
                                "or 'reference'.")
         if native.supports(layer, x):
             native.warn_missing_once()
-        return "reference"
+        return "reference", None
     supported = native.supports(layer, x)
     # (only then is the mask looked at: that reads data, a device sync elsewhere than the CPU)
-    refusal = _native_refusal(mask, recurrent_masks) if supported else None
+    refusal, lengths = _native_plan(mask) if supported else (None, None)
     if supported and refusal is None:
-        return "native"
+        return "native", lengths
     if name == "native" and refusal is not None:
         raise ValueError(f"{layer.name}: backend='native' does not run {refusal} yet; use "
                          "backend='auto' to run it on the reference loop.")
@@ -79,12 +82,14 @@ def select(layer, x, mask=None, recurrent_masks=None) -> str:
             f"'{serialize(layer.activation)}' and recurrent_activation "
             f"'{serialize(layer.recurrent_activation)}'. Use backend='auto' to fall back to the "
             "reference loop.")
-    return "reference"
+    return "reference", None
 
 
-def run(backend: str, layer, x, states, mask=None, input_masks=None, recurrent_masks=None):
+def run(backend: str, layer, x, states, mask=None, input_masks=None, recurrent_masks=None,
+        lengths=None):
     """(output, final states) of `layer` on x from `states`, by the chosen backend, with an
-    optional (batch, time) mask and Keras's dropout masks (see RNNLayer._dropout_masks)."""
+    optional (batch, time) mask (and, natively, its rows' lengths from `select`) and Keras's
+    dropout masks (see RNNLayer._dropout_masks)."""
     input_bias, recurrent_bias = layer._biases()
     if backend == "native":
         kernel = layer.kernel
@@ -93,7 +98,7 @@ def run(backend: str, layer, x, states, mask=None, input_masks=None, recurrent_m
         weights = _Weights(kernel, layer.recurrent_kernel, input_bias, recurrent_bias,
                            None if recurrent_masks is None else torch.stack(recurrent_masks))
         if mask is not None:
-            return _run_native_masked(layer, x, states, weights, right_padded_lengths(mask))
+            return _run_native_masked(layer, x, states, weights, lengths)
         return _run_native(layer, x, states, weights)
     return reference.run(spec=layer.spec, x=x, kernel=layer.kernel,
                          recurrent_kernel=layer.recurrent_kernel, input_bias=input_bias,

@@ -130,8 +130,10 @@ class Layer(torch.nn.Module):
         return [*self._activity_losses, *self._weight_penalties()]
 
     def _weight_penalties(self) -> list[torch.Tensor]:
-        return [p.regularizer(p) for p in self.trainable_weights
-                if getattr(p, "regularizer", None) is not None]
+        """The penalties of this layer's own trainable weights, then its sublayers'."""
+        own = [getattr(self, n) for n in self._weight_names] if self.trainable else []
+        return [*(p.regularizer(p) for p in own if getattr(p, "regularizer", None) is not None),
+                *(loss for sub in self._sublayers() for loss in sub._weight_penalties())]
 
     def call(self, inputs, *args, **kwargs):
         raise NotImplementedError
@@ -176,9 +178,16 @@ class Layer(torch.nn.Module):
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        """Freezes (or unfreezes) this layer's own weights and those of its sublayers."""
         self._trainable = bool(value)
-        for p in self.weights:
-            p.requires_grad_(self._trainable)
+        for name in self._weight_names:
+            getattr(self, name).requires_grad_(self._trainable)
+        for sub in self._sublayers():
+            sub.trainable = value
+
+    def _sublayers(self) -> list["Layer"]:
+        """The layers a wrapper holds (their weights are its weights)."""
+        return []
 
     @property
     def weights(self) -> list[torch.nn.Parameter]:

@@ -163,9 +163,9 @@ class RNNLayer(Layer):
         else:
             states = check_initial_state(self, initial_state, x)
         input_masks, recurrent_masks = self._dropout_masks(x, training)
-        backend = backends.select(self, x, mask, recurrent_masks)
+        backend, lengths = backends.select(self, x, mask)
         output, states = backends.run(backend, self, x, states, mask, input_masks,
-                                      recurrent_masks)
+                                      recurrent_masks, lengths)
         self.last_backend = backend
         if self.stateful:  # carried to the next call, cut from this call's graph (truncated BPTT)
             with torch.no_grad():

@@ -62,17 +62,8 @@ class TimeDistributed(Layer):
     def weight_names(self):
         return self.layer.weight_names
 
-    @property
-    def trainable(self) -> bool:
-        return self.layer.trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        self.layer.trainable = value
-
-    def _weight_penalties(self):
-        return self.layer._weight_penalties()
+    def _sublayers(self):
+        return [self.layer]
 
     def get_config(self):
         from . import serialize
@@ -239,18 +230,8 @@ class Bidirectional(Layer):
         return [f"{role}/{name}" for role, sub in zip(("forward_layer", "backward_layer"), self._pair)
                 for name in sub.weight_names]
 
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for sub in self._pair:
-            sub.trainable = value
-
-    def _weight_penalties(self):
-        return [*self.forward_layer._weight_penalties(), *self.backward_layer._weight_penalties()]
+    def _sublayers(self):
+        return list(self._pair)
 
     @property
     def _activity_losses(self):
