@@ -41,9 +41,10 @@ def _pair(cls, kwargs, features, units):
 
 def _relative_error(a, b):
     """‖a − b‖ / ‖b‖ over the whole tensor (float32 against float64); a tensor whose norm is
-    below 1e-3 (random output gradients can nearly cancel) is held to 1e-8 absolute instead."""
+    below 1e-2 (random output gradients can nearly cancel: terms of size ~1 summing to ~1e-3)
+    is held to 1e-7 absolute instead, about one float32 rounding step of those terms."""
     a, b = a.detach().double(), b.detach()
-    return float(torch.linalg.vector_norm(a - b)) / max(float(torch.linalg.vector_norm(b)), 1e-3)
+    return float(torch.linalg.vector_norm(a - b)) / max(float(torch.linalg.vector_norm(b)), 1e-2)
 
 
 def _fix_dropout_masks(nat, ref, x):
