@@ -13,8 +13,8 @@ import argparse
 import numpy as np
 import torch
 
-from bench_kernels import interleaved
-from peers import keras_available, make_x
+from peers import keras_available
+from rnnkit.benchmark import interleaved, make_x
 from rnnkit import layers
 from rnnkit.interop import to_torch
 

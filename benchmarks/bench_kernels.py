@@ -10,58 +10,23 @@ peer, and rnnkit's forward GFLOP/s against the sgemm peak measured here (torch.m
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 
-from peers import CELLS, keras_available, keras_peer, make_x, rnnkit_peer, torch_peer
+from peers import keras_available, keras_peer
+from rnnkit import benchmark
+from rnnkit.benchmark import CELLS, forward_gflop, sgemm_peak
 
 GRID = [(32, 100, 1, 128), (64, 200, 32, 256), (32, 1000, 1, 128), (1, 1000, 1, 128),
         (8, 500, 16, 512), (128, 100, 64, 512)]
 QUICK = [(32, 100, 1, 128), (8, 500, 16, 512)]
-GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
-
-
-def sgemm_peak(n=2048, reps=5):
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    best = min(_seconds(lambda: a @ b) for _ in range(reps))
-    return 2 * n**3 / best / 1e9
-
-
-def _seconds(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def interleaved(fns: dict, reps: int) -> dict:
-    """Median seconds of each callable, run round-robin after one warm-up each."""
-    for fn in fns.values():
-        fn()
-    times = {k: [] for k in fns}
-    for _ in range(reps):
-        for k, fn in fns.items():
-            times[k].append(_seconds(fn))
-    return {k: statistics.median(v) for k, v in times.items()}
-
-
-def forward_gflop(cls, b, t, i, h):
-    return 2 * b * t * GATES[cls] * h * (i + h) / 1e9
 
 
 def bench_case(cls, shape, reps, with_keras):
-    b, t, i, h = shape
-    x = make_x(b, t, i)
-    layer, train, infer = rnnkit_peer(cls, x, h)
-    peers_train, peers_infer = {"rnnkit": train}, {"rnnkit": infer}
-    peers_train["torch"], peers_infer["torch"], _ = torch_peer(cls, x, layer)
-    if with_keras:
-        peers_train["keras"], peers_infer["keras"] = keras_peer(cls, x, layer)
-    infer()
-    assert layer.last_backend == "native", layer.last_backend
-    return interleaved(peers_train, reps), interleaved(peers_infer, reps)
+    train, infer, backend = benchmark.bench_case(cls, shape, reps,
+                                                 {"keras": keras_peer} if with_keras else None)
+    assert backend == "native", backend
+    return train, infer
 
 
 def main(argv=None):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from bench_kernels import GRID
-from peers import CELLS, make_x, rnnkit_peer, torch_peer
+from rnnkit.benchmark import CELLS, make_x, rnnkit_peer, torch_peer
 
 
 def saved_bytes(fn, exclude) -> int:

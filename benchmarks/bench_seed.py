@@ -12,9 +12,9 @@ import argparse
 import numpy as np
 import torch
 
-from bench_kernels import interleaved
-from peers import CELLS, keras_available
-from rnnkit.demo import seed_model
+from peers import keras_available
+from rnnkit.benchmark import CELLS, interleaved
+from rnnkit.cli.tasks import seed_model
 from rnnkit import layers
 
 

@@ -87,7 +87,7 @@ def test_a_masked_step_gets_no_gradient_and_layers_are_found_by_name():
 
 def test_memory_horizon_trains_each_cell_at_each_lag_with_the_same_data():
     from rnnkit.diagnostics import memory_horizon
-    from rnnkit.diagnostics.horizon import adding_model
+    from rnnkit.diagnostics.horizon import horizon_model
     from rnnkit.datasets import adding_problem
 
     points = memory_horizon(cells=("SimpleRNN", "GRU"), lags=(4, 6), units=3, samples=40,
@@ -98,8 +98,35 @@ def test_memory_horizon_trains_each_cell_at_each_lag_with_the_same_data():
                for p in points)
     # the reported loss is that of fitting the task's data with the given budget
     x, y = adding_problem(40, time_steps=6, lag=6, seed=1)
-    model = adding_model("GRU", 6, 3, seed=1)
+    model = horizon_model("GRU", "adding", 2, 3, seed=1)
     history = model.fit(x, y, epochs=2, batch_size=8, validation_split=0.2, verbose=0)
     assert points[-1].val_loss == pytest.approx(history.history["val_loss"][-1], rel=1e-6)
     with pytest.raises(ValueError, match="expected cells among SimpleRNN, LSTM, GRU, got 'RNN'"):
         memory_horizon(cells=("RNN",), lags=(4,), samples=10, epochs=1)
+
+
+def test_memory_horizon_copy_task_chance_is_blanks_then_a_uniform_guess():
+    from rnnkit.datasets import copy_task
+    from rnnkit.diagnostics import memory_horizon
+    from rnnkit.diagnostics.horizon import COPY_LENGTH, COPY_SYMBOLS, horizon_data, horizon_model
+
+    lag = 7
+    x, y, chance = horizon_data("copy", lag, 30, seed=2)
+    assert np.array_equal(x, copy_task(30, COPY_LENGTH, lag, COPY_SYMBOLS, seed=2)[0])
+    # the strategy "blank, except a uniform guess among the symbols where the copy is due"
+    p = np.zeros(y.shape + (COPY_SYMBOLS + 2,))
+    p[..., 0] = 1.0
+    p[:, -COPY_LENGTH:] = 0.0
+    p[:, -COPY_LENGTH:, 1:COPY_SYMBOLS + 1] = 1.0 / COPY_SYMBOLS
+    cross_entropy = -np.log(np.take_along_axis(p, y[..., None], -1)).mean()
+    assert chance == pytest.approx(cross_entropy, rel=1e-12)
+
+    seen = []
+    points = memory_horizon(cells=("LSTM",), lags=(lag,), task="copy", units=4, samples=30,
+                            epochs=1, batch_size=10, seed=2, on_point=seen.append)
+    assert seen == points and points[0].chance == chance
+    model = horizon_model("LSTM", "copy", x.shape[-1], 4, seed=2)
+    history = model.fit(x, y, epochs=1, batch_size=10, validation_split=0.2, verbose=0)
+    assert points[0].val_loss == pytest.approx(history.history["val_loss"][-1], rel=1e-6)
+    with pytest.raises(ValueError, match="expected task one of .*, got 'sort'"):
+        memory_horizon(lags=(4,), task="sort")

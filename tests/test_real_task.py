@@ -1,13 +1,10 @@
 """A small forecasting task trains: every cell ends far below the mean predictor's loss."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from rnnkit import datasets
-from rnnkit.demo import seed_model
+from rnnkit.cli.tasks import seed_model
 from rnnkit.layers import GRU, LSTM, SimpleRNN
 from rnnkit.utils import set_random_seed
 
@@ -28,12 +25,3 @@ def test_sine_windows_are_deterministic_and_shaped():
     b = datasets.sine_windows(5, 7, seed=3)
     assert a[0].shape == (5, 7, 1) and a[1].shape == (5, 1) and a[0].dtype == np.float32
     np.testing.assert_array_equal(a[0], b[0])
-
-
-def test_cli_demo_runs_end_to_end():
-    out = subprocess.run([sys.executable, "-m", "rnnkit", "demo", "--epochs", "1", "--samples", "64",
-                          "--time-steps", "5", "--verbose", "0"], capture_output=True, text=True,
-                         check=True).stdout
-    for name, total in (("SimpleRNN", "16,769"), ("LSTM", "66,689"), ("GRU", "50,433")):
-        assert f" Total params: {total} (" in out
-        assert name in out.split("Mean-predictor loss")[1]

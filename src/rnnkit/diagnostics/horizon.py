@@ -1,17 +1,26 @@
 """The memory-horizon probe: how well each architecture learns a task whose answer lies `lag`
-steps back, as the lag grows."""
+steps back, as the lag grows.
+
+    adding  the adding problem with its first mark `lag` steps before the end (sequences of
+            `lag` steps); chance is always predicting the mean, MSE 1/6.
+    copy    the copy task: 10 symbols (of 8) to repeat after `lag` blank steps; chance is
+            predicting blanks and then guessing, a cross-entropy of 10·log 8 / (20 + lag) per step.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 
 from .. import layers
-from ..datasets import adding_problem
+from ..datasets import adding_problem, copy_task
 from ..models import Sequential
 
-CHANCE = {"adding": 1.0 / 6.0}  # the MSE of always predicting the mean target, 1.0
+CELLS = ("SimpleRNN", "LSTM", "GRU")
+COPY_LENGTH, COPY_SYMBOLS = 10, 8
+TASKS = ("adding", "copy")
 
 
 @dataclass(frozen=True)
@@ -29,29 +38,45 @@ class HorizonPoint:
         return self.val_loss / self.chance
 
 
-def adding_model(cell: str, time_steps: int, units: int, seed: int = 0) -> Sequential:
+def horizon_data(task: str, lag: int, samples: int, seed: int = 0):
+    """(x, y, chance) of the task at this lag."""
+    if task == "adding":
+        x, y = adding_problem(samples, time_steps=lag, lag=lag, seed=seed)
+        return x, y, 1.0 / 6.0
+    if task == "copy":
+        x, y = copy_task(samples, length=COPY_LENGTH, lag=lag, symbols=COPY_SYMBOLS, seed=seed)
+        return x, y, COPY_LENGTH * math.log(COPY_SYMBOLS) / x.shape[1]
+    raise ValueError(f"memory_horizon: expected task one of {TASKS}, got {task!r}.")
+
+
+def horizon_model(cell: str, task: str, features: int, units: int, seed: int = 0) -> Sequential:
+    """The cell over the sequence, then Dense(1) on its last output (adding) or a softmax over
+    the symbols at every step (copy)."""
+    if cell not in CELLS:
+        raise ValueError(f"memory_horizon: expected cells among {', '.join(CELLS)}, got {cell!r}.")
     torch.manual_seed(seed)
-    model = Sequential([layers.Input((time_steps, 2)), getattr(layers, cell)(units),
-                        layers.Dense(1)])
-    model.compile(optimizer="adam", loss="mean_squared_error")
+    copy = task == "copy"
+    model = Sequential([layers.Input((None, features)),
+                        getattr(layers, cell)(units, return_sequences=copy),
+                        layers.Dense(features, activation="softmax") if copy else layers.Dense(1)])
+    model.compile(optimizer="adam",
+                  loss="sparse_categorical_crossentropy" if copy else "mean_squared_error")
     return model
 
 
-def memory_horizon(cells=("SimpleRNN", "LSTM", "GRU"), lags=(10, 50, 100), *, units=32,
-                   samples=2000, epochs=5, batch_size=32, seed=0, verbose=0) -> list[HorizonPoint]:
-    """Train each cell on the adding problem with its first mark `lag` steps before the end
-    (sequences of `lag` steps), the same data, budget and seed for every cell; report the
-    validation loss (20 % of the samples held out) against chance, 1/6."""
+def memory_horizon(cells=CELLS, lags=(10, 50, 100), *, task="adding", units=32, samples=2000,
+                   epochs=5, batch_size=32, seed=0, verbose=0, on_point=None) -> list[HorizonPoint]:
+    """Train each cell on the task at each lag, the same data, budget and seed for every cell;
+    report the validation loss (20 % of the samples held out) against chance. `on_point(point)`
+    is called as each result comes in."""
     points = []
     for lag in lags:
-        x, y = adding_problem(samples, time_steps=lag, lag=lag, seed=seed)
+        x, y, chance = horizon_data(task, lag, samples, seed)
         for cell in cells:
-            if cell not in ("SimpleRNN", "LSTM", "GRU"):
-                raise ValueError(f"memory_horizon: expected cells among SimpleRNN, LSTM, GRU, got "
-                                 f"{cell!r}.")
-            model = adding_model(cell, lag, units, seed)
+            model = horizon_model(cell, task, x.shape[-1], units, seed)
             history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_split=0.2,
                                 shuffle=True, verbose=verbose)
-            points.append(HorizonPoint(cell, lag, history.history["val_loss"][-1],
-                                       CHANCE["adding"]))
+            points.append(HorizonPoint(cell, lag, history.history["val_loss"][-1], chance))
+            if on_point is not None:
+                on_point(points[-1])
     return points

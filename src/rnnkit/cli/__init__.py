@@ -1,0 +1,39 @@
+"""The `rnnkit` command: thin subcommands over the public API.
+
+    rnnkit compare     the seed's SimpleRNN, LSTM and GRU trained and compared (the main job)
+    rnnkit gradients   ‖∂L/∂h_t‖ against t per architecture on a long sequence
+    rnnkit horizon     validation loss against the distance a task must remember
+    rnnkit train       a model from a JSON config, trained on a named dataset and saved
+    rnnkit bench       rnnkit's kernels against torch.nn
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+from . import bench, compare, gradients, horizon, train
+
+COMMANDS = (compare, gradients, horizon, train, bench)
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives "
+                        "the same data, weights and shuffles (default: %(default)s)")
+    common.add_argument("--verbose", type=int, default=1, choices=(0, 1),
+                        help="1: progress bars (default), 0: results only")
+    root = argparse.ArgumentParser(prog="rnnkit", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub, common)
+    return root
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "out", None) is not None:
+        args.out_path = pathlib.Path(args.out)
+        args.out_path.mkdir(parents=True, exist_ok=True)
+    return args.run(args)
