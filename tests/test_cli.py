@@ -3,6 +3,7 @@ its numbers checked against the same experiment run here through the public API.
 
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -80,16 +81,26 @@ def test_compare_on_the_default_dataset_writes_the_report(tmp_path):
     assert "![Training (solid)" in markdown and "<img src='losses.png'" in html
 
 
-def test_compare_is_deterministic_under_a_seed(tmp_path):
-    def run(seed, out):
-        rnnkit("compare", "--dataset", "sine", "--samples", "64", "--time-steps", "6",
-               "--epochs", "2", "--units", "3", "--cells", "GRU", "--seed", seed,
-               "--verbose", "0", "--out", out, cwd=tmp_path)
+def test_compare_is_deterministic_and_its_report_names_the_command_that_repeats_it(tmp_path):
+    def history(out):
         return json.loads((tmp_path / out / "compare.json").read_text())["runs"][0]["history"]
 
-    first = run(1, "a")
-    assert run(1, "b") == first
-    assert run(2, "c") != first
+    rnnkit("compare", "--dataset", "sine", "--samples", "64", "--time-steps", "6", "--epochs",
+           "2", "--units", "3", "--cells", "GRU", "--seed", "1", "--verbose", "0", "--out", "a",
+           cwd=tmp_path)
+    command = re.search(r"Command: rnnkit (compare .*)\.$", (tmp_path / "a" / "compare.md")
+                        .read_text(), re.M).group(1).split()
+    assert command == ["compare", "--seed", "1", "--dataset", "sine", "--epochs", "2", "--units",
+                       "3", "--out", "a", "--cells", "GRU", "--batch-size", "32",
+                       "--time-steps", "6", "--samples", "64", "--backend", "auto"]
+    def again(out, seed):
+        words = list(command)
+        words[words.index("--out") + 1], words[words.index("--seed") + 1] = out, seed
+        rnnkit(*words, "--verbose", "0", cwd=tmp_path)
+        return history(out)
+
+    assert again("b", "1") == history("a")
+    assert again("c", "2") != history("a")
 
 
 def test_gradients_reports_the_first_to_last_ratio(tmp_path):

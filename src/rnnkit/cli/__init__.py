@@ -17,6 +17,18 @@ from . import bench, compare, gradients, horizon, train
 COMMANDS = (compare, gradients, horizon, train, bench)
 
 
+def command_line(sub: argparse.ArgumentParser, args) -> str:
+    """The command with every option spelled out (defaults too): what reproduces a result."""
+    words = [sub.prog]
+    for action in sub._actions:
+        value = getattr(args, action.dest, None)
+        if action.dest in ("help", "verbose") or value is None:
+            continue
+        values = [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+        words += values if not action.option_strings else [action.option_strings[0], *values]
+    return " ".join(words)
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives "
@@ -32,7 +44,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    root = parser()
+    args = root.parse_args(argv)
+    subcommands = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction))
+    args.command_line = command_line(subcommands.choices[args.command], args)
     if getattr(args, "out", None) is not None:
         args.out_path = pathlib.Path(args.out)
         args.out_path.mkdir(parents=True, exist_ok=True)

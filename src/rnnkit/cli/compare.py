@@ -32,8 +32,7 @@ def run(args) -> int:
     report.text(f"{task.description}. Each model is the seed's: the recurrent layer with "
                 f"{args.units} units, then {task.head().__class__.__name__} "
                 f"({'softmax' if task.classes else 'linear'}), Adam, {task.loss}; {args.epochs} "
-                f"epochs of batch {args.batch_size}, seed {args.seed}. Command: rnnkit compare "
-                f"--dataset {task.name} --epochs {args.epochs} --seed {args.seed}.")
+                f"epochs of batch {args.batch_size}, seed {args.seed}. Command: {args.command_line}.")
     header, rows = results_table(task, runs)
     report.table(header, rows)
     print_table(header, rows)

@@ -30,10 +30,14 @@ def run(args) -> int:
     bar = Progbar(len(args.lags) * len(args.cells), verbose=args.verbose, unit_name="model")
     points = []
 
-    def done(point):
+    def done(point):  # a bar on a terminal, else a line per model (each takes a while)
         points.append(point)
-        bar.update(len(points), [(f"{point.cell} lag {point.lag} / chance", point.relative)],
-                   finalize=len(points) == bar.target)
+        result = [(f"{point.cell} lag {point.lag} / chance", point.relative)]
+        if bar.dynamic or not args.verbose:
+            bar.update(len(points), result, finalize=len(points) == bar.target)
+        else:
+            print(f"{len(points)}/{bar.target} {point.cell} lag {point.lag}: validation loss "
+                  f"/ chance {point.relative:.3f}", flush=True)
 
     memory_horizon(args.cells, args.lags, task=args.task, units=args.units, samples=args.samples,
                    epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
@@ -46,8 +50,7 @@ def run(args) -> int:
     report.text(f"Each cell ({args.units} units) trained {args.epochs} epochs of batch "
                 f"{args.batch_size} with Adam on {args.samples} sequences (20 % held out), seed "
                 f"{args.seed}; the validation loss divided by chance ({points[0].chance:.4f} at "
-                f"the first lag). Command: rnnkit horizon --task {args.task} --lags "
-                f"{' '.join(map(str, args.lags))} --epochs {args.epochs} --seed {args.seed}.")
+                f"the first lag). Command: {args.command_line}.")
     report.table(header, rows)
     report.image(line_panels(args.out_path / "horizon.png", [(
         f"{args.task} task", {c: (args.lags, [by[c, lag].relative for lag in args.lags], "o-")
