@@ -44,8 +44,8 @@ def run(args) -> int:
                                                                     ("val_loss", "--"))})],
             "epoch", task.loss), "Training (solid) and validation (dashed) loss per epoch.")
     report.image(gradient_plot(args.out_path / "gradients.png", runs),
-                 "Mean over the validation set of ‖∂L/∂h_t‖ at each step t of the window, "
-                 "before and after training.")
+                 "Mean over the validation set (its first 256 sequences) of ‖∂L/∂h_t‖ at each "
+                 "step t of the window, before and after training.")
     report.text("‖∂L/∂h_1‖ / ‖∂L/∂h_T‖, the share of the last step's gradient that reaches "
                 "the first step: " + ratios_text(runs) + ".")
     path = report.save(args.out_path, "compare", {

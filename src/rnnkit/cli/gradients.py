@@ -37,7 +37,7 @@ def run(args) -> int:
                 f"then {task.head().__class__.__name__}; trained {args.epochs} epochs of batch "
                 f"{args.batch_size} with Adam, seed {args.seed}. ∂L/∂h_t is the total derivative "
                 f"of the validation loss with respect to the hidden state at step t, averaged "
-                f"over the validation set. Command: {args.command_line}.")
+                f"over the validation set (its first 256 sequences). Command: {args.command_line}.")
     report.table(header, rows)
     report.image(gradient_plot(args.out_path / "gradients.png", runs),
                  "Mean ‖∂L/∂h_t‖ at each step t, before and after training (log scale).")

@@ -15,12 +15,12 @@ def add_parser(sub, common):
     p = sub.add_parser("horizon", parents=[common], help="validation loss against the distance "
                        "a task must remember, per architecture", description=__doc__)
     p.add_argument("--task", default="adding", choices=TASKS, help="default: %(default)s")
-    p.add_argument("--lags", type=int, nargs="+", default=[10, 25, 50, 100, 200],
+    p.add_argument("--lags", type=int, nargs="+", default=[25, 50, 100, 200],
                    help="default: %(default)s")
     p.add_argument("--cells", nargs="+", default=list(CELLS), choices=CELLS)
-    p.add_argument("--units", type=int, default=32, help="default: %(default)s")
-    p.add_argument("--samples", type=int, default=2000, help="default: %(default)s")
-    p.add_argument("--epochs", type=int, default=5, help="default: %(default)s")
+    p.add_argument("--units", type=int, default=64, help="default: %(default)s")
+    p.add_argument("--samples", type=int, default=10000, help="default: %(default)s")
+    p.add_argument("--epochs", type=int, default=20, help="default: %(default)s")
     p.add_argument("--batch-size", type=int, default=32, help="default: %(default)s")
     p.add_argument("--out", default="rnnkit-horizon", help="default: %(default)s")
     p.set_defaults(run=run)
