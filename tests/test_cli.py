@@ -187,3 +187,34 @@ def test_plots_without_matplotlib_name_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r'pip install "rnnkit\[plots\]"'):
         report.pyplot()
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("sunspots", {"time_steps": 12}), ("co2", {"time_steps": 20}), ("sine", {"samples": 40}),
+    ("adding", {"time_steps": 9, "samples": 40}), ("digits", {}), ("mnist", {}),
+    ("text", {"time_steps": 10, "samples": 200})])
+def test_every_named_dataset_trains_the_seed_model_and_knows_its_baselines(name, kwargs):
+    import torch
+
+    task = tasks.load(name, **kwargs)
+    assert len(task.x_train) > len(task.x_val) > 0
+    if kwargs.get("time_steps"):
+        assert task.time_steps == kwargs["time_steps"]
+    model = task.model("GRU", 4)
+    model.fit(task.x_train[:16], task.y_train[:16], epochs=1, batch_size=8, verbose=0)
+    prediction = model.predict(task.x_val[:5], verbose=0)
+    assert prediction.shape == (5, task.classes or 1)
+    if task.classes:  # the loss of predicting the training part's class frequencies, add-one
+        counts = np.bincount(task.y_train, minlength=task.classes) + 1
+        frequencies = counts / counts.sum()
+        logits = torch.log(torch.tensor(frequencies)).expand(len(task.y_val), -1)
+        assert task.baselines["class frequencies"] == pytest.approx(
+            torch.nn.functional.cross_entropy(logits, torch.from_numpy(task.y_val)).item())
+        assert prediction.sum(axis=1) == pytest.approx(1.0, abs=1e-5)
+    elif name != "adding":
+        assert task.baselines["mean predictor"] == pytest.approx(
+            np.mean((task.y_val - np.mean(task.y_train)) ** 2), rel=1e-6)
+        assert task.baselines["persistence"] == pytest.approx(
+            np.mean((task.y_val[:, 0] - task.x_val[:, -1, 0]) ** 2), rel=1e-6)
+    with pytest.raises(ValueError, match="expected a dataset among sunspots, .*, got 'iris'"):
+        tasks.load("iris")

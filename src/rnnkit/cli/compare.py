@@ -30,8 +30,7 @@ def run(args) -> int:
                        args.backend, args.verbose)
     report = Report(f"SimpleRNN, LSTM and GRU on {task.name}")
     report.text(f"{task.description}. Each model is the seed's: the recurrent layer with "
-                f"{args.units} units, then {task.head().__class__.__name__} "
-                f"({'softmax' if task.classes else 'linear'}), Adam, {task.loss}; {args.epochs} "
+                f"{args.units} units, then {task.head_name}, Adam, {task.loss}; {args.epochs} "
                 f"epochs of batch {args.batch_size}, seed {args.seed}. Command: {args.command_line}.")
     header, rows = results_table(task, runs)
     report.table(header, rows)

@@ -34,7 +34,7 @@ def run(args) -> int:
     print_table(header, rows)
     report = Report(f"Gradient norms per time step on {task.name}")
     report.text(f"{task.description}. Each model: the recurrent layer with {args.units} units, "
-                f"then {task.head().__class__.__name__}; trained {args.epochs} epochs of batch "
+                f"then {task.head_name}; trained {args.epochs} epochs of batch "
                 f"{args.batch_size} with Adam, seed {args.seed}. ∂L/∂h_t is the total derivative "
                 f"of the validation loss with respect to the hidden state at step t, averaged "
                 f"over the validation set (its first 256 sequences). Command: {args.command_line}.")

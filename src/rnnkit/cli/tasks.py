@@ -42,6 +42,10 @@ class Task:
     def features(self) -> int:
         return 1 if self.vocabulary is not None else self.x_train.shape[-1]
 
+    @property
+    def head_name(self) -> str:
+        return f"Dense({self.classes}, softmax)" if self.classes else "Dense(1, linear)"
+
     def head(self):
         """The output layer: Dense(1, linear) for a value, as the seed's models end, or a softmax."""
         return layers.Dense(self.classes, activation="softmax") if self.classes else \
@@ -135,8 +139,10 @@ def text(time_steps=None, samples=None, seed=0):
 
 
 def _classes(name, description, x, y, xv, yv, k):
-    counts = np.bincount(y, minlength=k) / len(y)
-    chance = float(-np.log(np.maximum(counts[yv], 1e-12)).mean())
+    # predicting the training part's class frequencies (add-one, so an unseen class costs a
+    # finite amount)
+    frequencies = (np.bincount(y, minlength=k) + 1) / (len(y) + k)
+    chance = float(-np.log(frequencies[yv]).mean())
     return Task(name, description + f"; {len(x)} training and {len(xv)} validation sequences",
                 x, y, xv, yv, classes=k, baselines={"class frequencies": chance})
 
