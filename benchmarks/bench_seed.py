@@ -23,9 +23,10 @@ def rnnkit_step(cls, x, y):
     return lambda: model.train_on_batch(x, y)
 
 
-def torch_step(cls, x, y):
-    rnn = CELLS[cls][1](1, 128, batch_first=True)
-    head = torch.nn.Linear(128, 1)
+def torch_step(cls, x, y, units=128):
+    """torch.nn's module for the cell, a Linear head, torch.optim.Adam with Keras's epsilon."""
+    rnn = CELLS[cls][1](x.shape[-1], units, batch_first=True)
+    head = torch.nn.Linear(units, 1)
     opt = torch.optim.Adam([*rnn.parameters(), *head.parameters()], lr=1e-3, eps=1e-7)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 

@@ -159,12 +159,13 @@ def load(name: str, time_steps=None, samples=None, seed=0) -> Task:
     return TASKS[name](time_steps=time_steps, samples=samples, seed=seed)
 
 
-def seed_model(cell, units: int = 128) -> Sequential:
+def seed_model(cell, units: int = 128, features: int = 1) -> Sequential:
     """The seed document's model, as it writes it: cell(units, input_shape=(None, 1)),
-    Dense(1, linear), Adam, mean squared error. `cell` is a class or its name."""
+    Dense(1, linear), Adam, mean squared error (`features` inputs per step instead of 1).
+    `cell` is a class or its name."""
     cell = getattr(layers, cell) if isinstance(cell, str) else cell
     model = Sequential()
-    model.add(cell(units=units, input_shape=(None, 1)))
+    model.add(cell(units=units, input_shape=(None, features)))
     model.add(layers.Dense(1, activation="linear"))
     model.compile(optimizer="adam", loss="mean_squared_error")
     return model
