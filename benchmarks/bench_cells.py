@@ -15,8 +15,8 @@ import torch
 from bench_seed import torch_step
 from rnnkit.benchmark import interleaved
 from rnnkit.cli.tasks import seed_model
+from rnnkit.diagnostics.horizon import CELLS
 
-CELLS = ("SimpleRNN", "LSTM", "GRU")
 # (batch, time steps, features, units): sunspots windows, the adding problem, sequential MNIST
 SHAPES = [(32, 30, 1, 128), (32, 100, 2, 128), (32, 784, 1, 128)]
 

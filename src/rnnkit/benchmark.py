@@ -84,11 +84,11 @@ def forward_gflop(cls, b, t, i, h) -> float:
     return 2 * b * t * GATES[cls] * h * (i + h) / 1e9
 
 
-def bench_case(cls, shape, reps, extra_peers=None):
+def bench_case(cls, shape, reps, extra_peers=None, seed=0):
     """Median seconds of a training step and of inference for rnnkit (its native kernel) and
     torch.nn at (B, T, I, H); extra_peers(cls, x, layer) -> (train, infer) adds {name: ...}."""
     b, t, i, h = shape
-    x = make_x(b, t, i)
+    x = make_x(b, t, i, seed)
     layer, train, infer = rnnkit_peer(cls, x, h)
     peers_train, peers_infer = {"rnnkit": train}, {"rnnkit": infer}
     peers_train["torch"], peers_infer["torch"], _ = torch_peer(cls, x, layer)

@@ -11,25 +11,41 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+import shlex
+import sys
 
-from . import bench, compare, gradients, horizon, train
 
-COMMANDS = (compare, gradients, horizon, train, bench)
+
+def count(minimum: int):
+    """An argparse type: an integer of at least `minimum`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer of at least {minimum}, got "
+                                             f"{text!r}")
+        return value
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
 
 
 def command_line(sub: argparse.ArgumentParser, args) -> str:
     """The command with every option spelled out (defaults too): what reproduces a result."""
-    words = [sub.prog]
+    words = sub.prog.split()
     for action in sub._actions:
         value = getattr(args, action.dest, None)
         if action.dest in ("help", "verbose") or value is None:
             continue
         values = [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
         words += values if not action.option_strings else [action.option_strings[0], *values]
-    return " ".join(words)
+    return shlex.join(words)
 
 
 def parser() -> argparse.ArgumentParser:
+    from . import bench, compare, gradients, horizon, train
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives "
                         "the same data, weights and shuffles (default: %(default)s)")
@@ -38,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="rnnkit", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
+    for command in (compare, gradients, horizon, train, bench):
         command.add_parser(sub, common)
     return root
 
@@ -51,4 +67,8 @@ def main(argv=None) -> int:
     if getattr(args, "out", None) is not None:
         args.out_path = pathlib.Path(args.out)
         args.out_path.mkdir(parents=True, exist_ok=True)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (ValueError, ImportError, FileNotFoundError) as error:  # the user's input, named
+        print(f"rnnkit {args.command}: error: {error}", file=sys.stderr)
+        return 2

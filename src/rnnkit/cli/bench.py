@@ -9,6 +9,7 @@ import torch
 from .. import benchmark
 from ..backends import native
 from ..utils.progbar import Progbar
+from . import count
 from .experiment import print_table
 
 SHAPES = ["32,100,1,128", "8,500,16,512"]
@@ -21,7 +22,7 @@ def add_parser(sub, common):
                    choices=list(benchmark.CELLS))
     p.add_argument("--shapes", nargs="+", default=SHAPES, metavar="B,T,I,H",
                    help="batch, time steps, input features, units (default: %(default)s)")
-    p.add_argument("--reps", type=int, default=7, help="timed runs of each (default: %(default)s)")
+    p.add_argument("--reps", type=count(1), default=7, help="timed runs of each (default: %(default)s)")
     p.set_defaults(run=run)
 
 
@@ -47,7 +48,7 @@ def run(args) -> int:
     rows = []
     for cell in args.cells:
         for shape in shapes:
-            train, infer, backend = benchmark.bench_case(cell, shape, args.reps)
+            train, infer, backend = benchmark.bench_case(cell, shape, args.reps, seed=args.seed)
             rows.append([cell, ",".join(map(str, shape)), backend]
                         + [f"{v:.2f}" for m in (train, infer)
                            for v in (m["rnnkit"] * 1e3, m["torch"] * 1e3,

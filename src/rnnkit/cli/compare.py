@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import tasks
+from . import count, tasks
 from .experiment import CellRun, add_training_options, gradient_plot, print_table, train_cells
 from .report import Report, line_panels
 
@@ -16,8 +16,8 @@ def add_parser(sub, common):
                        "compared on a real dataset (the main job)", description=__doc__)
     p.add_argument("--dataset", default="sunspots", choices=tasks.TASKS,
                    help="what to train on (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=100, help="default: %(default)s")
-    p.add_argument("--units", type=int, default=128, help="default: %(default)s, as in the seed")
+    p.add_argument("--epochs", type=count(0), default=100, help="default: %(default)s")
+    p.add_argument("--units", type=count(1), default=128, help="default: %(default)s, as in the seed")
     p.add_argument("--out", default="rnnkit-report", help="report folder (default: %(default)s)")
     add_training_options(p)
     p.set_defaults(run=run)
@@ -29,8 +29,8 @@ def run(args) -> int:
     runs = train_cells(task, args.cells, args.units, args.epochs, args.batch_size, args.seed,
                        args.backend, args.verbose)
     report = Report(f"SimpleRNN, LSTM and GRU on {task.name}")
-    report.text(f"{task.description}. Each model is the seed's: the recurrent layer with "
-                f"{args.units} units, then {task.head_name}, Adam, {task.loss}; {args.epochs} "
+    report.text(f"{task.description}. Each model is the seed's: {task.model_name(args.units)}, "
+                f"Adam, {task.loss}; {args.epochs} "
                 f"epochs of batch {args.batch_size}, seed {args.seed}. Command: {args.command_line}.")
     header, rows = results_table(task, runs)
     report.table(header, rows)
@@ -61,7 +61,7 @@ def results_table(task, runs: list[CellRun]):
     rows = []
     for r in runs:
         final = r.final
-        row = [r.cell, f"{r.params:,}", f"{r.seconds_per_epoch:.3f}",
+        row = [r.cell, f"{r.params:,}", f"{r.seconds_per_epoch:.3f}" if r.history else "",
                _num(final.get("loss")), _num(final.get("val_loss"))]
         rows.append(row + ([_num(final.get(metric))] if metric else []))
     for name, loss in task.baselines.items():
@@ -77,4 +77,6 @@ def ratios_text(runs) -> str:
 def _num(value) -> str:
     if value is None:
         return ""
+    if value == 0:
+        return "0"
     return f"{value:.4f}" if 1e-3 <= abs(value) < 1e4 else f"{value:.3e}"

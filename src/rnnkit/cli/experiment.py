@@ -12,11 +12,12 @@ import numpy as np
 
 from ..callbacks import Callback
 from ..diagnostics import gradient_norms
+from ..diagnostics.horizon import CELLS
 from ..utils import set_random_seed
 from ..utils.progbar import Progbar
+from . import count
 from .report import line_panels
 
-CELLS = ("SimpleRNN", "LSTM", "GRU")
 
 
 class EpochProgress(Callback):
@@ -85,9 +86,10 @@ def train_cells(task, cells=CELLS, units=128, epochs=10, batch_size=32, seed=0,
 
 def add_training_options(p):
     p.add_argument("--cells", nargs="+", default=list(CELLS), choices=CELLS)
-    p.add_argument("--batch-size", type=int, default=32, help="default: %(default)s")
-    p.add_argument("--time-steps", type=int, help="window or sequence length (dataset default)")
-    p.add_argument("--samples", type=int, help="size of a generated dataset")
+    p.add_argument("--batch-size", type=count(1), default=32, help="default: %(default)s")
+    p.add_argument("--time-steps", type=count(2), help="window or sequence length (dataset "
+                   "default)")
+    p.add_argument("--samples", type=count(10), help="size of a generated dataset")
     p.add_argument("--backend", default="auto", choices=("auto", "native", "reference"))
 
 

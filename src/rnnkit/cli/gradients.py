@@ -4,7 +4,7 @@ a plot and one number per model, ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖."""
 
 from __future__ import annotations
 
-from . import tasks
+from . import count, tasks
 from .experiment import CellRun, add_training_options, gradient_plot, print_table, train_cells
 from .report import Report
 
@@ -14,9 +14,9 @@ def add_parser(sub, common):
                        "architecture on a long sequence, as a plot", description=__doc__)
     p.add_argument("--dataset", default="adding", choices=tasks.TASKS,
                    help="default: %(default)s (200 steps)")
-    p.add_argument("--epochs", type=int, default=5, help="training before the second "
+    p.add_argument("--epochs", type=count(0), default=5, help="training before the second "
                    "measurement (default: %(default)s)")
-    p.add_argument("--units", type=int, default=128, help="default: %(default)s")
+    p.add_argument("--units", type=count(1), default=128, help="default: %(default)s")
     p.add_argument("--out", default="rnnkit-gradients", help="default: %(default)s")
     add_training_options(p)
     p.set_defaults(run=run)
@@ -33,8 +33,8 @@ def run(args) -> int:
              f"{r.final['val_loss']:.4f}" if r.history else ""] for r in runs]
     print_table(header, rows)
     report = Report(f"Gradient norms per time step on {task.name}")
-    report.text(f"{task.description}. Each model: the recurrent layer with {args.units} units, "
-                f"then {task.head_name}; trained {args.epochs} epochs of batch "
+    report.text(f"{task.description}. Each model: "
+                f"{task.model_name(args.units)}; trained {args.epochs} epochs of batch "
                 f"{args.batch_size} with Adam, seed {args.seed}. ∂L/∂h_t is the total derivative "
                 f"of the validation loss with respect to the hidden state at step t, averaged "
                 f"over the validation set (its first 256 sequences). Command: {args.command_line}.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..diagnostics import memory_horizon
 from ..diagnostics.horizon import CELLS, TASKS
 from ..utils.progbar import Progbar
+from . import count
 from .experiment import print_table
 from .report import Report, line_panels
 
@@ -15,13 +16,13 @@ def add_parser(sub, common):
     p = sub.add_parser("horizon", parents=[common], help="validation loss against the distance "
                        "a task must remember, per architecture", description=__doc__)
     p.add_argument("--task", default="adding", choices=TASKS, help="default: %(default)s")
-    p.add_argument("--lags", type=int, nargs="+", default=[25, 50, 100, 200],
+    p.add_argument("--lags", type=count(2), nargs="+", default=[25, 50, 100, 200],
                    help="default: %(default)s")
     p.add_argument("--cells", nargs="+", default=list(CELLS), choices=CELLS)
-    p.add_argument("--units", type=int, default=64, help="default: %(default)s")
-    p.add_argument("--samples", type=int, default=10000, help="default: %(default)s")
-    p.add_argument("--epochs", type=int, default=20, help="default: %(default)s")
-    p.add_argument("--batch-size", type=int, default=32, help="default: %(default)s")
+    p.add_argument("--units", type=count(1), default=64, help="default: %(default)s")
+    p.add_argument("--samples", type=count(10), default=10000, help="default: %(default)s")
+    p.add_argument("--epochs", type=count(1), default=20, help="default: %(default)s")
+    p.add_argument("--batch-size", type=count(1), default=32, help="default: %(default)s")
     p.add_argument("--out", default="rnnkit-horizon", help="default: %(default)s")
     p.set_defaults(run=run)
 

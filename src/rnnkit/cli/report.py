@@ -7,6 +7,8 @@ import html
 import json
 import pathlib
 
+import numpy as np
+
 PLOTS_EXTRA = 'pip install "rnnkit[plots]"'
 
 
@@ -31,6 +33,9 @@ def line_panels(path, panels, xlabel, ylabel, logy=True):
                              sharey=logy)
     for ax, (title, lines) in zip(axes[0], panels):
         for label, (x, y, style) in lines.items():
+            y = np.asarray(y, dtype=float)
+            if logy:  # a gradient that underflowed to 0 leaves the line instead of diving
+                y = np.where(y > 0, y, np.nan)
             ax.plot(x, y, style, color=COLORS.get(label.split()[0]), label=label)
         ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
         if logy:

@@ -26,6 +26,11 @@ class Task:
     vocabulary: list | None = None   # x holds token ids (an Embedding comes first)
     baselines: dict = field(default_factory=dict)  # name -> validation loss
 
+    def model_name(self, units: int) -> str:
+        """What Task.model builds."""
+        embed = f"Embedding({len(self.vocabulary)}, 32), " if self.vocabulary is not None else ""
+        return f"{embed}the recurrent layer with {units} units, {self.head_name}"
+
     @property
     def loss(self) -> str:
         return "sparse_categorical_crossentropy" if self.classes else "mean_squared_error"
@@ -115,12 +120,13 @@ def adding(time_steps=None, samples=None, seed=0):
     return Task("adding", f"the adding problem (generated): the sum of the two marked values "
                 f"among {t} steps, the first mark in the first half; {len(split[0])} training "
                 f"and {len(split[2])} validation sequences", *split,
-                baselines={"mean predictor (chance)": 1.0 / 6.0})
+                baselines=_regression_baselines(split[1], split[2], split[3], persistence=False))
 
 
 def digits(time_steps=None, samples=None, seed=0):
     (x, y), (xv, yv) = datasets.load_digits(seed=seed)
-    return _classes("digits", "8×8 handwritten digits (scikit-learn) read row by row: T = 8", x, y, xv, yv, 10)
+    return _classes("digits", "8×8 handwritten digits (scikit-learn) read row by row: T = 8",
+                    x, y, xv, yv, 10)
 
 
 def mnist(time_steps=None, samples=None, seed=0):
@@ -149,13 +155,22 @@ def _classes(name, description, x, y, xv, yv, k):
 
 TASKS = {"sunspots": sunspots, "co2": co2, "sine": sine, "adding": adding, "digits": digits,
          "mnist": mnist, "text": text}
+# which of time_steps (the window or sequence length) and samples each task lets one choose
+OPTIONS = {"sunspots": ("time_steps",), "co2": ("time_steps",), "sine": ("time_steps", "samples"),
+           "adding": ("time_steps", "samples"), "digits": (), "mnist": (),
+           "text": ("time_steps", "samples")}
 
 
 def load(name: str, time_steps=None, samples=None, seed=0) -> Task:
     """The named task; time_steps sets the window or sequence length where the task has one,
-    samples the size of a generated task."""
+    samples the size of a generated task (or of the text's slice)."""
     if name not in TASKS:
         raise ValueError(f"expected a dataset among {', '.join(TASKS)}, got {name!r}.")
+    for option, value in (("time_steps", time_steps), ("samples", samples)):
+        if value is not None and option not in OPTIONS[name]:
+            raise ValueError(f"the {name} dataset is fixed: expected no {option} (it takes "
+                             f"{' and '.join(OPTIONS[name]) or 'neither time_steps nor samples'}"
+                             f"), got {option}={value}.")
     return TASKS[name](time_steps=time_steps, samples=samples, seed=seed)
 
 

@@ -56,11 +56,18 @@ def build(config: dict, task) -> Sequential:
     """The config's layers (an Input for the dataset first, unless they declare one), or the
     seed's model; compiled with the config's options over the dataset's defaults."""
     if "layers" in config:
-        stack = [layers.deserialize(record) for record in config["layers"]]
-        if stack and stack[0]._batch_input_shape is None:
-            stack.insert(0, layers.Input((None,), dtype="int64") if task.vocabulary is not None
-                         else layers.Input((None, task.features)))
-        model = Sequential(stack)
+        if not config["layers"]:
+            raise SystemExit('rnnkit train: expected at least one layer in "layers", got none.')
+        model = Sequential([layers.deserialize(record) for record in config["layers"]])
+        if not model.built:  # the first layer declares no input: the dataset's
+            model = Sequential([layers.Input((None,), dtype="int64") if task.vocabulary
+                                is not None else layers.Input((None, task.features)),
+                                *model.layers])
+        width = model.compute_output_shape((None,) + task.x_train.shape[1:])[-1]
+        if width != (task.classes or 1):
+            raise SystemExit(f"rnnkit train: expected the last layer to output "
+                             f"{task.classes or 1} {'classes' if task.classes else 'value'} for "
+                             f"the {task.name} dataset, got {width}.")
     else:
         model = task.model(config.get("cell", "LSTM"), config.get("units", 128))
     model.compile(**{"optimizer": "adam", "loss": task.loss, "metrics": task.metrics,

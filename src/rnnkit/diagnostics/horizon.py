@@ -3,7 +3,8 @@ steps back, as the lag grows.
 
     adding  the adding problem with its first mark `lag` steps before the end (sequences of
             `lag` steps); chance is always predicting the mean, MSE 1/6.
-    copy    the copy task: 10 symbols (of 8) to repeat after `lag` blank steps; chance is
+    copy    the copy task: 10 symbols (of 8) to repeat after `lag` steps (lag − 1 blanks and a
+            delimiter), so each symbol is recalled lag + 10 steps after it was shown; chance is
             predicting blanks and then guessing, a cross-entropy of 10·log 8 / (20 + lag) per step.
 """
 
@@ -74,6 +75,7 @@ def memory_horizon(cells=CELLS, lags=(10, 50, 100), *, task="adding", units=32, 
         x, y, chance = horizon_data(task, lag, samples, seed)
         for cell in cells:
             model = horizon_model(cell, task, x.shape[-1], units, seed)
+            torch.manual_seed(seed)  # the same shuffles for every cell
             history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_split=0.2,
                                 shuffle=True, verbose=verbose)
             points.append(HorizonPoint(cell, lag, history.history["val_loss"][-1], chance))
