@@ -6,28 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import count, tasks
-from .experiment import CellRun, add_training_options, gradient_plot, print_table, train_cells
+from .experiment import (CellRun, add_experiment_options, gradient_plot, print_table,
+                         run_experiment)
 from .report import Report, line_panels
 
 
 def add_parser(sub, common):
     p = sub.add_parser("compare", parents=[common], help="the seed's three models trained and "
                        "compared on a real dataset (the main job)", description=__doc__)
-    p.add_argument("--dataset", default="sunspots", choices=tasks.TASKS,
-                   help="what to train on (default: %(default)s)")
-    p.add_argument("--epochs", type=count(0), default=100, help="default: %(default)s")
-    p.add_argument("--units", type=count(1), default=128, help="default: %(default)s, as in the seed")
-    p.add_argument("--out", default="rnnkit-report", help="report folder (default: %(default)s)")
-    add_training_options(p)
+    add_experiment_options(p, "sunspots", 100, "rnnkit-report")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    task = tasks.load(args.dataset, args.time_steps, args.samples, args.seed)
-    print(f"Dataset: {task.description}.")
-    runs = train_cells(task, args.cells, args.units, args.epochs, args.batch_size, args.seed,
-                       args.backend, args.verbose)
+    task, runs = run_experiment(args)
     report = Report(f"SimpleRNN, LSTM and GRU on {task.name}")
     report.text(f"{task.description}. Each model is the seed's: {task.model_name(args.units)}, "
                 f"Adam, {task.loss}; {args.epochs} "

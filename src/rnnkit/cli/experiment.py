@@ -15,7 +15,7 @@ from ..diagnostics import gradient_norms
 from ..diagnostics.horizon import CELLS
 from ..utils import set_random_seed
 from ..utils.progbar import Progbar
-from . import count
+from . import count, tasks
 from .report import line_panels
 
 
@@ -82,6 +82,25 @@ def train_cells(task, cells=CELLS, units=128, epochs=10, batch_size=32, seed=0,
                             statistics.median(progress.seconds) if progress.seconds else 0.0,
                             history.history, before, after))
     return runs
+
+
+def add_experiment_options(p, dataset: str, epochs: int, out: str, dataset_help: str = ""):
+    """The options `compare` and `gradients` share; only their defaults differ."""
+    p.add_argument("--dataset", default=dataset, choices=tasks.TASKS,
+                   help=f"what to train on (default: %(default)s{dataset_help})")
+    p.add_argument("--epochs", type=count(0), default=epochs, help="default: %(default)s")
+    p.add_argument("--units", type=count(1), default=128, help="default: %(default)s, as in the "
+                   "seed")
+    p.add_argument("--out", default=out, help="report folder (default: %(default)s)")
+    add_training_options(p)
+
+
+def run_experiment(args):
+    """The named dataset, and each cell trained on it with the options given: (task, runs)."""
+    task = tasks.load(args.dataset, args.time_steps, args.samples, args.seed)
+    print(f"Dataset: {task.description}.")
+    return task, train_cells(task, args.cells, args.units, args.epochs, args.batch_size,
+                             args.seed, args.backend, args.verbose)
 
 
 def add_training_options(p):

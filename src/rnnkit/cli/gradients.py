@@ -4,29 +4,20 @@ a plot and one number per model, ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖."""
 
 from __future__ import annotations
 
-from . import count, tasks
-from .experiment import CellRun, add_training_options, gradient_plot, print_table, train_cells
+from .experiment import (CellRun, add_experiment_options, gradient_plot, print_table,
+                         run_experiment)
 from .report import Report
 
 
 def add_parser(sub, common):
     p = sub.add_parser("gradients", parents=[common], help="per-step gradient norms of each "
                        "architecture on a long sequence, as a plot", description=__doc__)
-    p.add_argument("--dataset", default="adding", choices=tasks.TASKS,
-                   help="default: %(default)s (200 steps)")
-    p.add_argument("--epochs", type=count(0), default=5, help="training before the second "
-                   "measurement (default: %(default)s)")
-    p.add_argument("--units", type=count(1), default=128, help="default: %(default)s")
-    p.add_argument("--out", default="rnnkit-gradients", help="default: %(default)s")
-    add_training_options(p)
+    add_experiment_options(p, "adding", 5, "rnnkit-gradients", ", 200 steps")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    task = tasks.load(args.dataset, args.time_steps, args.samples, args.seed)
-    print(f"Dataset: {task.description}.")
-    runs = train_cells(task, args.cells, args.units, args.epochs, args.batch_size, args.seed,
-                       args.backend, args.verbose)
+    task, runs = run_experiment(args)
     header = ["model", "‖∂L/∂h_1‖/‖∂L/∂h_T‖ untrained", "trained", "val loss"]
     rows = [[r.cell, f"{CellRun.first_to_last(r.norms_initial):.3e}",
              f"{CellRun.first_to_last(r.norms_trained):.3e}",
