@@ -124,6 +124,14 @@ def cell_code(layer) -> int | None:
     return GRU_AFTER if layer.reset_after else GRU_BEFORE
 
 
+def refusal(layer, x) -> str:
+    """What `supports` finds missing, for an error message."""
+    return (f"{x.dtype} on {x.device.type} with activation '{activations.serialize(layer.activation)}'"
+            f" and recurrent_activation '{activations.serialize(layer.recurrent_activation)}' (it "
+            "runs float32 CPU tensors with activation 'tanh' (SimpleRNN also relu, sigmoid, "
+            "linear) and recurrent_activation 'sigmoid' or 'hard_sigmoid')")
+
+
 def supports(layer, x) -> bool:
     return (x.device.type == "cpu" and x.dtype == torch.float32 and cell_code(layer) is not None
             and all(w.dtype == torch.float32 and w.device.type == "cpu" for w in layer.weights))

@@ -163,7 +163,7 @@ class RNNLayer(Layer):
         else:
             states = check_initial_state(self, initial_state, x)
         input_masks, recurrent_masks = self._dropout_masks(x, training)
-        backend, lengths = backends.select(self, x, mask)
+        backend, lengths = backends.select(self, x, mask, recurrent_masks)
         output, states = backends.run(backend, self, x, states, mask, input_masks,
                                       recurrent_masks, lengths)
         self.last_backend = backend

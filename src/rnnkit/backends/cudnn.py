@@ -1,0 +1,77 @@
+"""The cudnn backend: PyTorch's own fused RNN operators (cuDNN on CUDA) on rnnkit's weights.
+
+torch.nn.LSTM, GRU and RNN compute exactly a Keras layer's function for: LSTM with tanh and
+sigmoid; GRU with reset_after=True, tanh and sigmoid; SimpleRNN with tanh or relu; with no
+recurrent dropout (Keras's variational masks have no cuDNN equivalent). The Keras-layout weights
+are mapped to torch's layout by `interop._gates.keras_to_torch` (the one place that permutes gate
+orders) inside the graph, so gradients reach the Keras weights. On the CPU the same operators run
+torch's own CPU kernels: `backend="cudnn"` can be asked for there (tests do), `auto` takes it on
+CUDA only.
+
+A right-padded mask becomes a packed sequence, so each row stops at its length and returns its
+state there; the caller arranges Keras's outputs at the padded steps.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .. import activations
+from ..interop._gates import keras_to_torch
+
+_OPS = {("lstm", activations.tanh): torch._VF.lstm, ("gru", activations.tanh): torch._VF.gru,
+        ("simple_rnn", activations.tanh): torch._VF.rnn_tanh,
+        ("simple_rnn", activations.relu): torch._VF.rnn_relu}
+
+
+def refusal(layer, x, recurrent_masks=None, lengths=None) -> str | None:
+    """Why torch's fused operator cannot compute this call exactly, or None when it can."""
+    name = layer.spec.name
+    if (name, layer.activation) not in _OPS:
+        return f"activation '{activations.serialize(layer.activation)}'"
+    if name != "simple_rnn" and layer.recurrent_activation is not activations.sigmoid:
+        return (f"recurrent_activation "
+                f"'{activations.serialize(layer.recurrent_activation)}'")
+    if name == "gru" and not layer.reset_after:
+        return "GRU with reset_after=False"
+    if recurrent_masks is not None:
+        return "recurrent_dropout"
+    if not x.is_floating_point():
+        return f"{x.dtype} inputs"
+    if lengths is not None and bool((lengths == 0).any()):
+        return "a row with every step masked"
+    return None
+
+
+def sequence(layer, x, states, kernel, lengths=None):
+    """(outputs (batch, time, units), final states) of the layer's cell over x from `states`;
+    with `lengths`, row b runs its first lengths[b] steps (its outputs beyond are zeros and its
+    final states are those at its last real step)."""
+    bias = layer.bias if layer.use_bias else None
+    params = keras_to_torch(layer.spec.name, kernel, layer.recurrent_kernel, bias,
+                            getattr(layer, "reset_after", True))
+    op = _OPS[(layer.spec.name, layer.activation)]
+    hx = tuple(s.unsqueeze(0) for s in states)
+    hx = hx if len(hx) == 2 else hx[0]
+    train = torch.is_grad_enabled()
+    with warnings.catch_warnings():
+        # non-flattened weights are compacted at each call; these are views of Keras's weights
+        warnings.filterwarnings("ignore", message=".*contiguous chunk of memory.*")
+        if lengths is None:
+            y, *final = op(x, hx, list(params), True, 1, 0.0, train, False, True)
+            return y, tuple(h.squeeze(0) for h in final)
+        return _packed(op, x, hx, params, lengths, train)
+
+
+def _packed(op, x, hx, params, lengths, train):
+    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    order, back = packed.sorted_indices, packed.unsorted_indices
+    hx = tuple(h.index_select(1, order) for h in hx) if isinstance(hx, tuple) else \
+        hx.index_select(1, order)
+    y, *final = op(packed.data, packed.batch_sizes, hx, list(params), True, 1, 0.0, train, False)
+    y, _ = pad_packed_sequence(packed._replace(data=y), batch_first=True,
+                               total_length=x.shape[1])
+    return y, tuple(h.index_select(1, back).squeeze(0) for h in final)
