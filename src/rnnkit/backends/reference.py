@@ -30,6 +30,8 @@ def run(*, spec, x, kernel, recurrent_kernel, input_bias, recurrent_bias, states
                       [m.unsqueeze(1) for m in input_masks])
     if input_bias is not None:
         xw = xw + input_bias
+    # under torch.autocast the products come in its dtype; the states stay in x's (float32)
+    xw = xw.to(x.dtype)
     if go_backwards:
         xw = xw.flip(1)
         mask = None if mask is None else mask.flip(1)
