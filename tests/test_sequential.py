@@ -101,7 +101,7 @@ def test_env_backend_forces_auto_layers(monkeypatch):
     layer(torch.zeros(1, 2, 1))
     assert layer.last_backend == "reference"
     monkeypatch.setenv("RNNKIT_BACKEND", "native")
-    with pytest.raises(ValueError, match="backend='native' runs float32"):
+    with pytest.raises(ValueError, match="backend='native' does not run torch.float64 on cpu"):
         LSTM(3, input_shape=(None, 1)).double()(torch.zeros(1, 2, 1, dtype=torch.float64))
 
 

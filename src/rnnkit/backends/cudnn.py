@@ -14,6 +14,7 @@ state there; the caller arranges Keras's outputs at the padded steps.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import torch
@@ -57,13 +58,28 @@ def sequence(layer, x, states, kernel, lengths=None):
     hx = tuple(s.unsqueeze(0) for s in states)
     hx = hx if len(hx) == 2 else hx[0]
     train = torch.is_grad_enabled()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _tf32_as_matmul():
         # non-flattened weights are compacted at each call; these are views of Keras's weights
         warnings.filterwarnings("ignore", message=".*contiguous chunk of memory.*")
         if lengths is None:
             y, *final = op(x, hx, list(params), True, 1, 0.0, train, False, True)
             return y, tuple(h.squeeze(0) for h in final)
         return _packed(op, x, hx, params, lengths, train)
+
+
+@contextlib.contextmanager
+def _tf32_as_matmul():
+    """cuDNN's RNNs may round to TF32 (torch.backends.cudnn.allow_tf32, on by default) where
+    torch's matrix products do not (torch.backends.cuda.matmul.allow_tf32, off by default):
+    here they follow the matrix products' setting, so that `auto` computes what the reference
+    loop computes unless the user allowed TF32 for both."""
+    cudnn_flags = torch.backends.cudnn
+    saved = cudnn_flags.allow_tf32
+    cudnn_flags.allow_tf32 = torch.backends.cuda.matmul.allow_tf32
+    try:
+        yield
+    finally:
+        cudnn_flags.allow_tf32 = saved
 
 
 def _packed(op, x, hx, params, lengths, train):
