@@ -22,10 +22,10 @@ def make_x(batch, time_steps, features, seed=0):
         (batch, time_steps, features), dtype=np.float32))
 
 
-def rnnkit_peer(cls, x, units, backend="auto"):
+def rnnkit_peer(cls, x, units, backend="auto", **options):
     """The layer, and its train() (forward + backward of sum(y)) and infer() callables."""
     layer = getattr(layers, cls)(units, return_sequences=True, backend=backend,
-                                 input_shape=(None, x.shape[-1]))
+                                 input_shape=(None, x.shape[-1]), **options)
 
     def train():
         layer(x).sum().backward()
