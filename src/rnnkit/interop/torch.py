@@ -49,7 +49,7 @@ def from_torch(module, backend="auto") -> Sequential:
 
     Args:
         module: a torch.nn.RNN, torch.nn.LSTM or torch.nn.GRU without projections (proj_size=0).
-        backend: the recurrent layers' backend: "auto", "reference" or "native".
+        backend: the recurrent layers' backend (see rnnkit.backends).
 
     >>> model = from_torch(torch.nn.LSTM(3, 8, num_layers=2, batch_first=True))
     >>> model(torch.zeros(2, 5, 3)).shape

@@ -230,7 +230,8 @@ class SimpleRNN(RNNLayer):
         zero_output_for_mask: masked steps output zeros instead of the previous output.
         kernel_regularizer, ..., bias_constraint: as in Keras (rnnkit.regularizers,
             rnnkit.constraints).
-        backend: "auto", "reference" or "native".
+        backend: "auto", "reference", "native", "cudnn" or "triton" (rnnkit.backends says
+            what each runs; `last_backend` tells which one ran).
 
     Call: layer(x, initial_state=None, mask=None, training=None), x (batch, time, features),
     mask (batch, time) True at real steps (masked steps keep the state).
