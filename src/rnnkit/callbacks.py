@@ -8,6 +8,17 @@ import os
 import warnings
 
 
+def _is_chief() -> bool:
+    """Rank 0 under torchrun, or a single process: the only one that prints and writes."""
+    from .models.distributed import is_chief
+    return is_chief()
+
+
+def _print(message: str) -> None:
+    if _is_chief():
+        print(message)
+
+
 class Callback:
     """Base class. `self.model` is set by fit/evaluate/predict; override any `on_*` method.
 
@@ -112,7 +123,7 @@ class TerminateOnNaN(Callback):
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
-            print(f"Batch {batch}: Invalid loss, terminating training")
+            _print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
 
 
@@ -200,16 +211,18 @@ class EarlyStopping(MonitorCallback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            _print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+                _print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
 
 
 class ModelCheckpoint(MonitorCallback):
     """Saves the model (or only its weights) after each epoch; `filepath` may hold
-    `{epoch:02d}` and any logged value, e.g. "ckpt-{epoch:02d}-{val_loss:.2f}.rnnkit"."""
+    `{epoch:02d}` and any logged value, e.g. "ckpt-{epoch:02d}-{val_loss:.2f}.rnnkit".
+
+    Under torchrun only rank 0 writes; the others track `best` alike, from the same logs."""
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch", initial_value_threshold=None):
@@ -224,7 +237,7 @@ class ModelCheckpoint(MonitorCallback):
             self._set_monitor_op()
         logs = logs or {}
         path = self.filepath.format(epoch=epoch + 1, **logs)
-        if not self._should_save_model(epoch, logs, path):
+        if not self._should_save_model(epoch, logs, path) or not _is_chief():
             return
         folder = os.path.dirname(path)
         if folder:
@@ -234,13 +247,13 @@ class ModelCheckpoint(MonitorCallback):
         else:
             self.model.save(path, overwrite=True)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
+            _print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
 
     def _should_save_model(self, epoch, logs, path) -> bool:
         """Keras's rule: always, unless save_best_only and a present value did not improve."""
         if not self.save_best_only:
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: saving model to {path}")
+                _print(f"\nEpoch {epoch + 1}: saving model to {path}")
             return True
         value = logs.get(self.monitor)
         if value is None:
@@ -249,10 +262,10 @@ class ModelCheckpoint(MonitorCallback):
         best = "None" if self.best is None else f"{self.best:.5f}"
         if not self._is_improvement(value, self.best):
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
+                _print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
             return False
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to {value:.5f}, "
+            _print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to {value:.5f}, "
                   f"saving model to {path}")
         self.best = value
         return True

@@ -45,9 +45,13 @@ def validation_split(where: str, x, y, fraction: float):
     return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
 
 
+def sample_order(n: int, shuffle: bool) -> torch.Tensor:
+    """The order of an epoch's samples: a permutation from torch's global generator, or 0..n-1."""
+    return torch.randperm(n) if shuffle else torch.arange(n)
+
+
 def batch_indices(n: int, batch_size: int, shuffle: bool) -> list[torch.Tensor]:
-    order = torch.randperm(n) if shuffle else torch.arange(n)
-    return list(order.split(batch_size))
+    return list(sample_order(n, shuffle).split(batch_size))
 
 
 def num_batches(n: int, batch_size: int) -> int:

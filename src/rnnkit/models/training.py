@@ -8,7 +8,7 @@ import torch
 from .. import callbacks as callbacks_module
 from .. import losses, optimizers
 from .. import metrics as metrics_module
-from . import data
+from . import data, distributed
 from .progress import ProgbarLogger, resolve_verbose
 
 
@@ -28,6 +28,7 @@ class Trainer:
         self._metric_ids: list = []
         self._metrics: list[metrics_module.Metric] | None = None
         self._loss_tracker = metrics_module.Mean("loss")
+        self._dist: distributed.Session | None = None  # set while fit etc. run data-parallel
 
     # -- compile --------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
@@ -76,6 +77,8 @@ class Trainer:
 
     def _logs(self) -> dict[str, float]:
         """Loss and metrics, keys sorted as Keras sorts its logs."""
+        if self._dist is not None:
+            return self._dist.logs()
         logs = {"loss": self._loss_tracker.result()}
         logs.update({m.name: m.result() for m in self._metrics or []})
         return dict(sorted(logs.items()))
@@ -109,12 +112,25 @@ class Trainer:
     def _total_loss(self, y, y_pred):
         """The compiled loss plus every regularization penalty (`model.losses`), which Keras
         also reports as the loss. Masked time steps of the output are left out, as in Keras."""
+        loss, penalty = self._loss_parts(y, y_pred)
+        return loss if penalty is None else loss + penalty
+
+    def _loss_parts(self, y, y_pred):
+        """The compiled loss and the sum of the penalties (None without any), apart: a
+        data-parallel step weighs them differently (see distributed.py)."""
         mask = self._output_mask  # passed only when there is one: user losses may not take it
         loss = self.loss(y, y_pred) if mask is None else self.loss(y, y_pred, mask=mask)
         penalties = self.losses
-        return loss + torch.stack(penalties).sum() if penalties else loss
+        return loss, (torch.stack(penalties).sum() if penalties else None)
+
+    def _update_metrics(self, metrics, y, y_pred) -> None:
+        masked = {} if self._output_mask is None else {"mask": self._output_mask}
+        for m in metrics:
+            m.update_state(*losses.align(y, y_pred.detach()), **masked)
 
     def _step(self, x, y, train: bool):
+        if self._dist is not None:
+            return self._dist.step(x, y, train)
         self._ensure_built(x)
         device = self._device()
         x, y = x.to(device), y.to(device)
@@ -132,9 +148,7 @@ class Trainer:
                 y_pred = self(x, training=False)
                 loss = self._total_loss(y, y_pred)
         self._loss_tracker.update_state(loss.item(), x.shape[0])
-        for m in self._metric_objects(y, y_pred):
-            masked = {} if self._output_mask is None else {"mask": self._output_mask}
-            m.update_state(*losses.align(y, y_pred.detach()), **masked)
+        self._update_metrics(self._metric_objects(y, y_pred), y, y_pred)
         return self._logs()
 
     def _return(self, logs, return_dict):
@@ -145,6 +159,7 @@ class Trainer:
         values = [logs["loss"]] + [logs[m.name] for m in self._metrics or []]
         return values[0] if len(values) == 1 else values
 
+    @distributed.data_parallel
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
         where = f"{self.name}.train_on_batch"
@@ -156,6 +171,7 @@ class Trainer:
         self.train(False)
         return self._return(logs, return_dict)
 
+    @distributed.data_parallel
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         where = f"{self.name}.test_on_batch"
         self._require_compiled("test_on_batch")
@@ -172,11 +188,13 @@ class Trainer:
             return self(x.to(self._device()), training=False).cpu().numpy()
 
     # -- loops ----------------------------------------------------------------------------------
+    @distributed.data_parallel
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Train for `epochs` passes over (x, y); returns a History."""
+        """Train for `epochs` passes over (x, y); returns a History. Under torchrun, each
+        global batch of `batch_size` is split across the processes (see distributed.py)."""
         where = f"{self.name}.fit"
         self._require_compiled("fit")
         _refuse(where, class_weight=class_weight, sample_weight=sample_weight,
@@ -202,7 +220,7 @@ class Trainer:
                 val_logs = self._run_evaluation(*val, validation_batch_size or batch_size, cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
-            if self.stop_training:
+            if self._stopping():
                 break
         self.train(False)
         cbs.on_train_end(logs)
@@ -211,20 +229,31 @@ class Trainer:
     def _train_epoch(self, epoch, x, y, batch_size, shuffle, cbs) -> dict[str, float]:
         self.reset_metrics()
         cbs.on_epoch_begin(epoch)
-        for step, idx in enumerate(data.batch_indices(x.shape[0], batch_size, shuffle)):
+        for step, idx in enumerate(self._batch_indices(x.shape[0], batch_size, shuffle)):
             cbs.on_train_batch_begin(step)
             logs = self._step(x[idx], y[idx], train=True)
             cbs.on_train_batch_end(step, logs)
-            if self.stop_training:
+            if self._stopping():
                 break
         return self._logs()
+
+    def _batch_indices(self, n, batch_size, shuffle) -> list[torch.Tensor]:
+        if self._dist is not None:
+            return self._dist.batch_indices(n, batch_size, shuffle)
+        return data.batch_indices(n, batch_size, shuffle)
+
+    def _stopping(self) -> bool:
+        """stop_training; data-parallel, whether any rank set it (all ranks then stop)."""
+        if self._dist is not None:
+            self.stop_training = self._dist.any(self.stop_training)
+        return self.stop_training
 
     def _callback_list(self, user_callbacks, verbose, epochs, steps, history=None):
         """Keras's order: the user's callbacks, then History (fit only), then the progress bar."""
         params = {"verbose": verbose, "epochs": epochs, "steps": steps}
         cbs = list(user_callbacks or []) + ([history] if history is not None else [])
         verbose = resolve_verbose(verbose)
-        if verbose:
+        if verbose and distributed.is_chief():
             cbs.append(ProgbarLogger(verbose))
         return callbacks_module.CallbackList(cbs, self, params)
 
@@ -232,7 +261,7 @@ class Trainer:
         """evaluate's loop, also fit's validation (with fit's callbacks, as Keras does)."""
         cbs.on_test_begin()
         self.reset_metrics()
-        for step, idx in enumerate(data.batch_indices(x.shape[0], batch_size, shuffle=False)):
+        for step, idx in enumerate(self._batch_indices(x.shape[0], batch_size, shuffle=False)):
             cbs.on_test_batch_begin(step)
             logs = self._step(x[idx], y[idx], train=False)
             cbs.on_test_batch_end(step, logs)
@@ -240,6 +269,7 @@ class Trainer:
         cbs.on_test_end(logs)
         return logs
 
+    @distributed.data_parallel
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss (and metrics) over (x, y): a scalar, a list, or a dict with return_dict."""
@@ -252,6 +282,7 @@ class Trainer:
         logs = self._run_evaluation(x, y, batch_size, cbs)
         return self._return(logs, return_dict)
 
+    @distributed.data_parallel
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for x, batch by batch, as one numpy array."""
         where = f"{self.name}.predict"
@@ -264,21 +295,32 @@ class Trainer:
         self.train(False)
         cbs.on_predict_begin()
         with torch.no_grad():
-            for step, idx in enumerate(data.batch_indices(x.shape[0], batch_size, shuffle=False)):
+            for step, idx in enumerate(self._batch_indices(x.shape[0], batch_size, shuffle=False)):
                 cbs.on_predict_batch_begin(step)
-                outputs.append(self(x[idx].to(device), training=False).cpu().numpy())
+                outputs.append(self._predict_batch(x[idx], device))
                 cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
         cbs.on_predict_end()
+        if self._dist is not None:
+            outputs = self._dist.gather_outputs(outputs)
         return np.concatenate(outputs) if outputs else np.zeros((0,))
+
+    def _predict_batch(self, x, device) -> np.ndarray:
+        if self._dist is not None:
+            return self._dist.predict_batch(x)
+        return self(x.to(device), training=False).cpu().numpy()
 
     # -- saving ---------------------------------------------------------------------------------
     def save(self, filepath, overwrite=True) -> None:
+        """Write the model file. During data-parallel fit/evaluate/predict (callbacks), only
+        rank 0 writes; outside them every process that calls it does."""
         from .saving import save_model
-        save_model(self, filepath, overwrite=overwrite)
+        if self._dist is None or distributed.is_chief():
+            save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True) -> None:
         from .saving import save_weights
-        save_weights(self, filepath, overwrite=overwrite)
+        if self._dist is None or distributed.is_chief():
+            save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath) -> None:
         from .saving import load_weights
