@@ -1,0 +1,69 @@
+"""Layers on backend="triton" against the reference loop, through Triton's interpreter on the CPU
+(the kernels themselves are tested in test_triton.py): Keras's outputs at masked steps,
+go_backwards, states, input and recurrent dropout."""
+
+import os
+
+os.environ["TRITON_INTERPRET"] = "1"  # before anything imports triton
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from rnnkit import layers  # noqa: E402
+
+CELLS = [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False})]
+HOLES = torch.tensor([[1, 0, 1, 1, 0], [0, 0, 1, 0, 1], [1, 1, 1, 1, 1]], dtype=torch.bool)
+
+
+def _pair(cls, kwargs, **options):
+    torch.manual_seed(0)
+    made = [getattr(layers, cls)(20, backend=b, seed=4, **kwargs, **options)
+            for b in ("triton", "reference")]
+    for layer in made:
+        layer.build((None, None, 3))
+    with torch.no_grad():
+        for w in made[0].weights:
+            w.uniform_(-0.5, 0.5)
+    made[1].set_weights(made[0].get_weights())
+    return made
+
+
+def _run(layer, x, **call):
+    out = layer(x, **call)
+    out = out if isinstance(out, list) else [out]
+    grads = torch.autograd.grad(sum((o * torch.cos(o)).sum() for o in out), [x, *layer.weights])
+    return [o.detach() for o in out] + list(grads)
+
+
+@pytest.mark.parametrize("cls, kwargs", CELLS)
+@pytest.mark.parametrize("options", [
+    {"return_sequences": True, "return_state": True},
+    {"return_sequences": True, "go_backwards": True},
+    {"return_sequences": True, "zero_output_for_mask": True},
+    {"dropout": 0.3, "recurrent_dropout": 0.4, "return_sequences": True},
+])
+def test_values_and_gradients_equal_the_reference(cls, kwargs, options):
+    fast, slow = _pair(cls, kwargs, **options)
+    x = torch.randn(3, 5, 3, requires_grad=True)
+    call = {"mask": HOLES, "training": True}
+    got, want = _run(fast, x, **call), _run(slow, x, **call)
+    assert fast.last_backend == "triton"
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_bf16_autocast_is_refused_in_the_interpreter():
+    """Triton's interpreter computes bfloat16 products wrongly (numpy has no bfloat16): the
+    bf16 kernels are checked on CUDA (tests/test_cuda.py)."""
+    layer = layers.GRU(4, backend="triton")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with pytest.raises(ValueError, match="gru: backend='triton' does not run bfloat16 "
+                                             "autocast in Triton's interpreter"):
+            layer(torch.zeros(2, 3, 1))
+
+
+def test_what_triton_cannot_compute_is_refused_by_name():
+    layer = layers.LSTM(4, recurrent_activation="hard_sigmoid", backend="triton")
+    with pytest.raises(ValueError, match="lstm: backend='triton' does not run activation 'tanh' "
+                                         "and recurrent_activation 'hard_sigmoid'"):
+        layer(torch.zeros(2, 3, 1))
