@@ -25,7 +25,7 @@ batches, up to float32 rounding. The scheme:
   single-process values, and callbacks (EarlyStopping) decide alike. `stop_training` is also
   agreed after every batch and epoch: any rank stopping stops all.
 - **Predict** runs each rank's share and gathers the parts in rank order: every rank returns the
-  full array, in the input's order.
+  full array, in the input's order (predict's batch callbacks see the rank's own part).
 - **Files and output.** Only rank 0 draws the progress bar, prints from callbacks and writes
   files: `ModelCheckpoint` and `model.save`/`save_weights` called during fit/evaluate/predict
   do nothing on other ranks.
@@ -50,6 +50,10 @@ import torch
 import torch.distributed as dist
 
 from . import data
+
+# Arguments that may differ between ranks: they start no collective (a script often passes
+# verbose=0 and no callbacks to ranks other than 0).
+_MAY_DIFFER = ("verbose", "callbacks", "return_dict")
 
 
 def requested() -> bool:
@@ -117,8 +121,9 @@ class Session:
 
     def agree_on_arguments(self, arguments: dict) -> None:
         """Raise on every rank, instead of hanging in a collective later, when the processes
-        called with different arrays shapes or settings."""
-        described = {k: d for k, v in arguments.items() if (d := _describe(v)) is not None}
+        called with different array shapes or settings."""
+        described = {k: d for k, v in arguments.items()
+                     if k not in _MAY_DIFFER and (d := _describe(v)) is not None}
         everyone = [None] * self.world
         dist.all_gather_object(everyone, described)
         for rank, theirs in enumerate(everyone):
@@ -235,7 +240,7 @@ class Session:
 
 
 def _describe(value):
-    """What must agree across ranks: array shapes and plain settings (callbacks may differ)."""
+    """What must agree across ranks: array shapes and plain settings."""
     if torch.is_tensor(value) or isinstance(value, np.ndarray):
         return f"an array of shape {tuple(value.shape)}"
     if value is None or isinstance(value, (bool, int, float, str)):
