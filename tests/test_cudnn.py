@@ -110,3 +110,28 @@ def test_autocast_is_refused_by_cudnn():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         with pytest.raises(ValueError, match="autocast"):
             layer(torch.zeros(2, 3, 1))
+
+
+def test_cudnn_runs_forward_and_backward_without_tf32(monkeypatch):
+    """cuDNN reads torch.backends.cudnn.allow_tf32 (on by default) in the forward and again in
+    the backward; both must see torch's matrix-product setting (TF32 off by default), and the
+    user's flag must come back."""
+    from rnnkit import activations
+    from rnnkit.backends import cudnn
+
+    seen = []
+    real = cudnn._OPS[("lstm", activations.tanh)]
+
+    def spy(*args):
+        seen.append(("forward", torch.backends.cudnn.allow_tf32))
+        y, *final = real(*args)
+        y.register_hook(lambda g: seen.append(("backward", torch.backends.cudnn.allow_tf32)))
+        return y, *final
+
+    monkeypatch.setitem(cudnn._OPS, ("lstm", activations.tanh), spy)
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    layer = layers.LSTM(4, backend="cudnn")
+    x = torch.randn(2, 3, 1, requires_grad=True)
+    layer(x).sum().backward()
+    assert seen == [("forward", False), ("backward", False)]
+    assert torch.backends.cudnn.allow_tf32 and x.grad is not None

@@ -55,39 +55,74 @@ def sequence(layer, x, states, kernel, lengths=None):
     params = keras_to_torch(layer.spec.name, kernel, layer.recurrent_kernel, bias,
                             getattr(layer, "reset_after", True))
     op = _OPS[(layer.spec.name, layer.activation)]
-    hx = tuple(s.unsqueeze(0) for s in states)
-    hx = hx if len(hx) == 2 else hx[0]
-    train = torch.is_grad_enabled()
-    with warnings.catch_warnings(), _tf32_as_matmul():
-        # non-flattened weights are compacted at each call; these are views of Keras's weights
-        warnings.filterwarnings("ignore", message=".*contiguous chunk of memory.*")
-        if lengths is None:
-            y, *final = op(x, hx, list(params), True, 1, 0.0, train, False, True)
-            return y, tuple(h.squeeze(0) for h in final)
-        return _packed(op, x, hx, params, lengths, train)
+    tensors = (x, *states, *params)
+    train = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+    def run(x, *tensors):
+        hx = tuple(s.unsqueeze(0) for s in tensors[: len(states)])
+        hx = hx if len(hx) == 2 else hx[0]
+        weights = list(tensors[len(states):])
+        if lengths is not None:
+            return _packed(op, x, hx, weights, lengths, train)
+        y, *final = op(x, hx, weights, True, 1, 0.0, train, False, True)
+        return y, *(h.squeeze(0) for h in final)
+
+    if train:
+        y, *final = _Float32.apply(run, *tensors)
+    else:
+        with _float32():
+            y, *final = run(*tensors)
+    return y, tuple(final)
 
 
 @contextlib.contextmanager
-def _tf32_as_matmul():
+def _float32():
     """cuDNN's RNNs may round to TF32 (torch.backends.cudnn.allow_tf32, on by default) where
     torch's matrix products do not (torch.backends.cuda.matmul.allow_tf32, off by default):
     here they follow the matrix products' setting, so that `auto` computes what the reference
-    loop computes unless the user allowed TF32 for both."""
+    loop computes unless the user allowed TF32 for both. (Also quiet: weights that are not one
+    flattened buffer are compacted at each call; these are views of Keras's weights.)"""
     cudnn_flags = torch.backends.cudnn
     saved = cudnn_flags.allow_tf32
     cudnn_flags.allow_tf32 = torch.backends.cuda.matmul.allow_tf32
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*contiguous chunk of memory.*")
+            yield
     finally:
         cudnn_flags.allow_tf32 = saved
 
 
-def _packed(op, x, hx, params, lengths, train):
+class _Float32(torch.autograd.Function):
+    """run(*tensors) under `_float32` in the forward and in the backward: cuDNN reads the TF32
+    flag again when autograd runs its backward, after the forward's context has closed. The
+    forward records run's own graph and the backward differentiates it (no double backward)."""
+
+    @staticmethod
+    def forward(ctx, run, *tensors):
+        with torch.enable_grad(), _float32():
+            leaves = [t.detach().requires_grad_(t.requires_grad) for t in tensors]
+            outputs = run(*leaves)
+        ctx.graph = leaves, outputs
+        return tuple(o.detach() for o in outputs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        leaves, outputs = ctx.graph
+        wanted = [t for t in leaves if t.requires_grad]
+        pairs = [(o, g) for o, g in zip(outputs, grads) if g is not None and o.requires_grad]
+        with _float32():
+            found = iter(torch.autograd.grad([o for o, _ in pairs], wanted,
+                                             [g for _, g in pairs], allow_unused=True))
+        return None, *(next(found) if t.requires_grad else None for t in leaves)
+
+
+def _packed(op, x, hx, weights, lengths, train):
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
     order, back = packed.sorted_indices, packed.unsorted_indices
     hx = tuple(h.index_select(1, order) for h in hx) if isinstance(hx, tuple) else \
         hx.index_select(1, order)
-    y, *final = op(packed.data, packed.batch_sizes, hx, list(params), True, 1, 0.0, train, False)
+    y, *final = op(packed.data, packed.batch_sizes, hx, weights, True, 1, 0.0, train, False)
     y, _ = pad_packed_sequence(packed._replace(data=y), batch_first=True,
                                total_length=x.shape[1])
-    return y, tuple(h.index_select(1, back).squeeze(0) for h in final)
+    return y, *(h.index_select(1, back).squeeze(0) for h in final)
