@@ -134,8 +134,10 @@ def test_gradient_of_one_output_only(outputs):
 
 def test_plan_blocks_and_residency():
     cpu = torch.device("cpu")
-    assert triton_rnn._plan(3, 20, 4, False, cpu) == triton_rnn._Plan(16, 32, 32, 32, True)
-    assert triton_rnn._plan(32, 256, 4, False, cpu) == triton_rnn._Plan(16, 64, 64, 256, False)
+    assert triton_rnn._plan(3, 20, 4, False, cpu) == triton_rnn._Plan(16, 32, 32, 32, True, 8)
+    assert triton_rnn._plan(32, 256, 4, False, cpu) == triton_rnn._Plan(16, 64, 64, 256, False, 4)
+    assert triton_rnn._plan(32, 128, 1, False, cpu).resident is False  # a 128 × 128 tile spills
+    assert triton_rnn._plan(32, 256, 4, True, cpu) == triton_rnn._Plan(16, 128, 128, 256, False, 8)
     assert triton_rnn._plan(5000, 128, 1, True, cpu).block_b == 64
 
 

@@ -10,8 +10,8 @@ before the candidate's product; the backward's dG_t before dG_t U^T).
 
 Weights on chip: with RESIDENT the G gate blocks of U (or U^T in the backward), padded to
 HP × HP, are loaded once before the time loop and stay in registers for all T steps; the launcher
-sets it only when they are small (a few tens of KiB). Otherwise every step reloads U's tiles,
-which then come from L2, shared by all programs.
+sets it only when they fit in registers (see triton_rnn.RESIDENT_BYTES). Otherwise every step
+reloads U's tiles, which then come from L2, shared by all programs.
 
 Layouts (all contiguous): xw, gates, dG (B, T, G·H); hs, cs, hh (B, T, H); h0, c0, dH, dC and
 the scratch row s (B, H); U (H, G·H), Keras layout; masks (1 or G, B, H), gate g's at
@@ -135,6 +135,25 @@ def _lstm_block(x_rows, hp_rows, cp_rows, m_rows, U, u_0, u_1, u_2, u_3, h_out, 
 
 
 @triton.jit
+def _gru_zr(x_rows, hp_rows, m_rows, U, u_0, u_1, bh, n0, H, MASK_STRIDE, row_ok,
+            HAS_BH: tl.constexpr, HAS_MASKS: tl.constexpr, RESIDENT: tl.constexpr,
+            BF16: tl.constexpr, BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr,
+            BLOCK_K: tl.constexpr, HP: tl.constexpr):
+    """GRU's update and reset gates z, r on columns n0.. (b_h's rows inside with HAS_BH)."""
+    nn = n0 + tl.arange(0, BLOCK_H)[None, :]
+    b_z = 0.0
+    b_r = 0.0
+    if HAS_BH:
+        b_z = tl.load(bh + nn, mask=nn < H, other=0.0)
+        b_r = tl.load(bh + H + nn, mask=nn < H, other=0.0)
+    z = tl.sigmoid(b_z + _pre(x_rows, hp_rows, m_rows, U, u_0, 0, n0, H, 3 * H, MASK_STRIDE,
+                              row_ok, HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP))
+    r = tl.sigmoid(b_r + _pre(x_rows, hp_rows, m_rows, U, u_1, 1, n0, H, 3 * H, MASK_STRIDE,
+                              row_ok, HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP))
+    return z, r
+
+
+@triton.jit
 def _gru_block(x_rows, hp_rows, m_rows, U, u_0, u_1, u_2, bh, h_out, hh_out, g_rows, keep, n0,
                H, MASK_STRIDE, row_ok, HAS_BH: tl.constexpr, HAS_MASKS: tl.constexpr,
                RESIDENT: tl.constexpr, BF16: tl.constexpr, BLOCK_B: tl.constexpr,
@@ -142,20 +161,12 @@ def _gru_block(x_rows, hp_rows, m_rows, U, u_0, u_1, u_2, bh, h_out, hh_out, g_r
     """GRU reset_after=True on columns n0..: n = tanh(xw_h + r ⊙ (h_{t-1} U_h + b_h)),
     h_t = z ⊙ h_{t-1} + (1 − z) ⊙ n; saves z, r, n and the recurrent part h U_h + b_h."""
     nn, ok = _columns(n0, H, row_ok, BLOCK_H)
-    GH = 3 * H
-    b_z = 0.0
-    b_r = 0.0
-    b_n = 0.0
+    z, r = _gru_zr(x_rows, hp_rows, m_rows, U, u_0, u_1, bh, n0, H, MASK_STRIDE, row_ok, HAS_BH,
+                   HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
+    hu = _product(hp_rows, m_rows + 2 * MASK_STRIDE, U + 2 * H, u_2, n0, H, 3 * H, 1, row_ok,
+                  HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
     if HAS_BH:
-        b_z = tl.load(bh + nn, mask=nn < H, other=0.0)
-        b_r = tl.load(bh + H + nn, mask=nn < H, other=0.0)
-        b_n = tl.load(bh + 2 * H + nn, mask=nn < H, other=0.0)
-    z = tl.sigmoid(b_z + _pre(x_rows, hp_rows, m_rows, U, u_0, 0, n0, H, GH, MASK_STRIDE,
-                              row_ok, HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP))
-    r = tl.sigmoid(b_r + _pre(x_rows, hp_rows, m_rows, U, u_1, 1, n0, H, GH, MASK_STRIDE,
-                              row_ok, HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP))
-    hu = b_n + _product(hp_rows, m_rows + 2 * MASK_STRIDE, U + 2 * H, u_2, n0, H, GH, 1, row_ok,
-                        HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
+        hu += tl.load(bh + 2 * H + nn, mask=nn < H, other=0.0)
     n = _tanh(tl.load(x_rows + 2 * H + nn, mask=ok, other=0.0) + r * hu)
     hp = tl.load(hp_rows + nn, mask=ok, other=0.0)
     h = z * hp + (1.0 - z) * n
@@ -174,11 +185,8 @@ def _gru_gates_block(x_rows, hp_rows, m_rows, U, u_0, u_1, s_rows, g_rows, n0, H
     """GRU reset_after=False, first phase on columns n0..: z, r and s = r ⊙ h_{t-1} ⊙ m_h,
     the candidate product's operand (which needs all columns before its product)."""
     nn, ok = _columns(n0, H, row_ok, BLOCK_H)
-    GH = 3 * H
-    z = tl.sigmoid(_pre(x_rows, hp_rows, m_rows, U, u_0, 0, n0, H, GH, MASK_STRIDE, row_ok,
-                        HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP))
-    r = tl.sigmoid(_pre(x_rows, hp_rows, m_rows, U, u_1, 1, n0, H, GH, MASK_STRIDE, row_ok,
-                        HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP))
+    z, r = _gru_zr(x_rows, hp_rows, m_rows, U, u_0, u_1, U, n0, H, MASK_STRIDE, row_ok, False,
+                   HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
     hm = tl.load(hp_rows + nn, mask=ok, other=0.0)
     if HAS_MASKS:
         hm = hm * tl.load(m_rows + 2 * MASK_STRIDE + nn, mask=ok, other=0.0)

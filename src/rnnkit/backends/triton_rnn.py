@@ -27,11 +27,14 @@ except ImportError:  # the backend reports itself unavailable
 
 # Keras gate count and the kernels' CELL code of each cell (GRU: reset_after True, False)
 _CELLS = {"simple_rnn": (1, 0), "lstm": (4, 1), ("gru", True): (3, 2), ("gru", False): (3, 3)}
-# U's gate blocks stay in registers for the whole sequence up to this size (G·HP²·bytes); above
-# it, each step reloads U's tiles (from L2)
+# U's gate blocks stay in registers for the whole sequence when each is at most 64 × 64 and all
+# together at most this size (G·HP²·bytes), with 8 warps; larger tiles spill registers (H100,
+# triton 3.6: SimpleRNN H=128 resident ran 2.5-5x slower than streamed). Otherwise each step
+# reloads U's tiles (from L2) in column blocks of BLOCK_H (BLOCK_H_BF16 for bf16 products, with
+# 8 warps at 128), the fastest measured there for H = 128 and 256.
 RESIDENT_BYTES = 64 * 1024
-BLOCK_H = 64  # hidden units per column block of a step's product
-NUM_WARPS = 4
+BLOCK_H = 64
+BLOCK_H_BF16 = 128
 
 
 def available(x: torch.Tensor | None = None) -> bool:
@@ -46,18 +49,20 @@ def available(x: torch.Tensor | None = None) -> bool:
 
 class _Plan(NamedTuple):
     """Launch parameters: rows per program, hidden units per column and K block, the hidden
-    size padded to a power of two >= 16 (tl.dot's smallest), whether U stays on chip."""
+    size padded to a power of two >= 16 (tl.dot's smallest), whether U stays on chip, warps."""
     block_b: int
     block_h: int
     block_k: int
     hp: int
     resident: bool
+    num_warps: int
 
 
 def _plan(B: int, H: int, G: int, bf16: bool, device: torch.device) -> _Plan:
     hp = max(16, triton.next_power_of_2(H))
-    resident = G * hp * hp * (2 if bf16 else 4) <= RESIDENT_BYTES
-    block_h = hp if resident else min(hp, BLOCK_H)
+    resident = hp <= 64 and G * hp * hp * (2 if bf16 else 4) <= RESIDENT_BYTES
+    block_h = hp if resident else min(hp, BLOCK_H_BF16 if bf16 else BLOCK_H)
+    num_warps = 8 if resident or block_h >= 128 else 4
     # one program per 16 rows while the batch fills the GPU's multiprocessors, larger blocks
     # beyond: each program reads U once per step, so fewer programs read it fewer times
     sms = (torch.cuda.get_device_properties(device).multi_processor_count
@@ -65,7 +70,7 @@ def _plan(B: int, H: int, G: int, bf16: bool, device: torch.device) -> _Plan:
     block_b = 16
     while block_b < 64 and triton.cdiv(B, block_b) > sms:
         block_b *= 2
-    return _Plan(block_b, block_h, block_h, hp, resident)
+    return _Plan(block_b, block_h, block_h, hp, resident, num_warps)
 
 
 def recurrence(cell, xw, states, U, b_h, *, reset_after=True, recurrent_masks=None, mask=None,
@@ -160,7 +165,7 @@ def _mask_stride(masks):
 
 def _flags(code, G, bf16, plan):
     return dict(CELL=code, G=G, RESIDENT=plan.resident, BF16=bf16, BLOCK_B=plan.block_b,
-                BLOCK_H=plan.block_h, BLOCK_K=plan.block_k, HP=plan.hp, num_warps=NUM_WARPS,
+                BLOCK_H=plan.block_h, BLOCK_K=plan.block_k, HP=plan.hp, num_warps=plan.num_warps,
                 # the time loop must not be software-pipelined: a prefetch of step t+1's
                 # h_{t-1} would cross the barrier that publishes it
                 num_stages=1)
@@ -208,10 +213,8 @@ class _Recurrence(torch.autograd.Function):
         h0, c0, U, masks, tmask, hs, cs, gates, hh = ctx.saved_tensors
         B, T, H = hs.shape
         dhs = torch.zeros_like(hs) if dhs is None else dhs.contiguous()
-        dH = torch.zeros_like(h0) if dh is None else dh.clone(memory_format=torch.contiguous_format)
-        dC = dH
-        if code == 1:
-            dC = torch.zeros_like(c0) if dc is None else dc.clone(memory_format=torch.contiguous_format)
+        dH = _carry(dh, h0)  # the kernel turns d h_T into d h_0 in place
+        dC = _carry(dc, c0) if code == 1 else dH
         dG = hs.new_empty(B, T, G * H)
         grid = (triton.cdiv(B, plan.block_b),)
         triton_kernels.backward_kernel[grid](
@@ -223,10 +226,17 @@ class _Recurrence(torch.autograd.Function):
         return (dG, dH, dC if code == 1 else None, dU, db, None, None, None)
 
 
+def _carry(d, like):
+    """A fresh contiguous copy of an incoming gradient (zeros for none), for the kernel to
+    overwrite."""
+    return torch.zeros_like(like) if d is None else d.clone(memory_format=torch.contiguous_format)
+
+
 def _weight_grads(code, G, dG, hs, h0, gates, masks, need_u, need_b):
-    """(dU, db_h) as products over all steps at once: dU_g = Σ_t (h_{t-1} ⊙ m_g)ᵀ dU_g-side
-    gradient, db_h = Σ_t of the same gradient (GRU reset_after=True: its candidate's is
-    r ⊙ dn_pre, and reset_after=False's candidate multiplies s = r ⊙ h_{t-1} ⊙ m_h)."""
+    """(dU, db_h) as products over all steps at once: dU_g = Σ_t (h_{t-1} ⊙ m_g)ᵀ dP_g and
+    db_h = Σ_t dP, where dP_g is the gradient of gate g's recurrent product: dG_g, except GRU's
+    candidate (reset_after=True: r ⊙ dn_pre; reset_after=False: dn_pre, multiplying
+    s = r ⊙ h_{t-1} ⊙ m_h instead of h_{t-1} ⊙ m_h)."""
     B, T, GH = dG.shape
     H = GH // G
     if code == 2:
