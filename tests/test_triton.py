@@ -1,15 +1,18 @@
 """The Triton recurrence against rnnkit's own cell steps driven by a plain loop, values and
 gradients, in float32.
 
-The kernels run in Triton's interpreter on CPU tensors (TRITON_INTERPRET=1 must be set before
-triton is imported, hence the top of this module). RNNKIT_TRITON_TEST_DEVICE=cuda runs the same
-tests compiled on a GPU instead, and with them the bfloat16 tests, which the interpreter cannot
-run (its tl.dot multiplies bfloat16 operands' raw bits).
+Without CUDA the kernels run in Triton's interpreter on CPU tensors (TRITON_INTERPRET=1 must be
+set before triton is imported, hence the top of this module); with CUDA the same tests run
+compiled on the GPU (and the interpreter stays off for every other test of the session), and
+with them the bfloat16 tests, which the interpreter cannot run (its tl.dot multiplies bfloat16
+operands' raw bits).
 """
 
 import os
 
-DEVICE = os.environ.get("RNNKIT_TRITON_TEST_DEVICE", "cpu")
+import torch
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 if DEVICE == "cpu":
     os.environ["TRITON_INTERPRET"] = "1"
 
@@ -17,7 +20,6 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 import triton  # noqa: E402,F401  (a test dependency: its absence is a failure, not a skip)
 from rnnkit.backends import triton_rnn  # noqa: E402
@@ -166,7 +168,7 @@ def test_available_and_lazy_import():
 
 
 @pytest.mark.skipif(DEVICE == "cpu", reason="Triton's interpreter cannot multiply bfloat16 "
-                    "(RNNKIT_TRITON_TEST_DEVICE=cuda runs this)")
+                    "(runs where CUDA is)")
 @pytest.mark.parametrize("cell,reset_after", CELLS,
                          ids=["simple_rnn", "lstm", "gru", "gru_reset_before"])
 def test_bf16_products(cell, reset_after, monkeypatch):
