@@ -138,3 +138,23 @@ def test_a_seed_repeats_the_masks():
         for m, n in zip(a, b):
             torch.testing.assert_close(m, n)
     assert layers.GRU(3, seed=7).get_config()["seed"] == 7
+
+
+@pytest.mark.parametrize("name, options", [("simple_rnn", {}), ("lstm", {}),
+                                           ("gru", {"reset_after": True}),
+                                           ("gru", {"reset_after": False})])
+def test_one_recurrent_mask_is_that_mask_for_every_gate(name, options):
+    from rnnkit import activations
+    from rnnkit.cells import _spec
+
+    spec = _spec.get(name)
+    g = torch.Generator().manual_seed(0)
+    states = tuple(torch.randn(2, 4, generator=g) for _ in spec.state_names)
+    xw = torch.randn(2, 4 * spec.gates, generator=g)
+    U = torch.randn(4, 4 * spec.gates, generator=g)
+    m = (torch.rand(2, 4, generator=g) > 0.3).float() / 0.7
+    args = (xw, states, U, None, activations.tanh, activations.sigmoid)
+    one = spec.step(*args, masks=[m], **options)
+    each = spec.step(*args, masks=[m] * spec.gates, **options)
+    for a, b in zip(one, each):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)

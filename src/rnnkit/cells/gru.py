@@ -35,7 +35,7 @@ def step(xw, states, U, b_h, activation, recurrent_activation, masks=None, reset
         h_z, h_r = gate_product(h, U[:, : 2 * units], masks and masks[:2]).chunk(2, dim=-1)
         z = recurrent_activation(x_z + h_z)
         r = recurrent_activation(x_r + h_r)
-        h_c = h if masks is None else h * masks[2]
+        h_c = h if masks is None else h * masks[-1]  # one mask for all gates, or the candidate's
         h_hat = activation(x_h + (r * h_c) @ U[:, 2 * units :])
     h = z * h + (1.0 - z) * h_hat
     return (h,)
