@@ -40,6 +40,8 @@ def _run(layer, x, **call):
     {"return_sequences": True, "return_state": True},
     {"return_sequences": True, "go_backwards": True},
     {"return_sequences": True, "zero_output_for_mask": True},
+    {"zero_output_for_mask": True, "return_state": True},
+    {"go_backwards": True},
     {"dropout": 0.3, "recurrent_dropout": 0.4, "return_sequences": True},
 ])
 def test_values_and_gradients_equal_the_reference(cls, kwargs, options):
