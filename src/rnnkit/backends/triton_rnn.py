@@ -1,10 +1,10 @@
 """The recurrence of SimpleRNN, LSTM and GRU as one persistent Triton kernel, forward and backward.
 
 `recurrence` takes the input projection xw = x W + b (computed by torch, one large product) and
-runs the time loop in `triton_kernels`: one program per block of batch rows, all T steps inside
-the kernel. The backward kernel runs the loop in reverse and writes dG, the gradient of every
-step's gate pre-activations; the weight gradients are then large products in torch,
-dU = Σ_t (h_{t-1} ⊙ m_g)ᵀ dG_g over all steps at once.
+runs the time loop in `triton_forward`: one program per block of batch rows, all T steps inside
+the kernel. The backward kernel (`triton_backward`) runs the loop in reverse and writes dG, the
+gradient of every step's gate pre-activations; the weight gradients are then large products in
+torch, dU = Σ_t (h_{t-1} ⊙ m_g)ᵀ dG_g over all steps at once.
 
 Importing this module imports triton; `rnnkit` imports it only when the triton backend is asked
 for. On CPU tensors the kernels run in Triton's interpreter (TRITON_INTERPRET=1 set before triton
@@ -21,7 +21,8 @@ import torch
 try:
     import triton
 
-    from . import triton_kernels
+    from .triton_backward import backward_kernel
+    from .triton_forward import forward_kernel
 except ImportError:  # the backend reports itself unavailable
     triton = None
 
@@ -183,7 +184,7 @@ def _forward(config, xw, h0, c0, U, b_h, masks, tmask):
     hh = xw.new_empty(B, T, H) if code == 2 else hs
     s = xw.new_empty(B, H) if code == 3 else hs
     grid = (triton.cdiv(B, plan.block_b),)
-    triton_kernels.forward_kernel[grid](
+    forward_kernel[grid](
         xw, h0, _or(c0, hs), U, _or(b_h, hs), _or(masks, hs), _or(tmask, hs), hs, cs, gates,
         hh, s, B, T, H, _mask_stride(masks), HAS_BH=b_h is not None,
         HAS_MASKS=masks is not None, HAS_TMASK=tmask is not None, **_flags(code, G, bf16, plan))
@@ -217,7 +218,7 @@ class _Recurrence(torch.autograd.Function):
         dC = _carry(dc, c0) if code == 1 else dH
         dG = hs.new_empty(B, T, G * H)
         grid = (triton.cdiv(B, plan.block_b),)
-        triton_kernels.backward_kernel[grid](
+        backward_kernel[grid](
             dhs, U, _or(masks, hs), _or(tmask, hs), h0, hs, _or(c0, hs), cs, gates, hh, dG, dH,
             dC, B, T, H, _mask_stride(masks), HAS_MASKS=masks is not None,
             HAS_TMASK=tmask is not None, **_flags(code, G, bf16, plan))
