@@ -2,10 +2,9 @@
 gradients, in float32.
 
 Without CUDA the kernels run in Triton's interpreter on CPU tensors (TRITON_INTERPRET=1 must be
-set before triton is imported, hence the top of this module); with CUDA the same tests run
-compiled on the GPU (and the interpreter stays off for every other test of the session), and
-with them the bfloat16 tests, which the interpreter cannot run (its tl.dot multiplies bfloat16
-operands' raw bits).
+set before triton is imported, hence the top of this module), with the bfloat16 products
+emulated (its tl.dot multiplies bfloat16 operands' raw bits); with CUDA the same tests run
+compiled on the GPU (and the interpreter stays off for every other test of the session).
 """
 
 import os
@@ -21,8 +20,10 @@ import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
-import triton  # noqa: E402,F401  (a test dependency: its absence is a failure, not a skip)
+import triton  # noqa: E402  (a test dependency: its absence is a failure, not a skip)
+import triton.language as tl  # noqa: E402
 from rnnkit.backends import triton_rnn  # noqa: E402
+from rnnkit.backends.triton_common import _round_bf16  # noqa: E402
 from rnnkit.cells import get  # noqa: E402
 
 GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
@@ -167,8 +168,6 @@ def test_available_and_lazy_import():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.skipif(DEVICE == "cpu", reason="Triton's interpreter cannot multiply bfloat16 "
-                    "(runs where CUDA is)")
 @pytest.mark.parametrize("cell,reset_after", CELLS,
                          ids=["simple_rnn", "lstm", "gru", "gru_reset_before"])
 def test_bf16_products(cell, reset_after, monkeypatch):
@@ -200,3 +199,27 @@ def test_bf16_products(cell, reset_after, monkeypatch):
 
 def _round(t):
     return t.to(torch.bfloat16).float()
+
+
+@triton.jit
+def _round_kernel(x, y, N: tl.constexpr):
+    i = tl.arange(0, N)
+    tl.store(y + i, _round_bf16(tl.load(x + i)))
+
+
+def test_bf16_rounding_emulated_like_torch():
+    """The interpreter's bf16 emulation rounds as torch (and CUDA) do: to nearest, ties to
+    even (its own cast truncates), also at ties, overflow, subnormals, zeros, inf and NaN."""
+    assert triton_rnn._INTERPRETED == (DEVICE == "cpu")
+    bits = [0x3F800000, 0x3F808000, 0x3F818000, 0x3F808001, 0x3F817FFF, 0x3F80FFFF, 0xBF808000,
+            0xBF818000, 0x7F7FFFFF, 0x7F7F7FFF, 0x00000001, 0x00018000, 0x00008000, 0x00000000,
+            0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0x7F800001, 0xFFFFFFFF, 0x477FE000]
+    special = torch.tensor(bits, dtype=torch.int64).to(torch.int32).view(torch.float32)
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([special, torch.randn(64 - len(bits), generator=g) * 10.0]).to(DEVICE)
+    y = torch.empty_like(x)
+    _round_kernel[(1,)](x, y, N=64)
+    expected = x.to(torch.bfloat16).float()
+    assert torch.equal(y.isnan(), expected.isnan())
+    ok = ~expected.isnan()
+    assert torch.equal(y[ok].view(torch.int32), expected[ok].view(torch.int32))

@@ -67,15 +67,15 @@ def _d_step_block(dhs_rows, dh_rows, dc_rows, keep, g_rows, dg_rows, h_rows, c_r
 
 
 @triton.jit
-def _d_reset_block(dg_rows, g_rows, hp_rows, m_rows, U, ut_2, dh_rows, n0, H, MASK_STRIDE,
-                   row_ok, HAS_MASKS: tl.constexpr, RESIDENT: tl.constexpr, BF16: tl.constexpr,
-                   BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_K: tl.constexpr,
-                   HP: tl.constexpr):
+def _d_reset_block(dg_rows, g_rows, hp_rows, m_rows, U, ut_2, dh_rows, n0, H, MASK_STRIDE, row_ok,
+                   HAS_MASKS: tl.constexpr, RESIDENT: tl.constexpr, BF16: tl.constexpr,
+                   EMULATE_BF16: tl.constexpr, BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr,
+                   BLOCK_K: tl.constexpr, HP: tl.constexpr):
     """GRU reset_after=False: ds = dn_pre U_h^T, the gradient of s = r ⊙ h_{t-1} ⊙ m_h, on
     columns n0..; dr_pre = ds ⊙ h_{t-1} ⊙ m_h ⊙ r(1 − r) and dh_{t-1} += ds ⊙ r ⊙ m_h."""
     nn, ok = _columns(n0, H, row_ok, BLOCK_H)
     ds = _product(dg_rows + 2 * H, dg_rows, U + 2 * H, ut_2, n0, H, 1, 3 * H, row_ok, False,
-                  RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
+                  RESIDENT, BF16, EMULATE_BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
     r = tl.load(g_rows + H + nn, mask=ok, other=0.0)
     hp = tl.load(hp_rows + nn, mask=ok, other=0.0)
     rm = r
@@ -90,12 +90,12 @@ def _d_reset_block(dg_rows, g_rows, hp_rows, m_rows, U, ut_2, dh_rows, n0, H, MA
 @triton.jit
 def _d_gate(dg_rows, g_rows, m_rows, U, w_res, g, n0, H, GH, MASK_STRIDE, row_ok,
             SCALE: tl.constexpr, HAS_MASKS: tl.constexpr, RESIDENT: tl.constexpr,
-            BF16: tl.constexpr, BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr,
-            BLOCK_K: tl.constexpr, HP: tl.constexpr):
+            BF16: tl.constexpr, EMULATE_BF16: tl.constexpr, BLOCK_B: tl.constexpr,
+            BLOCK_H: tl.constexpr, BLOCK_K: tl.constexpr, HP: tl.constexpr):
     """(dG_g U_g^T) ⊙ m_g on columns n0..; with SCALE the operand is r ⊙ dG_g (GRU's
     candidate with reset_after=True, whose recurrent part is r ⊙ (h U_h + b_h))."""
     p = _product(dg_rows + g * H, g_rows + H, U + g * H, w_res, n0, H, 1, GH, row_ok, SCALE,
-                 RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
+                 RESIDENT, BF16, EMULATE_BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
     if HAS_MASKS:
         nn, ok = _columns(n0, H, row_ok, BLOCK_H)
         p = p * tl.load(m_rows + g * MASK_STRIDE + nn, mask=ok, other=0.0)
@@ -103,9 +103,9 @@ def _d_gate(dg_rows, g_rows, m_rows, U, w_res, g, n0, H, GH, MASK_STRIDE, row_ok
 
 
 @triton.jit
-def _d_carry_block(dg_rows, g_rows, m_rows, U, ut_0, ut_1, ut_2, ut_3, dh_rows, n0, H,
-                   MASK_STRIDE, row_ok, CELL: tl.constexpr, G: tl.constexpr,
-                   HAS_MASKS: tl.constexpr, RESIDENT: tl.constexpr, BF16: tl.constexpr,
+def _d_carry_block(dg_rows, g_rows, m_rows, U, ut_0, ut_1, ut_2, ut_3, dh_rows, n0, H, MASK_STRIDE,
+                   row_ok, CELL: tl.constexpr, G: tl.constexpr, HAS_MASKS: tl.constexpr,
+                   RESIDENT: tl.constexpr, BF16: tl.constexpr, EMULATE_BF16: tl.constexpr,
                    BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_K: tl.constexpr,
                    HP: tl.constexpr):
     """dh_{t-1} += Σ_g (dG_g U_g^T) ⊙ m_g on columns n0.. (with reset_after=False the
@@ -113,35 +113,36 @@ def _d_carry_block(dg_rows, g_rows, m_rows, U, ut_0, ut_1, ut_2, ut_3, dh_rows, 
     nn, ok = _columns(n0, H, row_ok, BLOCK_H)
     GH = G * H
     d = _d_gate(dg_rows, g_rows, m_rows, U, ut_0, 0, n0, H, GH, MASK_STRIDE, row_ok, False,
-                HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
+                HAS_MASKS, RESIDENT, BF16, EMULATE_BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
     if G > 1:
         d += _d_gate(dg_rows, g_rows, m_rows, U, ut_1, 1, n0, H, GH, MASK_STRIDE, row_ok, False,
-                     HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
+                     HAS_MASKS, RESIDENT, BF16, EMULATE_BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
     if CELL != 3:
         if G > 2:
             d += _d_gate(dg_rows, g_rows, m_rows, U, ut_2, 2, n0, H, GH, MASK_STRIDE, row_ok,
-                         CELL == 2, HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
+                         CELL == 2, HAS_MASKS, RESIDENT, BF16, EMULATE_BF16, BLOCK_B, BLOCK_H,
+                         BLOCK_K, HP)
     if G > 3:
         d += _d_gate(dg_rows, g_rows, m_rows, U, ut_3, 3, n0, H, GH, MASK_STRIDE, row_ok, False,
-                     HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
+                     HAS_MASKS, RESIDENT, BF16, EMULATE_BF16, BLOCK_B, BLOCK_H, BLOCK_K, HP)
     tl.store(dh_rows + nn, tl.load(dh_rows + nn, mask=ok, other=0.0) + d, mask=ok)
 
 
 @triton.jit
-def backward_kernel(dhs, U, masks, tmask, h0, hs, c0, cs, gates, hh, dG, dH, dC,
-                    B, T, H, MASK_STRIDE, CELL: tl.constexpr, G: tl.constexpr,
-                    HAS_MASKS: tl.constexpr, HAS_TMASK: tl.constexpr, RESIDENT: tl.constexpr,
-                    BF16: tl.constexpr, BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr,
+def backward_kernel(dhs, U, masks, tmask, h0, hs, c0, cs, gates, hh, dG, dH, dC, B, T, H,
+                    MASK_STRIDE, CELL: tl.constexpr, G: tl.constexpr, HAS_MASKS: tl.constexpr,
+                    HAS_TMASK: tl.constexpr, RESIDENT: tl.constexpr, BF16: tl.constexpr,
+                    EMULATE_BF16: tl.constexpr, BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr,
                     BLOCK_K: tl.constexpr, HP: tl.constexpr):
     """All T steps backwards for BLOCK_B rows: dG (B, T, G·H), the gradient of the gates'
     pre-activations, and the carries dH (dC) from d h_T (d c_T) down to d h_0 (d c_0)."""
     rows = (tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)).to(tl.int64)[:, None]
     row_ok = rows < B
     GH = G * H
-    ut_0 = _resident(U, 0, H, 1, GH, RESIDENT, BF16, HP)
-    ut_1 = _resident(U, 1 % G, H, 1, GH, RESIDENT, BF16, HP)
-    ut_2 = _resident(U, 2 % G, H, 1, GH, RESIDENT, BF16, HP)
-    ut_3 = _resident(U, 3 % G, H, 1, GH, RESIDENT, BF16, HP)
+    ut_0 = _resident(U, 0, H, 1, GH, RESIDENT, BF16, EMULATE_BF16, HP)
+    ut_1 = _resident(U, 1 % G, H, 1, GH, RESIDENT, BF16, EMULATE_BF16, HP)
+    ut_2 = _resident(U, 2 % G, H, 1, GH, RESIDENT, BF16, EMULATE_BF16, HP)
+    ut_3 = _resident(U, 3 % G, H, 1, GH, RESIDENT, BF16, EMULATE_BF16, HP)
     m_rows = masks + rows * H
     dh_rows = dH + rows * H
     dc_rows = dC + rows * H
@@ -162,11 +163,11 @@ def backward_kernel(dhs, U, masks, tmask, h0, hs, c0, cs, gates, hh, dG, dH, dC,
         if CELL == 3:
             for n0 in range(0, HP, BLOCK_H):
                 _d_reset_block(dg_rows, g_rows, hp_rows, m_rows, U, ut_2, dh_rows, n0, H,
-                               MASK_STRIDE, row_ok, HAS_MASKS, RESIDENT, BF16, BLOCK_B, BLOCK_H,
-                               BLOCK_K, HP)
+                               MASK_STRIDE, row_ok, HAS_MASKS, RESIDENT, BF16, EMULATE_BF16,
+                               BLOCK_B, BLOCK_H, BLOCK_K, HP)
             tl.debug_barrier()  # and of dr_pre
         for n0 in range(0, HP, BLOCK_H):
             _d_carry_block(dg_rows, g_rows, m_rows, U, ut_0, ut_1, ut_2, ut_3, dh_rows, n0, H,
-                           MASK_STRIDE, row_ok, CELL, G, HAS_MASKS, RESIDENT, BF16, BLOCK_B,
-                           BLOCK_H, BLOCK_K, HP)
+                           MASK_STRIDE, row_ok, CELL, G, HAS_MASKS, RESIDENT, BF16, EMULATE_BF16,
+                           BLOCK_B, BLOCK_H, BLOCK_K, HP)
         tl.debug_barrier()  # step t-1 reads all of the carry

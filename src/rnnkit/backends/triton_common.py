@@ -17,7 +17,9 @@ reloads U's tiles, which then come from L2, shared by all programs.
 Layouts (all contiguous): xw, gates, dG (B, T, G·H); hs, cs, hh (B, T, H); h0, c0, dH, dC and
 the scratch row s (B, H); U (H, G·H), Keras layout; masks (1 or G, B, H), gate g's at
 masks + g·MASK_STRIDE (MASK_STRIDE = 0 when one mask serves all gates); tmask (B, T) int8.
-CELL: 0 SimpleRNN, 1 LSTM, 2 GRU reset_after=True, 3 GRU reset_after=False.
+CELL: 0 SimpleRNN, 1 LSTM, 2 GRU reset_after=True, 3 GRU reset_after=False. BF16: the products
+take bfloat16 operands; EMULATE_BF16 (set in Triton's interpreter only) rounds them to bfloat16
+and multiplies in float32 instead.
 """
 
 import triton
@@ -33,22 +35,37 @@ def _tanh(x):
 
 
 @triton.jit
+def _round_bf16(x):
+    """x rounded to the nearest bfloat16 (ties to even), kept in float32, for EMULATE_BF16:
+    Triton's interpreter multiplies bfloat16 operands' raw bits in tl.dot, and its cast to
+    bfloat16 truncates."""
+    bits = x.to(tl.uint32, bitcast=True)
+    # adding half a bf16 ulp (less one, plus the kept lsb: ties go to the even neighbour) carries
+    # into the kept bits exactly when the dropped ones round up; overflow rounds to inf
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return tl.where(x != x, x, bits.to(tl.float32, bitcast=True))  # the carry could make NaN inf
+
+
+@triton.jit
 def _tile(w, k0, n0, H, S_K, S_N, BLOCK_K: tl.constexpr, BLOCK_N: tl.constexpr,
-          BF16: tl.constexpr):
+          BF16: tl.constexpr, EMULATE_BF16: tl.constexpr):
     """The (BLOCK_K, BLOCK_N) tile at (k0, n0) of the H × H matrix whose element (k, n) sits at
     w + k·S_K + n·S_N, zeros beyond H (tl.dot needs every dimension >= 16)."""
     kk = k0 + tl.arange(0, BLOCK_K)[:, None]
     nn = n0 + tl.arange(0, BLOCK_N)[None, :]
     tile = tl.load(w + kk * S_K + nn * S_N, mask=(kk < H) & (nn < H), other=0.0)
     if BF16:
-        tile = tile.to(tl.bfloat16)
+        if EMULATE_BF16:
+            tile = _round_bf16(tile)
+        else:
+            tile = tile.to(tl.bfloat16)
     return tile
 
 
 @triton.jit
 def _product(a_rows, s_rows, w, w_res, n0, H, S_K, S_N, row_ok, HAS_SCALE: tl.constexpr,
-             RESIDENT: tl.constexpr, BF16: tl.constexpr, BLOCK_B: tl.constexpr,
-             BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, HP: tl.constexpr):
+             RESIDENT: tl.constexpr, BF16: tl.constexpr, EMULATE_BF16: tl.constexpr,
+             BLOCK_B: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, HP: tl.constexpr):
     """Columns n0 .. n0+BLOCK_N of (A ⊙ S) M for the rows' A and S (H wide, at a_rows and
     s_rows) and the H × H matrix M of `_tile` (or its resident copy w_res)."""
     acc = tl.zeros((BLOCK_B, BLOCK_N), dtype=tl.float32)
@@ -61,10 +78,14 @@ def _product(a_rows, s_rows, w, w_res, n0, H, S_K, S_N, row_ok, HAS_SCALE: tl.co
         if RESIDENT:
             b = w_res
         else:
-            b = _tile(w, k0, n0, H, S_K, S_N, BLOCK_K, BLOCK_N, BF16)
+            b = _tile(w, k0, n0, H, S_K, S_N, BLOCK_K, BLOCK_N, BF16, EMULATE_BF16)
         if BF16:
             # mixed precision: bf16 operands, fp32 accumulation and state
-            acc = tl.dot(a.to(tl.bfloat16), b, acc)
+            if EMULATE_BF16:
+                # products of bf16 values are exact in fp32: the same sum, in another order
+                acc = tl.dot(_round_bf16(a), b, acc, input_precision="ieee")
+            else:
+                acc = tl.dot(a.to(tl.bfloat16), b, acc)
         else:
             acc = tl.dot(a, b, acc, input_precision="ieee")
     return acc
@@ -86,10 +107,10 @@ def _previous(t, now, first, T, H, rows):
 
 @triton.jit
 def _resident(U, g, H, S_K, S_N, RESIDENT: tl.constexpr, BF16: tl.constexpr,
-              HP: tl.constexpr):
+              EMULATE_BF16: tl.constexpr, HP: tl.constexpr):
     """Gate g's whole HP × HP block of U (or of U^T), loaded once, when RESIDENT."""
     if RESIDENT:
-        w = _tile(U + g * H, 0, 0, H, S_K, S_N, HP, HP, BF16)
+        w = _tile(U + g * H, 0, 0, H, S_K, S_N, HP, HP, BF16, EMULATE_BF16)
     else:
         w = U
     return w

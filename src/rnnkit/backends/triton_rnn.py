@@ -8,7 +8,8 @@ torch, dU = Σ_t (h_{t-1} ⊙ m_g)ᵀ dG_g over all steps at once.
 
 Importing this module imports triton; `rnnkit` imports it only when the triton backend is asked
 for. On CPU tensors the kernels run in Triton's interpreter (TRITON_INTERPRET=1 set before triton
-is imported), which is how the tests run without a GPU.
+is imported), which is how the tests run without a GPU; there the bf16 products are emulated, on
+operands rounded to bfloat16 and multiplied in float32.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ try:
 
     from .triton_backward import backward_kernel
     from .triton_forward import forward_kernel
+
+    # under TRITON_INTERPRET=1 the kernels are interpreted functions, whose tl.dot multiplies
+    # bfloat16 operands' raw bits: their bf16 products are emulated (EMULATE_BF16)
+    _INTERPRETED = not isinstance(forward_kernel, triton.runtime.JITFunction)
 except ImportError:  # the backend reports itself unavailable
     triton = None
 
@@ -165,8 +170,9 @@ def _mask_stride(masks):
 
 
 def _flags(code, G, bf16, plan):
-    return dict(CELL=code, G=G, RESIDENT=plan.resident, BF16=bf16, BLOCK_B=plan.block_b,
-                BLOCK_H=plan.block_h, BLOCK_K=plan.block_k, HP=plan.hp, num_warps=plan.num_warps,
+    return dict(CELL=code, G=G, RESIDENT=plan.resident, BF16=bf16, EMULATE_BF16=_INTERPRETED,
+                BLOCK_B=plan.block_b, BLOCK_H=plan.block_h, BLOCK_K=plan.block_k, HP=plan.hp,
+                num_warps=plan.num_warps,
                 # the time loop must not be software-pipelined: a prefetch of step t+1's
                 # h_{t-1} would cross the barrier that publishes it
                 num_stages=1)
