@@ -1,6 +1,6 @@
 """Layers on backend="triton" against the reference loop, through Triton's interpreter on the CPU
 (the kernels themselves are tested in test_triton.py): Keras's outputs at masked steps,
-go_backwards, states, input and recurrent dropout."""
+go_backwards, states, input and recurrent dropout, bfloat16 autocast."""
 
 import os
 
@@ -54,14 +54,22 @@ def test_values_and_gradients_equal_the_reference(cls, kwargs, options):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 
-def test_bf16_autocast_is_refused_in_the_interpreter():
-    """Triton's interpreter computes bfloat16 products wrongly (numpy has no bfloat16): the
-    bf16 kernels are checked on CUDA (tests/test_cuda.py)."""
-    layer = layers.GRU(4, backend="triton")
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        with pytest.raises(ValueError, match="gru: backend='triton' does not run bfloat16 "
-                                             "autocast in Triton's interpreter"):
-            layer(torch.zeros(2, 3, 1))
+@pytest.mark.parametrize("cls, kwargs", CELLS)
+def test_bf16_autocast_costs_what_torchs_autocast_costs(cls, kwargs):
+    """Under bfloat16 autocast the kernel's products take bf16 operands (emulated exactly in the
+    interpreter) while its states stay float32: its outputs are float32, differ from the
+    float32 run, and by no more than the reference loop under torch's own autocast does."""
+    fast, slow = _pair(cls, kwargs, return_sequences=True, return_state=True)
+    x = torch.randn(3, 5, 3)
+    with torch.no_grad():
+        want = fast(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            got, torchs = fast(x), slow(x)
+    assert fast.last_backend == "triton"
+    assert all(a.dtype == torch.float32 for a in got)
+    error = max(float((a - b).abs().max()) for a, b in zip(got, want))
+    torch_error = max(float((a - b).abs().max()) for a, b in zip(torchs, want))
+    assert 0 < error <= 1.5 * torch_error
 
 
 def test_what_triton_cannot_compute_is_refused_by_name():

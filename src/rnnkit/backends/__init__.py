@@ -120,8 +120,6 @@ def _triton_refusal(layer, x, cast):
                 "TRITON_INTERPRET=1 for CPU tensors)")
     if x.dtype != torch.float32 or cast not in (None, torch.bfloat16):
         return f"{x.dtype} inputs under autocast {cast}; it runs float32, or bfloat16 autocast"
-    if cast is not None and x.device.type == "cpu":
-        return "bfloat16 autocast in Triton's interpreter (its bfloat16 products are wrong)"
     gate = layer.spec.name == "simple_rnn" or layer.recurrent_activation is activations.sigmoid
     if layer.activation is not activations.tanh or not gate:
         return (f"activation '{activations.serialize(layer.activation)}' and recurrent_activation "
