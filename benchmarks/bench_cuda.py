@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
-
 import torch
 
-from rnnkit.benchmark import make_x, rnnkit_peer, torch_peer
+from rnnkit.benchmark import interleaved, make_x, rnnkit_peer, torch_peer
 
 SHAPES = [(16, 1024, 64, 256), (64, 200, 32, 256), (256, 100, 128, 512), (1, 2000, 8, 128)]
 CELLS = [("LSTM", {}), ("GRU", {}), ("SimpleRNN", {}), ("GRU", {"reset_after": False})]
@@ -33,16 +30,8 @@ def synced(fn):
     return run
 
 
-def interleaved(fns, reps):
-    for fn in fns.values():
-        fn()
-    times = {k: [] for k in fns}
-    for _ in range(reps):
-        for k, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - start)
-    return {k: statistics.median(v) * 1e3 for k, v in times.items()}
+def milliseconds(fns, reps):
+    return {k: t * 1e3 for k, t in interleaved(fns, reps).items()}
 
 
 def peers(cls, kwargs, x, units):
@@ -79,8 +68,8 @@ def case(cls, kwargs, shape, reps):
     x = make_x(b, t, i).cuda()
     made = peers(cls, kwargs, x, h)
     errors, ran = max_error(made, x)
-    train = interleaved({k: v[0] for k, v in made.items()}, reps)
-    infer = interleaved({k: v[1] for k, v in made.items()}, reps)
+    train = milliseconds({k: v[0] for k, v in made.items()}, reps)
+    infer = milliseconds({k: v[1] for k, v in made.items()}, reps)
     return {"cell": cls + ("(reset_after=False)" if kwargs else ""), "shape": shape,
             "ran": ran, "max_error": errors, "train_ms": train, "infer_ms": infer}
 

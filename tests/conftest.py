@@ -55,3 +55,30 @@ def assert_compiled_matches_eager(model, x):
         grads.append([p.grad.clone() for p in model.parameters()])
     for a, b in zip(*grads):
         torch.testing.assert_close(a, b)
+
+
+def twin_layers(cls, backends, units, spread, device="cpu", **kwargs):
+    """The same recurrent layer once per backend: weights (biases too) drawn uniformly in
+    ±spread for the first and copied to the others, 3 input features, on `device`."""
+    from rnnkit import layers
+
+    torch.manual_seed(0)
+    made = [getattr(layers, cls)(units, backend=b, **kwargs).to(device) for b in backends]
+    for layer in made:
+        layer.build((None, None, 3))
+    with torch.no_grad():
+        for w in made[0].weights:
+            w.uniform_(-spread, spread)
+    for layer in made[1:]:
+        layer.set_weights(made[0].get_weights())
+    return made
+
+
+def outputs_and_grads(layer, x, initial_state=None, **call):
+    """The layer's outputs, then the gradients of Σ o·cos(o) over them with respect to x, the
+    layer's weights and any initial states."""
+    out = layer(x, initial_state=initial_state, **call)
+    out = out if isinstance(out, list) else [out]
+    grads = torch.autograd.grad(sum((o * torch.cos(o)).sum() for o in out),
+                                [x, *layer.weights, *(initial_state or [])])
+    return [o.detach() for o in out] + list(grads)

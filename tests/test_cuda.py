@@ -8,6 +8,7 @@ import torch
 
 from rnnkit import layers
 from rnnkit.models import Sequential
+from conftest import outputs_and_grads, twin_layers
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -18,23 +19,8 @@ HOLES = torch.rand(6, 7, generator=torch.Generator().manual_seed(2)) > 0.3
 
 
 def _pair(cls, kwargs, **options):
-    torch.manual_seed(0)
-    made = [getattr(layers, cls)(24, backend=b, seed=5, **kwargs, **options).cuda()
-            for b in ("auto", "reference")]
-    for layer in made:
-        layer.build((None, None, 3))
-    with torch.no_grad():
-        for w in made[0].weights:
-            w.uniform_(-0.4, 0.4)
-    made[1].set_weights(made[0].get_weights())
-    return made
-
-
-def _values_and_grads(layer, x, mask, training):
-    out = layer(x, mask=mask, training=training)
-    out = out if isinstance(out, list) else [out]
-    grads = torch.autograd.grad(sum((o * torch.cos(o)).sum() for o in out), [x, *layer.weights])
-    return [o.detach() for o in out] + list(grads)
+    return twin_layers(cls, ("auto", "reference"), 24, 0.4, device="cuda", seed=5, **kwargs,
+                       **options)
 
 
 def _expected_backend(cls, kwargs, mask, dropout):
@@ -52,8 +38,8 @@ def test_auto_equals_the_reference_on_cuda(cls, kwargs, mask, dropout):
                        recurrent_dropout=dropout)
     x = torch.randn(6, 7, 3, device="cuda", requires_grad=True)
     m = None if mask is None else mask.cuda()
-    got = _values_and_grads(fast, x, m, training=True)
-    want = _values_and_grads(slow, x, m, training=True)
+    got = outputs_and_grads(fast, x, mask=m, training=True)
+    want = outputs_and_grads(slow, x, mask=m, training=True)
     assert fast.last_backend == _expected_backend(cls, kwargs, mask, dropout)
     for a, b in zip(got, want):
         torch.testing.assert_close(a, b, rtol=2e-5, atol=2e-5)

@@ -6,31 +6,15 @@ import pytest
 import torch
 
 from rnnkit import layers
+from conftest import outputs_and_grads, twin_layers
 
 CASES = [("SimpleRNN", {}), ("SimpleRNN", {"activation": "relu"}), ("LSTM", {}),
          ("LSTM", {"unit_forget_bias": False}), ("GRU", {}), ("GRU", {"use_bias": False})]
 
 
 def _pair(cls, kwargs, **options):
-    """The same layer twice, float64 with random weights (biases too), on two backends."""
-    torch.manual_seed(0)
-    made = [getattr(layers, cls)(5, backend=b, dtype="float64", **kwargs, **options)
-            for b in ("cudnn", "reference")]
-    made[0].build((None, None, 3))
-    with torch.no_grad():
-        for w in made[0].weights:
-            w.uniform_(-0.6, 0.6)
-    made[1].build((None, None, 3))
-    made[1].set_weights(made[0].get_weights())
-    return made
-
-
-def _run(layer, x, mask=None, initial=None, training=None):
-    out = layer(x, mask=mask, initial_state=initial, training=training)
-    out = out if isinstance(out, list) else [out]
-    grads = torch.autograd.grad(sum((o * torch.cos(o)).sum() for o in out),
-                                [x, *layer.weights, *(initial or [])])
-    return out, grads
+    """The same layer in float64 on the cudnn and reference backends."""
+    return twin_layers(cls, ("cudnn", "reference"), 5, 0.6, dtype="float64", **kwargs, **options)
 
 
 def _inputs(cls, batch=4, time=6):
@@ -43,9 +27,9 @@ def _inputs(cls, batch=4, time=6):
 
 
 def _compare(fast, slow, *args, **kwargs):
-    got, want = _run(fast, *args, **kwargs), _run(slow, *args, **kwargs)
+    got, want = outputs_and_grads(fast, *args, **kwargs), outputs_and_grads(slow, *args, **kwargs)
     assert fast.last_backend == "cudnn" and slow.last_backend == "reference"
-    for a, b in zip(got[0] + list(got[1]), want[0] + list(want[1])):
+    for a, b in zip(got, want):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
@@ -55,7 +39,7 @@ def _compare(fast, slow, *args, **kwargs):
 def test_values_and_gradients_equal_the_reference(cls, kwargs, options):
     fast, slow = _pair(cls, kwargs, **options)
     x, initial = _inputs(cls)
-    _compare(fast, slow, x, initial=initial)
+    _compare(fast, slow, x, initial_state=initial)
 
 
 @pytest.mark.parametrize("cls, kwargs", CASES)
@@ -67,7 +51,7 @@ def test_right_padded_mask_equals_the_reference(cls, kwargs, options):
     fast, slow = _pair(cls, kwargs, **options)
     x, initial = _inputs(cls)
     mask = torch.arange(6) < torch.tensor([6, 3, 1, 5])[:, None]
-    _compare(fast, slow, x, mask=mask, initial=initial)
+    _compare(fast, slow, x, mask=mask, initial_state=initial)
 
 
 def test_input_dropout_equals_the_reference():

@@ -10,29 +10,14 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from rnnkit import layers  # noqa: E402
+from conftest import outputs_and_grads, twin_layers  # noqa: E402
 
 CELLS = [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False})]
 HOLES = torch.tensor([[1, 0, 1, 1, 0], [0, 0, 1, 0, 1], [1, 1, 1, 1, 1]], dtype=torch.bool)
 
 
 def _pair(cls, kwargs, **options):
-    torch.manual_seed(0)
-    made = [getattr(layers, cls)(20, backend=b, seed=4, **kwargs, **options)
-            for b in ("triton", "reference")]
-    for layer in made:
-        layer.build((None, None, 3))
-    with torch.no_grad():
-        for w in made[0].weights:
-            w.uniform_(-0.5, 0.5)
-    made[1].set_weights(made[0].get_weights())
-    return made
-
-
-def _run(layer, x, **call):
-    out = layer(x, **call)
-    out = out if isinstance(out, list) else [out]
-    grads = torch.autograd.grad(sum((o * torch.cos(o)).sum() for o in out), [x, *layer.weights])
-    return [o.detach() for o in out] + list(grads)
+    return twin_layers(cls, ("triton", "reference"), 20, 0.5, seed=4, **kwargs, **options)
 
 
 @pytest.mark.parametrize("cls, kwargs", CELLS)
@@ -48,7 +33,7 @@ def test_values_and_gradients_equal_the_reference(cls, kwargs, options):
     fast, slow = _pair(cls, kwargs, **options)
     x = torch.randn(3, 5, 3, requires_grad=True)
     call = {"mask": HOLES, "training": True}
-    got, want = _run(fast, x, **call), _run(slow, x, **call)
+    got, want = outputs_and_grads(fast, x, **call), outputs_and_grads(slow, x, **call)
     assert fast.last_backend == "triton"
     for a, b in zip(got, want):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
