@@ -2,8 +2,45 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
+
+
+def _kind(minimum: int) -> str:
+    return {0: "a non-negative integer", 1: "a positive integer"}.get(
+        minimum, f"an integer of at least {minimum}")
+
+
+def check_int(where: str, name: str, value, minimum: int = 1) -> int:
+    """`value` as a Python int: a Python or numpy integer of at least `minimum`. Booleans,
+    floats (even 8.0) and strings are refused, as Keras's shapes and counts refuse them."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: expected {name} to be {_kind(minimum)}, got {value!r} "
+                        f"({type(value).__name__}).")
+    if value < minimum:
+        raise ValueError(f"{where}: expected {name} to be {_kind(minimum)}, got {value!r}.")
+    return int(value)
+
+
+def check_units(where: str, units) -> int:
+    """A layer's `units`: a positive Python or numpy integer."""
+    return check_int(where, "units", units, minimum=1)
+
+
+def check_rate(where: str, name: str, value, *, clip: bool = False) -> float:
+    """A dropout rate as a float. Keras's Dropout refuses a rate outside [0, 1]; its recurrent
+    layers clip `dropout` and `recurrent_dropout` into [0, 1] instead (clip=True). A rate that
+    is not a real number, or is NaN, is an error either way (Keras would clip NaN to 0)."""
+    expected = f"{where}: expected {name} to be a number between 0 and 1"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{expected}, got {value!r} ({type(value).__name__}).")
+    rate = float(value)
+    if math.isnan(rate) or not (clip or 0.0 <= rate <= 1.0):
+        raise ValueError(f"{expected}, got {rate}.")
+    return min(1.0, max(0.0, rate)) if clip else rate
 
 
 def as_tensor(layer, inputs) -> torch.Tensor:

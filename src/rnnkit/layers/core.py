@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from .. import activations, constraints, initializers, regularizers
-from ._checks import as_tensor, weight_dtype
+from ._checks import as_tensor, check_int, check_rate, check_units, weight_dtype
 from .base import Layer
 
 
@@ -30,9 +30,7 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer, where=self.name)
         self.kernel_constraint = constraints.get(kernel_constraint, where=self.name)
         self.bias_constraint = constraints.get(bias_constraint, where=self.name)
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(f"{self.name}: expected units to be a positive integer, got {units!r}.")
-        self.units = units
+        self.units = check_units(self.name, units)
         self.activation = activations.get(activation, where=self.name)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer, where=self.name)
@@ -90,7 +88,8 @@ class Embedding(Layer):
                 raise NotImplementedError(f"Embedding: {key} is not supported yet.")
         kwargs.pop("input_length", None)
         super().__init__(**kwargs)
-        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.input_dim = check_int(self.name, "input_dim", input_dim)
+        self.output_dim = check_int(self.name, "output_dim", output_dim)
         self.mask_zero = bool(mask_zero)
         self.embeddings_initializer = initializers.get(embeddings_initializer, where=self.name)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer, where=self.name)
@@ -161,15 +160,14 @@ class Masking(Layer):
 
 
 class Dropout(Layer):
-    """Zeroes a fraction `rate` of the inputs during training and scales the rest by 1/(1-rate)."""
+    """Zeroes a fraction `rate` of the inputs during training and scales the rest by 1/(1-rate).
+    As in Keras, `rate` is in [0, 1]; a rate of 1 zeroes everything."""
 
     supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0.0 <= float(rate) < 1.0:
-            raise ValueError(f"{self.name}: expected rate in [0, 1), got {rate!r}.")
-        self.rate, self.noise_shape = float(rate), noise_shape
+        self.rate, self.noise_shape = check_rate(self.name, "rate", rate), noise_shape
         self._seed_generator(seed)
         self.built = True
 
@@ -180,7 +178,8 @@ class Dropout(Layer):
         shape = x.shape if self.noise_shape is None else tuple(
             x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
         keep = self._uniform(shape, x) >= self.rate
-        return x * keep.to(x.dtype) / (1.0 - self.rate)
+        scale = 1.0 / (1.0 - self.rate) if self.rate < 1.0 else 0.0
+        return x * (keep.to(x.dtype) * scale)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ._checks import as_tensor
+from ._checks import as_tensor, check_int
 from .base import Layer
 
 
@@ -39,9 +39,7 @@ class RepeatVector(Layer):
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
-            raise ValueError(f"{self.name}: expected n to be a positive integer, got {n!r}.")
-        self.n = n
+        self.n = check_int(self.name, "n", n)
         self.built = True
 
     def call(self, inputs, training=None):

@@ -7,6 +7,9 @@ import math
 import numpy as np
 import torch
 
+from .. import losses
+from ..layers._checks import check_int
+
 
 def to_tensor(a, where: str, what: str, float_dtype=torch.float32) -> torch.Tensor:
     """A tensor from an array-like; floating numpy data becomes float_dtype (Keras's floatx)."""
@@ -23,14 +26,72 @@ def to_tensor(a, where: str, what: str, float_dtype=torch.float32) -> torch.Tens
     return t.to(float_dtype) if t.is_floating_point() else t
 
 
-def check_same_length(where: str, x: torch.Tensor, y: torch.Tensor | None) -> int:
+def check_same_length(where: str, x: torch.Tensor, y: torch.Tensor | None,
+                      allow_empty: bool = False) -> int:
+    """The number of samples; x and y must agree on it, and (unless allow_empty) have some:
+    a loss or a prediction over nothing is meaningless, as Keras also finds."""
     if x.dim() == 0:
         raise ValueError(f"{where}: expected x with a batch axis, got a scalar.")
+    if y is not None and y.dim() == 0:
+        raise ValueError(f"{where}: expected y with a batch axis, got a scalar.")
     if y is not None and y.shape[0] != x.shape[0]:
         raise ValueError(f"{where}: expected x and y to have the same number of samples, got x "
                          f"with {x.shape[0]} (shape {tuple(x.shape)}) and y with {y.shape[0]} "
                          f"(shape {tuple(y.shape)}).")
+    if x.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{where}: expected at least one sample, got x of shape "
+                         f"{tuple(x.shape)}.")
     return int(x.shape[0])
+
+
+def check_targets(where: str, y_shape: tuple, output_shape, loss) -> None:
+    """y's shape against the model's output shape (batch axis first, None where unknown), read
+    as rnnkit's losses read targets (losses.Loss.__call__, Keras's rules): the same shape, or
+    one axis of size 1 fewer or more (y (n,) for an output (batch, 1)); class ids for a sparse
+    loss: the output's shape without its class axis, or with it of size 1. Losses that read
+    targets their own way (a user's function or __call__) are not checked."""
+    if (type(loss).fn is None or type(loss).__call__ is not losses.Loss.__call__
+            or not _is_shape(output_shape) or len(output_shape) < 2):
+        return
+    y, out = tuple(y_shape[1:]), tuple(output_shape[1:])
+    if loss.sparse:
+        wanted = [out[:-1], out[:-1] + (1,)]
+    else:
+        wanted = [out] + ([out[:-1]] if out[-1] in (1, None) else [])
+    if any(len(y) == len(w) and all(b is None or a == b for a, b in zip(y, w))
+           for w in wanted + ([] if loss.sparse else [out + (1,)])):
+        return
+    n = y_shape[0]
+    shapes = " or ".join(str((n, *w)) for w in wanted)
+    hint = ("one class id per sample (and time step)" if loss.sparse else
+            "one target per output value, or a last layer with as many units as y has columns")
+    raise ValueError(f"{where}: expected y of shape {shapes} for the model's output of shape "
+                     f"{tuple(output_shape)} and the loss {loss.name}, got y of shape "
+                     f"{tuple(y_shape)}. Give {hint}.")
+
+
+def _is_shape(shape) -> bool:
+    return isinstance(shape, (tuple, list)) and all(
+        d is None or isinstance(d, (int, np.integer)) for d in shape)
+
+
+def check_batch_size(where: str, value, name: str = "batch_size", default: int = 32) -> int:
+    """Keras's batch sizes: None means `default`; else a positive Python or numpy integer."""
+    return default if value is None else check_int(where, name, value)
+
+
+def fit_options(where: str, batch_size=None, epochs=1, initial_epoch=0,
+                validation_batch_size=None, shuffle=True) -> dict:
+    """fit's loop arguments checked up front, Keras's defaults filled in."""
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"{where}: expected shuffle to be True or False, got {shuffle!r} "
+                        f"({type(shuffle).__name__}).")
+    batch_size = check_batch_size(where, batch_size)
+    return {"batch_size": batch_size, "epochs": check_int(where, "epochs", epochs, minimum=0),
+            "initial_epoch": check_int(where, "initial_epoch", initial_epoch, minimum=0),
+            "validation_batch_size": check_batch_size(where, validation_batch_size,
+                                                      "validation_batch_size", batch_size),
+            "shuffle": bool(shuffle)}
 
 
 def validation_split(where: str, x, y, fraction: float):

@@ -74,6 +74,12 @@ class Sequential(Trainer, torch.nn.Module):
         elif self.built:
             self.build(self._batch_input_shape)
 
+    @property
+    def input_shape(self):
+        """The input shape the model is built for, batch axis first (None where any size
+        goes), as Keras's `model.input_shape`; None until it is known."""
+        return self._batch_input_shape
+
     def pop(self) -> Layer:
         layer = self._stack[-1]
         del self._stack[-1]

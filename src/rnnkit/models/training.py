@@ -14,6 +14,8 @@ from .progress import ProgbarLogger, resolve_verbose
 
 # compile() arguments that only tune Keras's own graph compilation; they change no result here.
 _IGNORED = ("jit_compile", "run_eagerly", "steps_per_execution", "auto_scale_loss")
+# Keras's other compile() arguments, refused until implemented.
+_UNSUPPORTED = ("loss_weights", "weighted_metrics")
 
 
 class Trainer:
@@ -33,7 +35,12 @@ class Trainer:
     # -- compile --------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
         """Choose the optimizer, loss and metrics by Keras name, class or instance."""
-        _refuse(f"{self.name}.compile", **{k: v for k, v in kwargs.items() if k not in _IGNORED})
+        where = f"{self.name}.compile"
+        unknown = sorted(set(kwargs) - set(_IGNORED) - set(_UNSUPPORTED))
+        if unknown:
+            raise TypeError(f"{where}: unexpected argument(s) {unknown}; expected optimizer, "
+                            f"loss, metrics or {', '.join(_UNSUPPORTED + _IGNORED)}.")
+        _refuse(where, **{k: v for k, v in kwargs.items() if k in _UNSUPPORTED})
         self.optimizer = optimizers.get(optimizer, where=self.name)
         self.loss = None if loss is None else losses.get(loss, where=self.name)
         if metrics is not None and not isinstance(metrics, (list, tuple)):
@@ -94,13 +101,18 @@ class Trainer:
             return p.dtype
         return torch.get_default_dtype()
 
-    def _tensors(self, where, x, y=None, need_y=False):
+    def _tensors(self, where, x, y=None, need_y=False, allow_empty=False):
+        """x and y as tensors, checked up front: the same number of samples (at least one
+        unless allow_empty), and y shaped as the compiled loss reads the model's output."""
         if need_y and y is None:
             raise ValueError(f"{where}: expected targets y, got None.")
         dtype = self._float_dtype()
         x = data.to_tensor(x, where, "x", dtype)
         y = None if y is None else data.to_tensor(y, where, "y", dtype)
-        data.check_same_length(where, x, y)
+        data.check_same_length(where, x, y, allow_empty)
+        if y is not None and self.loss is not None:
+            output = self.compute_output_shape((None,) + tuple(x.shape[1:]))
+            data.check_targets(where, tuple(y.shape), output, self.loss)
         return x, y
 
     def _ensure_built(self, x) -> None:
@@ -181,7 +193,7 @@ class Trainer:
         return self._return(self._step(x, y, train=False), return_dict)
 
     def predict_on_batch(self, x):
-        x, _ = self._tensors(f"{self.name}.predict_on_batch", x)
+        x, _ = self._tensors(f"{self.name}.predict_on_batch", x, allow_empty=True)
         self._ensure_built(x)
         self.train(False)
         with torch.no_grad():
@@ -200,6 +212,9 @@ class Trainer:
         _refuse(where, class_weight=class_weight, sample_weight=sample_weight,
                 steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
                 validation_freq=None if validation_freq == 1 else validation_freq)
+        options = data.fit_options(where, batch_size, epochs, initial_epoch,
+                                   validation_batch_size, shuffle)
+        batch_size, epochs = options["batch_size"], options["epochs"]
         x, y = self._tensors(where, x, y, need_y=True)
         val = None
         if validation_data is not None:
@@ -207,17 +222,16 @@ class Trainer:
                                 *_unpack_validation(where, validation_data), need_y=True)
         elif validation_split:
             (x, y), val = data.validation_split(where, x, y, validation_split)
-        batch_size = batch_size or 32
         history = callbacks_module.History()
         cbs = self._callback_list(callbacks, verbose, epochs,
                                   data.num_batches(x.shape[0], batch_size), history)
         self.stop_training = False
         cbs.on_train_begin()
         logs = {}
-        for epoch in range(initial_epoch, epochs):
-            logs = self._train_epoch(epoch, x, y, batch_size, shuffle, cbs)
+        for epoch in range(options["initial_epoch"], epochs):
+            logs = self._train_epoch(epoch, x, y, batch_size, options["shuffle"], cbs)
             if val is not None:
-                val_logs = self._run_evaluation(*val, validation_batch_size or batch_size, cbs)
+                val_logs = self._run_evaluation(*val, options["validation_batch_size"], cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
             if self._stopping():
@@ -276,8 +290,8 @@ class Trainer:
         where = f"{self.name}.evaluate"
         self._require_compiled("evaluate")
         _refuse(where, sample_weight=sample_weight, steps=steps)
+        batch_size = data.check_batch_size(where, batch_size)
         x, y = self._tensors(where, x, y, need_y=True)
-        batch_size = batch_size or 32
         cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(x.shape[0], batch_size))
         logs = self._run_evaluation(x, y, batch_size, cbs)
         return self._return(logs, return_dict)
@@ -287,8 +301,8 @@ class Trainer:
         """The model's outputs for x, batch by batch, as one numpy array."""
         where = f"{self.name}.predict"
         _refuse(where, steps=steps)
+        batch_size = data.check_batch_size(where, batch_size)
         x, _ = self._tensors(where, x)
-        batch_size = batch_size or 32
         self._ensure_built(x)
         cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(x.shape[0], batch_size))
         device, outputs = self._device(), []
