@@ -162,9 +162,10 @@ def test_train_from_a_config_file_saves_a_model_that_scores_as_printed(tmp_path)
 def test_train_config_errors_name_the_problem(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"dataset": "sine", "epochs": 3}))
     code, out = rnnkit("train", "bad.json", cwd=tmp_path, check=False)
-    assert code != 0 and "unknown keys ['epochs']" in out and "bad.json" in out
+    assert code == 2 and "unknown keys ['epochs']" in out and "bad.json" in out
     code, out = rnnkit("train", "missing.json", cwd=tmp_path, check=False)
-    assert code != 0 and "cannot read config missing.json" in out
+    assert code == 2 and "cannot read config missing.json" in out
+    assert "Traceback" not in out and len(out.strip().splitlines()) == 1
 
 
 def test_bench_times_every_cell_against_torch(tmp_path):
@@ -179,7 +180,7 @@ def test_bench_times_every_cell_against_torch(tmp_path):
         assert (torch_train - 0.005) / (train + 0.005) - 0.005 <= ratio
         assert ratio <= (torch_train + 0.005) / max(train - 0.005, 1e-9) + 0.005
     code, out = rnnkit("bench", "--shapes", "2,5,3", cwd=tmp_path, check=False)
-    assert code != 0 and "expected a shape B,T,I,H of four positive integers, got '2,5,3'" in out
+    assert code == 2 and "expected a shape B,T,I,H of four positive integers, got '2,5,3'" in out
 
 
 def test_plots_without_matplotlib_name_the_extra(monkeypatch):
@@ -248,4 +249,94 @@ def test_bad_input_gets_one_clear_error(tmp_path, capsys):
         (tmp_path / "c.json").write_text(json.dumps({"dataset": "sine", "samples": 20,
                                                      "layers": layers}))
         code, out = error("train", str(tmp_path / "c.json"))
-        assert code not in (0, None) and message in (out + str(code))
+        assert code == 2 and message in out
+
+
+GRU_2 = {"class_name": "GRU", "config": {"units": 2}}
+DENSE_1 = {"class_name": "Dense", "config": {"units": 1}}
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"layers": {"class_name": "GRU", "config": {"units": 2}}},
+     "expected \"layers\" to be a list of layer records, got {'class_name': 'GRU', 'config': "),
+    ({"layers": [{"class_name": "GRU", "config": {}}, DENSE_1]},
+     "layers[0] (GRU): GRU.__init__() missing 1 required positional argument: 'units'"),
+    ({"layers": [{"class_name": "Dense", "config": {"units": "1"}}]},
+     "layers[0] (Dense): dense: expected units to be a positive integer, got '1' (str)."),
+    ({"layers": [GRU_2, 7]}, 'expected layers[1] as {"class_name": "...", "config": {...}}, '
+                             "got 7."),
+    ({"layers": [{"class_name": "Conv1D", "config": {}}]},
+     "layers[0] (Conv1D): unknown layer class 'Conv1D'"),
+    ({"layers": [{"class_name": "Dropout", "config": {"rate": -0.5}}, GRU_2, DENSE_1]},
+     "layers[0] (Dropout): dropout: expected rate to be a number between 0 and 1, got -0.5."),
+    ({"layers": [{"class_name": "GRU", "config": {"units": 2, "return_sequences": True}},
+                 DENSE_1]},
+     "the sine dataset: expected y of shape (16, 4, 1) or (16, 4) for the model's output of "
+     "shape (None, 4, 1)"),
+    ({"layers": [{"class_name": "GRU", "config": {"units": 2, "input_shape": [None, 3]}},
+                 DENSE_1]},
+     "the first layer declares input of shape (None, None, 3), but the sine dataset's x has "
+     "shape (None, 4, 1)"),
+    ({"layers": [GRU_2, DENSE_1], "units": 4}, '"cell" and "units" choose the seed\'s model'),
+    ({"fit": {"epochs": 1, "batch_sise": 8}},
+     "unknown fit argument(s) ['batch_sise']; expected some of ['epochs', 'batch_size'"),
+    ({"fit": {"epochs": 1, "verbose": 2}}, "unknown fit argument(s) ['verbose']"),
+    ({"fit": {"epochs": "2"}}, "fit: expected epochs to be a non-negative integer, got '2' (str)."),
+    ({"fit": {"epochs": 1, "batch_size": 0}},
+     "fit: expected batch_size to be a positive integer, got 0."),
+    ({"fit": [1]}, 'expected "fit" to be a JSON object of fit\'s arguments, got [1].'),
+    ({"compile": "adam"}, 'expected "compile" to be a JSON object of compile\'s arguments'),
+    ({"compile": {"optimiser": "adam"}},
+     "compile: sequential.compile: unexpected argument(s) ['optimiser']"),
+    ({"compile": {"optimizer": 3}}, "compile: sequential: unknown optimizer 3."),
+    ({"compile": {"loss": None}}, "compile: expected a loss for the sine dataset, got null."),
+    ({"compile": {"loss": "sparse_categorical_crossentropy"}},
+     "the loss sparse_categorical_crossentropy takes class ids, but the sine dataset's targets "
+     "are values."),
+    ({"cell": "Transformer"}, 'expected "cell" one of SimpleRNN, LSTM, GRU, got \'Transformer\'.'),
+    ({"units": 2.5}, "expected units to be a positive integer, got 2.5 (float)."),
+    ({"samples": "20"}, "expected samples to be an integer of at least 10, got '20' (str)."),
+    ({"time_steps": 1}, "expected time_steps to be an integer of at least 2, got 1."),
+    ({"dataset": ["sine"]}, "expected a dataset among sunspots, co2, sine, adding, digits, "
+                            "mnist, text, got ['sine']."),
+])
+def test_train_config_mistakes_exit_2_with_one_line(tmp_path, capsys, change, message):
+    """Every mistake in a config: status 2 and one line naming it, as argparse reports a bad
+    option; before, some printed a traceback and others exited with status 1."""
+    from rnnkit.cli import main
+
+    config = {"dataset": "sine", "samples": 20, "time_steps": 4, "fit": {"epochs": 1}, **change}
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    code = main(["train", str(tmp_path / "c.json"), "--verbose", "0",
+                 "--output", str(tmp_path / "m.rnnkit")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("rnnkit train: error: "), err
+    assert message in err and not (tmp_path / "m.rnnkit").exists()
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "{\"dataset\": ", "\"sine\"", "\udcff"])
+def test_train_config_that_is_no_json_object(tmp_path, capsys, text):
+    from rnnkit.cli import main
+
+    (tmp_path / "c.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    assert main(["train", str(tmp_path / "c.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("rnnkit train: error: ")
+    assert "cannot read config" in err or 'expected a JSON object with a "dataset" key' in err
+
+
+def test_train_keeps_the_traceback_of_a_bug(tmp_path, monkeypatch):
+    """Only the config's checks and the model's construction speak for the user: an error
+    while training is a bug, and it must reach the user whole."""
+    from rnnkit.cli import main
+    from rnnkit.models import Sequential
+
+    def broken(self, *args, **kwargs):
+        raise ValueError("an internal mistake")
+
+    monkeypatch.setattr(Sequential, "fit", broken)
+    (tmp_path / "c.json").write_text(json.dumps({"dataset": "sine", "samples": 20, "units": 2,
+                                                 "fit": {"epochs": 1}}))
+    with pytest.raises(ValueError, match="an internal mistake"):
+        main(["train", str(tmp_path / "c.json"), "--verbose", "0",
+              "--output", str(tmp_path / "m.rnnkit")])

@@ -10,10 +10,29 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pathlib
 import shlex
 import sys
 
+
+class UsageError(ValueError):
+    """A mistake in what the user asked for (an option, a config file, a dataset's settings):
+    `main` prints it as one line and exits with status 2, as argparse does for its options.
+    Every other exception is a bug and keeps its traceback."""
+
+
+@contextlib.contextmanager
+def user_input(what: str | None = None):
+    """The library's refusals of the user's input (ValueError, TypeError, NotImplementedError)
+    inside this block, as a UsageError (its message prefixed by `what`). Only around code that
+    does nothing but check and build from that input: a bug elsewhere must keep its traceback."""
+    try:
+        yield
+    except UsageError:
+        raise
+    except (ValueError, TypeError, NotImplementedError) as error:
+        raise UsageError(f"{what}: {error}" if what else str(error)) from error
 
 
 def count(minimum: int):
@@ -69,6 +88,7 @@ def main(argv=None) -> int:
         args.out_path.mkdir(parents=True, exist_ok=True)
     try:
         return args.run(args)
-    except (ValueError, ImportError, FileNotFoundError) as error:  # the user's input, named
-        print(f"rnnkit {args.command}: error: {error}", file=sys.stderr)
+    except (UsageError, ImportError, FileNotFoundError) as error:  # the user's input, named
+        message = " ".join(str(error).split())
+        print(f"rnnkit {args.command}: error: {message}", file=sys.stderr)
         return 2

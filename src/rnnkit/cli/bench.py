@@ -9,7 +9,7 @@ import torch
 from .. import benchmark
 from ..backends import native
 from ..utils.progbar import Progbar
-from . import count
+from . import UsageError, count
 from .experiment import print_table
 
 SHAPES = ["32,100,1,128", "8,500,16,512"]
@@ -32,8 +32,7 @@ def _shape(text: str) -> tuple:
     except ValueError:
         shape = ()
     if len(shape) != 4 or min(shape) < 1:
-        raise SystemExit(f"rnnkit bench: expected a shape B,T,I,H of four positive integers, "
-                         f"got {text!r}.")
+        raise UsageError(f"expected a shape B,T,I,H of four positive integers, got {text!r}.")
     return shape
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import datasets, layers
 from ..models import Sequential
+from . import UsageError, user_input
 
 
 @dataclass
@@ -164,14 +165,15 @@ OPTIONS = {"sunspots": ("time_steps",), "co2": ("time_steps",), "sine": ("time_s
 def load(name: str, time_steps=None, samples=None, seed=0) -> Task:
     """The named task; time_steps sets the window or sequence length where the task has one,
     samples the size of a generated task (or of the text's slice)."""
-    if name not in TASKS:
-        raise ValueError(f"expected a dataset among {', '.join(TASKS)}, got {name!r}.")
+    if not isinstance(name, str) or name not in TASKS:
+        raise UsageError(f"expected a dataset among {', '.join(TASKS)}, got {name!r}.")
     for option, value in (("time_steps", time_steps), ("samples", samples)):
         if value is not None and option not in OPTIONS[name]:
-            raise ValueError(f"the {name} dataset is fixed: expected no {option} (it takes "
+            raise UsageError(f"the {name} dataset is fixed: expected no {option} (it takes "
                              f"{' and '.join(OPTIONS[name]) or 'neither time_steps nor samples'}"
                              f"), got {option}={value}.")
-    return TASKS[name](time_steps=time_steps, samples=samples, seed=seed)
+    with user_input(f"the {name} dataset"):  # e.g. a window longer than the series
+        return TASKS[name](time_steps=time_steps, samples=samples, seed=seed)
 
 
 def seed_model(cell, units: int = 128, features: int = 1) -> Sequential:
