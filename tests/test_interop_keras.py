@@ -1,5 +1,6 @@
 """rnnkit.interop.load_keras against files and predictions made by Keras itself
-(tests/data/make_keras_files.py): Keras 3 .keras, Keras 3 legacy .h5, tf.keras 2 .h5."""
+(tests/data/make_keras_files.py): Keras 3 .keras, Keras 3 legacy .h5, tf.keras 2 .h5; and files
+changed to hold what must be refused (code, custom objects, HDF5 data outside the file)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 from rnnkit import constraints, initializers, regularizers
 from rnnkit.interop import load_keras
-from rnnkit.models.saving import compile_config
+from rnnkit.models.saving import ModelFileError, compile_config
 
 FILES = Path(__file__).parent / "data" / "keras_files"
 EXPECTED = np.load(FILES / "expected.npz")
@@ -250,3 +251,155 @@ def test_keras_options_without_an_effect_are_dropped(tmp_path):
     assert not model.layers[1].trainable and model.layers[0].trainable
     np.testing.assert_allclose(model.predict(EXPECTED["recurrent/x"], verbose=0),
                                EXPECTED["recurrent/y"], **TOL)
+
+
+# -- what a file must not make load_keras do ----------------------------------------------------
+KERNEL = {"keras": "layers/lstm/cell/vars/0", "h5": "model_weights/lstm/masking/lstm/lstm_cell/kernel"}
+
+
+def edit_weights(tmp_path, ext, edit) -> Path:
+    """A copy of masking.<ext> whose HDF5 weights are changed by edit(h5py file, LSTM kernel path)."""
+    import h5py
+    path = tmp_path / f"masking.{ext}"
+    if ext == "h5":
+        path.write_bytes((FILES / "masking.h5").read_bytes())
+        with h5py.File(path, "r+") as f:
+            edit(f, KERNEL[ext])
+        return path
+    with zipfile.ZipFile(FILES / "masking.keras") as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    weights = tmp_path / "model.weights.h5"
+    weights.write_bytes(members["model.weights.h5"])
+    with h5py.File(weights, "r+") as f:
+        edit(f, KERNEL[ext])
+    members["model.weights.h5"] = weights.read_bytes()
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    return path
+
+
+def _replace(make):
+    """An edit that puts make(h5py, file, shape, dtype) where the LSTM kernel was."""
+    def edit(f, where):
+        import h5py
+        shape, dtype = f[where].shape, f[where].dtype
+        del f[where]
+        make(h5py, f, where, shape, dtype)
+    return edit
+
+
+def _secret(tmp_path, shape):
+    """A file beside the model, holding 7.0s of the kernel's shape: never to be read."""
+    import h5py
+    data = np.full(shape, 7.0, "float32")
+    with h5py.File(tmp_path / "secret.h5", "w") as f:
+        f["data"] = data
+    (tmp_path / "secret.bin").write_bytes(data.tobytes())
+    return str(tmp_path / "secret.h5"), str(tmp_path / "secret.bin")
+
+
+def _virtual(h5py, f, where, shape, dtype, secret):
+    layout = h5py.VirtualLayout(shape, dtype)
+    layout[...] = h5py.VirtualSource(secret, "data", shape=shape)
+    f.create_virtual_dataset(where, layout)
+
+
+HOSTILE = {
+    "external link": (lambda h5py, f, where, shape, dtype, secret, raw: f.__setitem__(
+        where, h5py.ExternalLink(secret, "/data")), r"is an external link to .*secret.h5:/data"),
+    "external storage": (lambda h5py, f, where, shape, dtype, secret, raw: f.create_dataset(
+        where, shape, dtype, external=[(raw, 0, 4 * int(np.prod(shape)))]),
+        r"keeps its data in external files \['.*secret.bin'\]"),
+    "virtual dataset": (lambda h5py, f, where, shape, dtype, secret, raw: _virtual(
+        h5py, f, where, shape, dtype, secret), "is a virtual dataset, mapped from other files"),
+    "soft link": (lambda h5py, f, where, shape, dtype, secret, raw: (
+        f.create_dataset("copy", data=np.zeros(shape, dtype)),
+        f.__setitem__(where, h5py.SoftLink("/copy"))), "is a soft link to /copy"),
+    "plugin filter": (lambda h5py, f, where, shape, dtype, secret, raw: f.create_dataset(
+        where, shape, dtype, chunks=shape, compression=32001, allow_unknown_filter=True),
+        r"needs HDF5 filter 32001 .*would load from a plugin"),
+    "2 GiB dataset": (lambda h5py, f, where, shape, dtype, secret, raw: f.create_dataset(
+        where, (1 << 15, 1 << 14), dtype, chunks=(256, 256), compression="gzip"),
+        r"declares 2,147,483,648 bytes, more than the 1,073,741,824 bytes"),
+}
+
+
+@pytest.mark.parametrize("ext", ["keras", "h5"])
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hdf5_data_outside_the_file_or_too_large_is_refused(tmp_path, ext, kind):
+    """Before, links and external storage pulled the secret file's 7.0s into the kernel, and the
+    2 GiB dataset was read into memory."""
+    make, message = HOSTILE[kind]
+    secret, raw = _secret(tmp_path, (3, 20))
+    path = edit_weights(tmp_path, ext, _replace(
+        lambda h5py, f, where, shape, dtype: make(h5py, f, where, shape, dtype, secret, raw)))
+    with pytest.raises(ModelFileError, match=message) as info:
+        load_keras(path)
+    assert str(info.value).startswith(f"{path}: HDF5 ")
+
+
+LAMBDA = {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+          "config": {"name": "lambda", "function": {"class_name": "__lambda__", "config": {
+              "code": "4wEAAAAAAAAAAAAAAAEAAAADAAAA8wgAAACXAHwAUwApAU6pAKkB2gF4cwEAAAAg",
+              "defaults": None, "closure": None}}}}
+
+
+def _custom_layer(config):
+    config["config"]["layers"][2].update(module="my_package.layers",
+                                         registered_name="MyPackage>LSTM")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["config"]["layers"].insert(2, LAMBDA),
+     r"Keras layer 'lambda' \(Lambda\): a Lambda layer keeps Python code in the file"),
+    (_custom_layer, r"Keras layer 'lstm' \(LSTM\): 'LSTM' is a custom object \(module "
+                    r"'my_package.layers', registered_name 'MyPackage>LSTM'\)"),
+    (lambda c: layer_config(c, 0)["kernel_initializer"].update(
+        registered_name="Custom>GlorotUniform"),
+     r"Keras layer 'simple_rnn' \(SimpleRNN\): 'GlorotUniform' is a custom object"),
+    (lambda c: layer_config(c, 2).update(activation=LAMBDA["config"]["function"]),
+     r"Keras layer 'lstm_1' \(LSTM\): a Python lambda keeps Python code"),
+])
+def test_lambda_layers_and_custom_objects_are_refused_by_name(tmp_path, edit, message):
+    """The custom LSTM and initializer loaded before as Keras's own; a Lambda was refused only
+    as a layer rnnkit lacks."""
+    path = rewrite_keras(tmp_path, "recurrent.keras", edit)
+    with pytest.raises(ModelFileError, match=message) as info:
+        load_keras(path)
+    assert str(info.value).startswith(f"{path}: Keras layer")
+
+
+def test_lambda_in_a_legacy_h5_file_is_refused(tmp_path):
+    import h5py
+    path = tmp_path / "recurrent.h5"
+    path.write_bytes((FILES / "recurrent.h5").read_bytes())
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        config["config"]["layers"].insert(2, LAMBDA)
+        f.attrs["model_config"] = json.dumps(config)
+    with pytest.raises(ModelFileError, match=r"'lambda' \(Lambda\): a Lambda layer"):
+        load_keras(path)
+
+
+def test_a_custom_loss_is_refused_only_when_compiling(tmp_path):
+    def edit(config):
+        config["compile_config"]["loss"] = {"module": "my_losses", "class_name": "MyLoss",
+                                            "config": {}, "registered_name": "Custom>MyLoss"}
+
+    path = rewrite_keras(tmp_path, "recurrent.keras", edit)
+    assert load_keras(path).layers
+    with pytest.raises(ModelFileError, match=r"the compile config: 'MyLoss' is a custom object"):
+        load_keras(path, compile=True)
+
+
+@pytest.mark.parametrize("name", ["recurrent.keras", "recurrent.h5"])
+def test_damaged_keras_files_raise_one_error_naming_the_file(tmp_path, name):
+    """Before: zipfile's BadZipFile, h5py's OSError and KeyError, without the file's name."""
+    data = (FILES / name).read_bytes()
+    for cut in (len(data) // 2, len(data) - 100):
+        path = tmp_path / f"cut{cut}-{name}"
+        path.write_bytes(data[:cut])
+        with pytest.raises(ModelFileError) as info:
+            load_keras(path)
+        assert str(info.value).startswith(f"{path}: ")

@@ -11,17 +11,24 @@ Where the weights are:
     .h5      model_weights/<layer name>/<weight name> for each name of the group's
              `weight_names` attribute, in Keras order (tf.keras 2 names end in ":0").
 rnnkit stores Keras's layouts and orders, so arrays go into `set_weights` unchanged.
+
+A file is data, never code: Lambda layers and custom objects (a module outside Keras, or a
+registered_name of a custom class or function) are refused, by name. So is any HDF5 object not
+stored in the file itself (external links, soft links, external storage, virtual datasets) and
+any filter HDF5 would load from a plugin. Sizes are checked against the load limit
+(`rnnkit.models.saving.MAX_LOAD_BYTES`) before anything is inflated or read, and every problem
+with a file's content is one `ModelFileError` (a ValueError) naming the file.
 """
 
 from __future__ import annotations
 
 import inspect
 import io
-import json
 import os
 import zipfile
 
 from .. import constraints, initializers, regularizers
+from ..models import saving
 
 SUPPORTED = ("InputLayer", "SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Masking", "Dropout",
              "Activation", "Flatten", "RepeatVector", "TimeDistributed", "Bidirectional")
@@ -40,6 +47,11 @@ _OPTIMIZER_NO_EFFECT = {"use_ema": False, "ema_momentum": _ANY, "ema_overwrite_f
                         "loss_scale_factor": None, "gradient_accumulation_steps": None,
                         "jit_compile": _ANY, "is_legacy_optimizer": False, "decay": 0.0}
 _FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+_KERAS_MODULES = ("keras", "tf_keras")  # the top-level packages of Keras's own objects
+_LAYER_KEYS = ("layers", "layer", "forward_layer", "backward_layer")
+# HDF5's built-in filters (deflate, shuffle, fletcher32, szip, nbit, scaleoffset) and h5py's lzf;
+# any other is a plugin, a shared library HDF5 would load to read the dataset.
+_HDF5_FILTERS = (1, 2, 3, 4, 5, 6, 32000)
 
 
 def _h5py():
@@ -56,34 +68,99 @@ def _text(value) -> str:
 
 
 # -- reading the files --------------------------------------------------------------------------
-def _read(path: str, h5py):
+def _read(file, source: str, h5py, max_bytes):
     """(model config record, compile config or None, weights source) of a Keras file."""
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
+    if zipfile.is_zipfile(file):
+        with saving.ZipArchive(file, saving.Budget(source, max_bytes)) as archive:
+            names = archive.names
             if "config.json" not in names or "model.weights.h5" not in names:
                 hint = (" It is an rnnkit model file; load it with rnnkit.models.load_model."
                         if "model.safetensors" in names else "")
-                raise ValueError(f"{path}: expected a Keras .keras archive (config.json and "
+                raise ValueError(f"expected a Keras .keras archive (config.json and "
                                  f"model.weights.h5), got members {sorted(names)}.{hint}")
-            record = json.loads(zf.read("config.json"))
-            weights = h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r")
-        return record, record.get("compile_config"), _Keras3Weights(weights)
-    if not h5py.is_hdf5(path):
-        raise ValueError(f"{path}: not a Keras model file; expected a .keras zip archive or a "
-                         "legacy .h5 HDF5 file.")
-    f = h5py.File(path, "r")
-    if "model_config" not in f.attrs:
-        f.close()
-        raise ValueError(f"{path}: this HDF5 file holds no Keras model config (attribute "
-                         "'model_config'); a weights-only file (save_weights) cannot be loaded "
-                         "on its own.")
-    training = f.attrs.get("training_config")
-    compile_config = None
-    if training is not None:
-        training = json.loads(_text(training))
-        compile_config = {**training, "optimizer": training.get("optimizer_config")}
-    return json.loads(_text(f.attrs["model_config"])), compile_config, _LegacyWeights(f)
+            record = saving.parse_json(archive.read("config.json"), "config.json")
+            weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+        store = _Store(h5py, weights, saving.Budget(source, max_bytes))
+        return record, record.get("compile_config"), _Keras3Weights(store)
+    if not h5py.is_hdf5(source):
+        raise ValueError("not a Keras model file; expected a .keras zip archive or a legacy .h5 "
+                         "HDF5 file.")
+    store = _Store(h5py, h5py.File(file, "r"), saving.Budget(source, max_bytes))
+    try:
+        attrs = store.file.attrs
+        if "model_config" not in attrs:
+            raise ValueError("this HDF5 file holds no Keras model config (attribute "
+                             "'model_config'); a weights-only file (save_weights) cannot be "
+                             "loaded on its own.")
+        training = attrs.get("training_config")
+        compile_config = None
+        if training is not None:
+            training = saving.parse_json(_text(training), "the training_config attribute")
+            compile_config = {**training, "optimizer": training.get("optimizer_config")}
+        record = saving.parse_json(_text(attrs["model_config"]), "the model_config attribute")
+        return record, compile_config, _LegacyWeights(store)
+    except BaseException:
+        store.close()
+        raise
+
+
+class _Store:
+    """An HDF5 weights file read without leaving it: only hard links are followed (an external
+    link reads another file, a soft link can loop), datasets kept in external files or mapped
+    from them (virtual) and plugin filters are refused, and each dataset's size is taken from
+    the budget before it is read."""
+
+    def __init__(self, h5py, f, budget):
+        self.h5py, self.file, self.budget = h5py, f, budget
+
+    def close(self):
+        self.file.close()
+
+    def get(self, group, path: str):
+        """group[path], one link at a time; None where a name is missing."""
+        node = group
+        for name in (n for n in path.split("/") if n not in ("", ".")):
+            if not isinstance(node, self.h5py.Group):
+                raise ValueError(f"HDF5 object {node.name} is not a group; expected {name!r} "
+                                 "in it.")
+            link = node.get(name, getlink=True)
+            if link is None:
+                return None
+            if not isinstance(link, self.h5py.HardLink):
+                external = isinstance(link, self.h5py.ExternalLink)
+                what = (f"an external link to {link.filename}:{link.path}" if external
+                        else f"a soft link to {link.path}")
+                raise ValueError(f"HDF5 object {node.name.rstrip('/')}/{name} is {what}; "
+                                 "load_keras reads only data stored in the file itself.")
+            node = node[name]
+        return node
+
+    def names(self, group) -> list[str]:
+        if not isinstance(group, self.h5py.Group):
+            raise ValueError(f"HDF5 object {group.name} is not a group.")
+        return list(group)
+
+    def array(self, node):
+        if not isinstance(node, self.h5py.Dataset):
+            raise ValueError(f"HDF5 object {node.name} is not a dataset of weights.")
+        where = f"HDF5 dataset {node.name}"
+        if node.is_virtual:
+            raise ValueError(f"{where} is a virtual dataset, mapped from other files; load_keras "
+                             "reads only data stored in the file itself.")
+        if node.external:
+            raise ValueError(f"{where} keeps its data in external files "
+                             f"{[entry[0] for entry in node.external]}; load_keras reads only "
+                             "data stored in the file itself.")
+        plist = node.id.get_create_plist()
+        for i in range(plist.get_nfilters()):
+            code, _, _, name = plist.get_filter(i)
+            if code not in _HDF5_FILTERS:
+                raise ValueError(f"{where} needs HDF5 filter {code} ({_text(name)}), which HDF5 "
+                                 "would load from a plugin; load_keras reads only HDF5's own.")
+        if node.dtype.kind not in "biuf":
+            raise ValueError(f"{where} holds {node.dtype}, expected numbers.")
+        self.budget.take(node.size * node.dtype.itemsize, where)
+        return node[()]
 
 
 class _Keras3Weights:
@@ -91,38 +168,84 @@ class _Keras3Weights:
 
     _PARTS = ("cell", "layer", "forward_layer", "backward_layer")
 
-    def __init__(self, f):
-        self.file = f
+    def __init__(self, store):
+        self.store = store
+
+    def close(self):
+        self.store.close()
 
     def arrays(self, layer, key):
-        group = self.file.get(f"layers/{key}")
+        group = self.store.get(self.store.file, f"layers/{key}")
         return [] if group is None else self._collect(group)
 
     def _collect(self, group):
         arrays = []
-        if "vars" in group:
-            arrays += [group["vars"][i][()] for i in sorted(group["vars"], key=int)]
+        variables = self.store.get(group, "vars")
+        if variables is not None:
+            arrays += [self.store.array(self.store.get(variables, name))
+                       for name in sorted(self.store.names(variables), key=int)]
         for part in self._PARTS:
-            if part in group:
-                arrays += self._collect(group[part])
+            found = self.store.get(group, part)
+            if found is not None:
+                arrays += self._collect(found)
         return arrays
 
 
 class _LegacyWeights:
     """Arrays of model_weights/<layer name>, in the order of its weight_names attribute."""
 
-    def __init__(self, f):
-        self.file = f
-        self.root = f["model_weights"] if "model_weights" in f else f
+    def __init__(self, store):
+        self.store = store
+        root = store.get(store.file, "model_weights")
+        self.root = store.file if root is None else root
+
+    def close(self):
+        self.store.close()
 
     def arrays(self, layer, key):
-        group = self.root.get(layer.name)
+        group = self.store.get(self.root, layer.name)
         if group is None:
             return []
-        return [group[_text(n)][()] for n in group.attrs.get("weight_names", [])]
+        arrays = []
+        for name in map(_text, group.attrs.get("weight_names", [])):
+            node = self.store.get(group, name)
+            if node is None:
+                raise ValueError(f"HDF5 group {group.name} lists the weight {name!r}, which it "
+                                 "does not hold.")
+            arrays.append(self.store.array(node))
+        return arrays
 
 
 # -- configs ------------------------------------------------------------------------------------
+def _refuse_code(value, where: str = "the model", key=None) -> None:
+    """Lambda layers, Python lambdas and custom objects anywhere in a config: their code is in the
+    file or outside Keras, and load_keras never runs or imports it."""
+    if isinstance(value, list):
+        for item in value:
+            _refuse_code(item, where, key)
+        return
+    if not isinstance(value, dict):
+        return
+    cls, config = value.get("class_name"), value.get("config")
+    if cls is not None:
+        if key in _LAYER_KEYS:
+            name = config.get("name") if isinstance(config, dict) else None
+            where = f"Keras layer {name!r} ({cls})"
+        module, registered = value.get("module"), value.get("registered_name")
+        if cls in ("Lambda", "__lambda__"):
+            what = "a Lambda layer" if cls == "Lambda" else "a Python lambda"
+            raise ValueError(f"{where}: {what} keeps Python code in the file, and load_keras never "
+                             "runs code from a file; rebuild the model without it.")
+        if ((module is not None and str(module).split(".")[0] not in _KERAS_MODULES)
+                or registered not in (None, cls, config)):
+            raise ValueError(f"{where}: {cls!r} is a custom object (module {module!r}, "
+                             f"registered_name {registered!r}); load_keras builds only Keras's own "
+                             "layers and objects and never imports code a file names.")
+    for k, v in value.items():
+        if k != "compile_config":  # read only by compile=True, and checked then
+            _refuse_code(v, where, k)
+
+
 def _dtype(value, where):
     if isinstance(value, dict):  # DTypePolicy / Policy
         value = (value.get("config") or {}).get("name")
@@ -138,7 +261,7 @@ def _keras_object(value, module, kind, where):
     if not isinstance(value, dict) or "class_name" not in value:
         return value
     name, config = value["class_name"], dict(value.get("config") or {})
-    cls = getattr(module, name, None)
+    cls = getattr(module, name, None) if isinstance(name, str) and name[:1] != "_" else None
     if not isinstance(cls, type):
         raise ValueError(f"{where}: the {kind} {name!r} has no rnnkit equivalent.")
     accepted = inspect.signature(cls).parameters
@@ -192,7 +315,7 @@ def _layer(record):
     return {"class_name": cls, "config": config}
 
 
-def _chain(config, source):
+def _chain(config):
     """The layer records of a functional model that is a plain chain: one input, and every layer
     called once, on the previous layer's output."""
     records = config.get("layers", [])
@@ -218,36 +341,36 @@ def _chain(config, source):
     chain = chain and ends(config.get("input_layers", [])) == names[:1]
     chain = chain and ends(config.get("output_layers", [])) == names[-1:]
     if not chain or any(inbound(r) != prev for r, prev in zip(records[1:], names)):
-        raise ValueError(f"{source}: a Keras functional model loads only when it is a plain chain "
+        raise ValueError("a Keras functional model loads only when it is a plain chain "
                          "of layers (one input, each layer applied once to the previous "
                          "layer's output); rebuild it as a Sequential model.")
     return records
 
 
-def _model_records(record, source):
+def _model_records(record):
     cls, config = record.get("class_name"), record.get("config") or {}
     if cls == "Sequential":  # a plain list in configs of Keras before 2.3
         return config if isinstance(config, list) else config.get("layers", [])
     if cls in ("Functional", "Model"):
-        return _chain(config, source)
-    raise ValueError(f"{source}: expected a Keras Sequential model, got {cls!r}.")
+        return _chain(config)
+    raise ValueError(f"expected a Keras Sequential model, got {cls!r}.")
 
 
 # -- building -----------------------------------------------------------------------------------
-def _build(record, source):
+def _build(record):
     from ..layers import deserialize
     from ..models.sequential import Sequential
 
     config = record.get("config") or {}
     config = config if isinstance(config, dict) else {}
     model = Sequential(name=config.get("name"))
-    for layer_record in _model_records(record, source):
+    for layer_record in _model_records(record):
         translated = _layer(layer_record)
         c = translated["config"]
         try:
             model.add(deserialize(translated))
         except (TypeError, ValueError, NotImplementedError) as err:
-            raise ValueError(f"{source}: cannot build Keras layer {c.get('name')!r} "
+            raise ValueError(f"cannot build Keras layer {c.get('name')!r} "
                              f"({translated['class_name']}) in rnnkit: {err}") from err
     shape = config.get("build_input_shape") or (record.get("build_config") or {}).get("input_shape")
     if not model.built and shape is not None:
@@ -258,7 +381,7 @@ def _build(record, source):
     return model
 
 
-def _load_weights(model, weights, source):
+def _load_weights(model, weights):
     from ..models.weights import layer_keys
 
     for layer, key in zip(model.layers, layer_keys(model.layers)):
@@ -266,16 +389,16 @@ def _load_weights(model, weights, source):
         if not arrays and not layer.weights:
             continue
         if not layer.built:
-            raise ValueError(f"{source}: layer {layer.name!r} is not built (the file gives no "
+            raise ValueError(f"layer {layer.name!r} is not built (the file gives no "
                              "input shape), so its weights cannot be loaded.")
         try:
             layer.set_weights(arrays)
         except ValueError as err:
-            raise ValueError(f"{source}: the file's weights for layer {layer.name!r} do not fit "
+            raise ValueError(f"the file's weights for layer {layer.name!r} do not fit "
                              f"it: {err}") from err
 
 
-def _compile(model, config, source):
+def _compile(model, config):
     optimizer = config.get("optimizer")
     if isinstance(optimizer, dict):
         opt = dict(optimizer.get("config") or {})
@@ -283,10 +406,10 @@ def _compile(model, config, source):
             if key in opt:
                 value = opt.pop(key)
                 if harmless is not _ANY and value != harmless:
-                    raise ValueError(f"{source}: optimizer option {key}={value!r} has no rnnkit "
+                    raise ValueError(f"optimizer option {key}={value!r} has no rnnkit "
                                      "equivalent; load with compile=False and compile yourself.")
         if isinstance(opt.get("learning_rate"), dict):
-            raise ValueError(f"{source}: learning-rate schedules are not loaded; load with "
+            raise ValueError("learning-rate schedules are not loaded; load with "
                              "compile=False and compile yourself.")
         name = str(optimizer.get("class_name")).removeprefix("Custom>")  # tf.keras 2.11+
         optimizer = {"class_name": name, "config": opt}
@@ -300,11 +423,11 @@ def _compile(model, config, source):
         model.compile(optimizer=optimizer or "rmsprop", loss=loss,
                       metrics=config.get("metrics") or None)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{source}: cannot compile as the file says ({err}); load with "
+        raise ValueError(f"cannot compile as the file says ({err}); load with "
                          "compile=False and compile yourself.") from err
 
 
-def load_keras(path, compile: bool = False):
+def load_keras(path, compile: bool = False, *, max_bytes: int | None = None):
     """A Keras model file as an rnnkit `Sequential` with the same layers, settings and weights.
 
     Args:
@@ -312,10 +435,14 @@ def load_keras(path, compile: bool = False):
             Sequential model, or a functional model that is a plain chain of layers.
         compile: also compile with the file's optimizer settings (not its state), loss and
             metrics.
+        max_bytes: the most the file may expand to (the .keras archive's members, and the
+            weights read); default `rnnkit.models.saving.MAX_LOAD_BYTES` (1 GiB).
 
     Reads the files with zipfile, json and h5py only: neither Keras nor TensorFlow is needed.
     Layers: InputLayer, SimpleRNN, LSTM, GRU, Dense, Embedding, Masking, Dropout, Activation,
-    Flatten, RepeatVector, TimeDistributed, Bidirectional; anything else raises ValueError.
+    Flatten, RepeatVector, TimeDistributed, Bidirectional. Anything else, a Lambda layer, a
+    custom object, or HDF5 data kept outside the file raises `ModelFileError` (a ValueError)
+    naming the file and what was refused; so does a damaged file.
 
     >>> model = load_keras("lstm.keras")  # doctest: +SKIP
     >>> model.predict(x)                  # doctest: +SKIP
@@ -324,12 +451,15 @@ def load_keras(path, compile: bool = False):
     source = os.fspath(path)
     if not os.path.isfile(source):
         raise FileNotFoundError(f"{source}: no such file.")
-    record, compile_config, weights = _read(source, h5py)
-    try:
-        model = _build(record, source)
-        _load_weights(model, weights, source)
-    finally:
-        weights.file.close()
-    if compile and compile_config and compile_config.get("loss") is not None:
-        _compile(model, compile_config, source)
+    with open(source, "rb") as file, saving.reading(source):
+        record, compile_config, weights = _read(file, source, h5py, max_bytes)
+        try:
+            _refuse_code(record)
+            model = _build(record)
+            _load_weights(model, weights)
+        finally:
+            weights.close()
+        if compile and compile_config and compile_config.get("loss") is not None:
+            _refuse_code(compile_config, "the compile config")
+            _compile(model, compile_config)
     return model

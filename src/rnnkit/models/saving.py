@@ -133,8 +133,9 @@ class ZipArchive:
 
 
 def parse_json(data, what: str) -> dict:
+    """A JSON object from text or UTF-8 bytes; ValueError naming `what` otherwise."""
     try:
-        value = json.loads(bytes(data).decode("utf-8"))
+        value = json.loads(data if isinstance(data, str) else bytes(data).decode("utf-8"))
     except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
         raise ValueError(f"{what} is not valid JSON ({err}).") from None
     if not isinstance(value, dict):
@@ -333,6 +334,10 @@ def _read_model_file(file, budget: Budget):
                              f"{metadata.get('format')!r}.")
         version = _version(metadata.get("format_version", 1), "metadata.json")
         config = parse_json(archive.read("config.json"), "config.json")
+        has_state = version >= 3 and (config.get("compile_config") or {}).get("optimizer")
+        if has_state and "optimizer.safetensors" not in archive.names:
+            raise ValueError("has no optimizer.safetensors, the state of the optimizer its "
+                             "config.json names; the file is damaged.")
         arrays = _tensors(archive.read("model.safetensors"), "model.safetensors", version)[0]
         opt_arrays = (_tensors(archive.read("optimizer.safetensors"), "optimizer.safetensors",
                                version)[0]
