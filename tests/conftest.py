@@ -1,29 +1,29 @@
-"""Shared fixtures: the Keras golden data (made by tests/data/make_keras_fixtures.py)."""
+"""Session-wide setup: one decision about Triton's interpreter, the compiled core required in
+CI, the Keras golden data as a fixture, and a fresh naming session and seed for every test.
+Shared helpers live in tests/helpers.py."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import os
 
-import numpy as np
-import pytest
 import torch
 
-from rnnkit.utils import clear_session
+# Decided once, before any test module imports triton: without CUDA the Triton kernels run in
+# its interpreter on CPU tensors; with CUDA they run compiled, on CUDA tensors.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
-DATA = Path(__file__).parent / "data"
+import pytest  # noqa: E402
+
+from helpers import IN_CI, Golden  # noqa: E402
+from rnnkit.backends import native  # noqa: E402
+from rnnkit.utils import clear_session  # noqa: E402
 
 
-class Golden:
-    def __init__(self):
-        self.meta = json.loads((DATA / "keras_golden.json").read_text())
-        self.arrays = np.load(DATA / "keras_golden.npz")
-
-    def __getitem__(self, key):
-        return self.arrays[key]
-
-    def seq(self, prefix, n):
-        return [self.arrays[f"{prefix}{i}"] for i in range(n)]
+def pytest_sessionstart(session):
+    if IN_CI and not native.available():
+        raise pytest.UsageError("CI=true and rnnkit's compiled core is not installed: the native "
+                                "tests would all be skipped. Build it (pip install -e .) first.")
 
 
 @pytest.fixture(scope="session")
@@ -37,48 +37,3 @@ def fresh_session():
     clear_session()
     torch.manual_seed(0)
     yield
-
-
-def assert_close(actual, expected, tol=2e-5):
-    actual = actual.detach().cpu().numpy() if torch.is_tensor(actual) else np.asarray(actual)
-    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)
-
-
-def assert_compiled_matches_eager(model, x):
-    """torch.compile(model, fullgraph=True): the same outputs and parameter gradients as eager."""
-    compiled = torch.compile(model, fullgraph=True)
-    torch.testing.assert_close(compiled(x), model(x))
-    grads = []
-    for fn in (model, compiled):
-        model.zero_grad(set_to_none=True)
-        fn(x).square().sum().backward()
-        grads.append([p.grad.clone() for p in model.parameters()])
-    for a, b in zip(*grads):
-        torch.testing.assert_close(a, b)
-
-
-def twin_layers(cls, backends, units, spread, device="cpu", **kwargs):
-    """The same recurrent layer once per backend: weights (biases too) drawn uniformly in
-    ±spread for the first and copied to the others, 3 input features, on `device`."""
-    from rnnkit import layers
-
-    torch.manual_seed(0)
-    made = [getattr(layers, cls)(units, backend=b, **kwargs).to(device) for b in backends]
-    for layer in made:
-        layer.build((None, None, 3))
-    with torch.no_grad():
-        for w in made[0].weights:
-            w.uniform_(-spread, spread)
-    for layer in made[1:]:
-        layer.set_weights(made[0].get_weights())
-    return made
-
-
-def outputs_and_grads(layer, x, initial_state=None, **call):
-    """The layer's outputs, then the gradients of Σ o·cos(o) over them with respect to x, the
-    layer's weights and any initial states."""
-    out = layer(x, initial_state=initial_state, **call)
-    out = out if isinstance(out, list) else [out]
-    grads = torch.autograd.grad(sum((o * torch.cos(o)).sum() for o in out),
-                                [x, *layer.weights, *(initial_state or [])])
-    return [o.detach() for o in out] + list(grads)

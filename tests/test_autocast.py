@@ -9,7 +9,7 @@ import torch
 from rnnkit import layers
 from rnnkit.backends import native
 from rnnkit.models import Sequential
-from conftest import Golden
+from helpers import Golden, needs_native
 
 CASES = sorted(Golden().meta["layers"])
 BF16 = 2.0 ** -8  # bfloat16's relative rounding step
@@ -77,7 +77,7 @@ def test_training_under_autocast_follows_float32_training():
     assert runs[1] != runs[0]
 
 
-@pytest.mark.skipif(not native.available(), reason="rnnkit installed without its compiled core")
+@needs_native
 def test_native_refuses_autocast_by_name():
     layer = layers.LSTM(4, backend="native")
     with torch.autocast("cpu", dtype=torch.bfloat16):

@@ -6,7 +6,7 @@ import torch
 
 from rnnkit import layers
 from rnnkit.models import Sequential
-from conftest import assert_compiled_matches_eager
+from helpers import assert_compiled_matches_eager
 
 BACKENDS = ["auto", "reference"]
 

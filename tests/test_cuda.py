@@ -8,7 +8,7 @@ import torch
 
 from rnnkit import layers
 from rnnkit.models import Sequential
-from conftest import outputs_and_grads, twin_layers
+from helpers import outputs_and_grads, twin_layers
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rnnkit import layers
-from conftest import outputs_and_grads, twin_layers
+from helpers import outputs_and_grads, twin_layers
 
 CASES = [("SimpleRNN", {}), ("SimpleRNN", {"activation": "relu"}), ("LSTM", {}),
          ("LSTM", {"unit_forget_bias": False}), ("GRU", {}), ("GRU", {"use_bias": False})]
@@ -100,11 +100,10 @@ def test_cudnn_runs_forward_and_backward_without_tf32(monkeypatch):
     """cuDNN reads torch.backends.cudnn.allow_tf32 (on by default) in the forward and again in
     the backward; both must see torch's matrix-product setting (TF32 off by default), and the
     user's flag must come back."""
-    from rnnkit import activations
     from rnnkit.backends import cudnn
 
     seen = []
-    real = cudnn._OPS[("lstm", activations.tanh)]
+    real = cudnn._OPS[("lstm", "tanh")]
 
     def spy(*args):
         seen.append(("forward", torch.backends.cudnn.allow_tf32))
@@ -112,7 +111,7 @@ def test_cudnn_runs_forward_and_backward_without_tf32(monkeypatch):
         y.register_hook(lambda g: seen.append(("backward", torch.backends.cudnn.allow_tf32)))
         return y, *final
 
-    monkeypatch.setitem(cudnn._OPS, ("lstm", activations.tanh), spy)
+    monkeypatch.setitem(cudnn._OPS, ("lstm", "tanh"), spy)
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
     layer = layers.LSTM(4, backend="cudnn")
     x = torch.randn(2, 3, 1, requires_grad=True)

@@ -7,7 +7,7 @@ import torch
 
 from rnnkit import layers
 from rnnkit.backends import native
-from conftest import Golden, assert_close
+from helpers import Golden, assert_close, needs_native
 
 CASES = range(len(Golden().meta["dropout"]))
 
@@ -88,7 +88,7 @@ def test_gradients_for_fixed_masks_by_gradcheck():
     assert torch.autograd.gradcheck(lambda x, W, U, b: layer(x, training=True), (x, W, U, b))
 
 
-@pytest.mark.skipif(not native.available(), reason="rnnkit's compiled core is not installed")
+@needs_native
 @pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
 def test_dropout_runs_natively_and_matches_the_reference(cls):
     torch.manual_seed(2)
@@ -110,7 +110,7 @@ def test_dropout_runs_natively_and_matches_the_reference(cls):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.skipif(not native.available(), reason="rnnkit's compiled core is not installed")
+@needs_native
 def test_recurrent_dropout_runs_natively():
     layer = layers.GRU(3, dropout=0.1, recurrent_dropout=0.2, input_shape=(4, 2))
     layer(torch.zeros(2, 4, 2), training=True)
@@ -140,10 +140,8 @@ def test_a_seed_repeats_the_masks():
     assert layers.GRU(3, seed=7).get_config()["seed"] == 7
 
 
-@pytest.mark.parametrize("name, options", [("simple_rnn", {}), ("lstm", {}),
-                                           ("gru", {"reset_after": True}),
-                                           ("gru", {"reset_after": False})])
-def test_one_recurrent_mask_is_that_mask_for_every_gate(name, options):
+@pytest.mark.parametrize("name", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
+def test_one_recurrent_mask_is_that_mask_for_every_gate(name):
     from rnnkit import activations
     from rnnkit.cells import _spec
 
@@ -154,7 +152,7 @@ def test_one_recurrent_mask_is_that_mask_for_every_gate(name, options):
     U = torch.randn(4, 4 * spec.gates, generator=g)
     m = (torch.rand(2, 4, generator=g) > 0.3).float() / 0.7
     args = (xw, states, U, None, activations.tanh, activations.sigmoid)
-    one = spec.step(*args, masks=[m], **options)
-    each = spec.step(*args, masks=[m] * spec.gates, **options)
+    one = spec.step(*args, masks=[m])
+    each = spec.step(*args, masks=[m] * spec.gates)
     for a, b in zip(one, each):
         torch.testing.assert_close(a, b, rtol=0, atol=0)

@@ -383,16 +383,12 @@ def test_shared_validators_for_the_recurrent_layers():
             check_rate("gru", "dropout", None, clip=clip)
 
 
-_RECURRENT_UNCHECKED = pytest.mark.xfail(
-    strict=True, reason="RNNLayer.__init__ does not call check_units / check_rate yet")
-
-
-@_RECURRENT_UNCHECKED
 @pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
-def test_recurrent_layers_take_numpy_units_and_refuse_nan_dropout(cls):
+def test_recurrent_layers_take_numpy_units_and_refuse_bad_rates(cls):
     assert cls(np.int64(8)).units == 8
     for name in ("dropout", "recurrent_dropout"):
-        with pytest.raises(ValueError, match=f"expected {name} to be a number between 0 and 1, "
-                                             "got nan"):
-            cls(4, **{name: float("nan")})
-    assert cls(4, dropout=-0.2, recurrent_dropout=3.0).get_config()["dropout"] == 0.0
+        for bad in (float("nan"), -0.2, 3.0):
+            with pytest.raises(ValueError, match=f"expected {name} to be a number between 0 and "
+                                                 f"1, got {bad}"):
+                cls(4, **{name: bad})
+    assert cls(4, dropout=np.float32(0.25), recurrent_dropout=1).get_config()["dropout"] == 0.25

@@ -9,13 +9,13 @@ from rnnkit import layers
 from rnnkit.backends import native
 from rnnkit.interop import from_torch, to_torch
 from rnnkit.models import Sequential
+from helpers import needs_native
 
 TOL = 2e-5
 KINDS = {"rnn_tanh": (torch.nn.RNN, {"nonlinearity": "tanh"}),
          "rnn_relu": (torch.nn.RNN, {"nonlinearity": "relu"}),
          "lstm": (torch.nn.LSTM, {}), "gru": (torch.nn.GRU, {})}
-BACKENDS = ["reference", pytest.param("native", marks=pytest.mark.skipif(
-    not native.available(), reason="rnnkit built without its C++ core"))]
+BACKENDS = ["reference", pytest.param("native", marks=needs_native)]
 FEATURES, UNITS = 3, 5
 
 

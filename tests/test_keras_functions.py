@@ -6,7 +6,7 @@ import torch
 
 from rnnkit import activations, initializers, layers, losses
 from rnnkit.models import Sequential
-from conftest import Golden, assert_close
+from helpers import Golden, assert_close
 
 META = Golden().meta["functions"]
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from rnnkit import layers
-from conftest import assert_close, Golden
+from helpers import assert_close, Golden
 
 CASES = sorted(Golden().meta["layers"])
 

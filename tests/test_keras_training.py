@@ -5,7 +5,7 @@ import pytest
 
 from rnnkit import layers, optimizers
 from rnnkit.models import Sequential
-from conftest import assert_close
+from helpers import assert_close
 
 CELLS = ["simple_rnn", "lstm", "gru"]
 OPTIMIZERS = {

@@ -8,7 +8,7 @@ import torch
 from rnnkit import layers, optimizers
 from rnnkit.backends import native, reference
 from rnnkit.models import Sequential
-from conftest import assert_close
+from helpers import assert_close, needs_native
 
 MODELS = ["masked_simple_rnn", "masked_lstm", "masked_gru_stack", "embedding",
           "bidirectional_backward_layer", "bidirectional_concat", "bidirectional_sum",
@@ -105,14 +105,14 @@ def test_mask_gradients_by_float64_gradcheck():
     mask = torch.tensor([[1, 1, 0, 1], [1, 1, 1, 0]], dtype=torch.bool)
     W, U, b = (torch.randn(s, dtype=torch.float64, requires_grad=True) for s in ((2, 9), (3, 9), (9,)))
     x = torch.randn(2, 4, 2, dtype=torch.float64, requires_grad=True)
-    from rnnkit.cells import GRU_SPEC
+    from rnnkit.cells import GRU_RESET_BEFORE_SPEC
 
     def f(x, W, U, b):
         states = (x.new_zeros(2, 3),)
-        return reference.run(spec=GRU_SPEC, x=x, kernel=W, recurrent_kernel=U, input_bias=b,
-                             recurrent_bias=None, states=states, activation=torch.tanh,
-                             recurrent_activation=torch.sigmoid, return_sequences=True,
-                             options={"reset_after": False}, mask=mask)[0]
+        return reference.loop(spec=GRU_RESET_BEFORE_SPEC, x=x, kernel=W, recurrent_kernel=U,
+                              input_bias=b, recurrent_bias=None, states=states,
+                              activation=torch.tanh, recurrent_activation=torch.sigmoid,
+                              return_sequences=True, mask=mask)[0]
     assert torch.autograd.gradcheck(f, (x, W, U, b))
 
 
@@ -178,7 +178,7 @@ def test_bidirectional_is_the_two_directions_merged():
     torch.testing.assert_close(bi(x), torch.cat([forward(x), backward(x.flip(1)).flip(1)], -1))
 
 
-@pytest.mark.skipif(not native.available(), reason="rnnkit's compiled core is not installed")
+@needs_native
 @pytest.mark.parametrize("name", MODELS)
 def test_right_padded_rows_run_natively_and_match_keras(golden, name):
     """Rows 0 and 1 of the fixtures are whole and right-padded: alone, they run natively."""

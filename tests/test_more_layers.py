@@ -7,7 +7,7 @@ import torch
 
 from rnnkit import layers, optimizers
 from rnnkit.models import Sequential, load_model
-from conftest import Golden, assert_close, assert_compiled_matches_eager
+from helpers import Golden, assert_close, assert_compiled_matches_eager
 
 
 def _layer(spec):

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from rnnkit import layers
 from rnnkit.backends import native
-from conftest import assert_compiled_matches_eager
+from helpers import assert_compiled_matches_eager, needs_native
 
-pytestmark = pytest.mark.skipif(not native.available(), reason="rnnkit built without its C++ core")
+pytestmark = needs_native
 
 CONFIGS = [
     ("SimpleRNN", {}), ("SimpleRNN", {"activation": "relu"}), ("SimpleRNN", {"activation": "sigmoid"}),
@@ -259,13 +259,13 @@ def test_native_kernel_really_runs(monkeypatch):
         def __getattr__(self, name):
             return getattr(real, name)
 
-        def forward(self, *args):
+        def forward(self, **args):
             calls.append("forward")
-            return real.forward(*args)
+            return real.forward(**args)
 
-        def backward(self, *args):
+        def backward(self, **args):
             calls.append("backward")
-            return real.backward(*args)
+            return real.backward(**args)
 
     monkeypatch.setattr(native, "module", lambda: Spy())
     layer = layers.LSTM(4)
@@ -284,9 +284,9 @@ def test_weights_are_packed_once_per_version(monkeypatch):
         def __getattr__(self, name):
             return getattr(real, name)
 
-        def pack(self, *args):
-            packs.append(args[:4])
-            return real.pack(*args)
+        def pack(self, **args):
+            packs.append(args["K"])
+            return real.pack(**args)
 
     monkeypatch.setattr(native, "module", lambda: Spy())
     nat, ref = _pair("GRU", {}, 3, 21)
@@ -322,19 +322,19 @@ def test_missing_extension_falls_back_with_one_warning(monkeypatch):
     assert layer.last_backend == "reference"
 
 
-@pytest.mark.parametrize("cell", [0, 1, 2, 3])
+@pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
 def test_opcheck(cell):
-    g = torch.Generator().manual_seed(cell)
-    G = native.GATES[cell]
+    g = torch.Generator().manual_seed(len(cell))
+    G = native.CELLS[cell].gates
     B, T, I, H = 2, 3, 2, 5
     x = torch.randn(B, T, I, generator=g, requires_grad=True)
     k = torch.randn(I, G * H, generator=g, requires_grad=True)
     u = torch.randn(H, G * H, generator=g, requires_grad=True)
     b = torch.randn(G * H, generator=g, requires_grad=True)
-    bh = torch.randn(G * H, generator=g, requires_grad=True) if cell == native.GRU_AFTER else None
+    bh = torch.randn(G * H, generator=g, requires_grad=True) if cell == "gru" else None
     h0 = torch.randn(B, H, generator=g, requires_grad=True)
-    c0 = torch.randn(B, H, generator=g, requires_grad=True) if cell == native.LSTM else None
-    args = (x, k, u, b, bh, h0, c0, cell, 1, 2 if cell else 0, False, True, True)
+    c0 = torch.randn(B, H, generator=g, requires_grad=True) if cell == "lstm" else None
+    args = (x, k, u, b, bh, h0, c0, cell, "tanh", "sigmoid", False, True, True)
     torch.library.opcheck(torch.ops.rnnkit.recurrent_forward.default, args)
     lengths = torch.tensor([3, 1], dtype=torch.int32)
     masks = (torch.rand(G, B, H, generator=g) > 0.3).float() / 0.7
@@ -389,12 +389,18 @@ def test_returned_output_and_state_never_share_storage():
     torch.testing.assert_close(out, h)
 
 
-def test_an_empty_batch_trains():
+def test_an_empty_batch_trains_on_the_reference_loop():
+    """The compiled loop is not written for an empty batch: auto runs it on the reference loop,
+    and backend='native' refuses it by name."""
     for cls in ("LSTM", "GRU", "SimpleRNN"):
         layer = getattr(layers, cls)(4, return_sequences=True, input_shape=(5, 3))
         x = torch.zeros(0, 5, 3, requires_grad=True)
         layer(x, training=True).sum().backward()
-        assert layer.last_backend == "native" and x.grad.shape == x.shape
+        assert layer.last_backend == "reference" and x.grad.shape == x.shape
+        assert all(float(w.grad.abs().sum()) == 0 for w in layer.weights)
+        layer.backend = "native"
+        with pytest.raises(ValueError, match="backend='native' does not run an empty batch"):
+            layer(x)
 
 
 def test_unbounded_states_past_a_rows_length_give_finite_gradients():

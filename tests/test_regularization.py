@@ -8,7 +8,7 @@ import torch
 
 from rnnkit import constraints, layers, optimizers, regularizers
 from rnnkit.models import Sequential, load_model
-from conftest import assert_close
+from helpers import assert_close
 
 
 def _model(golden):

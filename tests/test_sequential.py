@@ -8,6 +8,7 @@ from rnnkit import layers, optimizers
 from rnnkit.backends import native
 from rnnkit.layers import GRU, LSTM, Dense, SimpleRNN
 from rnnkit.models import Sequential
+from helpers import needs_native
 
 
 def test_list_constructor_equals_add():
@@ -96,7 +97,7 @@ def test_backend_that_ran_is_reported():
     assert layer.last_backend == "reference"
 
 
-@pytest.mark.skipif(not native.available(), reason="rnnkit installed without its compiled core")
+@needs_native
 def test_env_backend_forces_auto_layers(monkeypatch):
     monkeypatch.setenv("RNNKIT_BACKEND", "reference")
     layer = LSTM(3)

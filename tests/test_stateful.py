@@ -7,7 +7,7 @@ import torch
 
 from rnnkit import layers, optimizers
 from rnnkit.models import Sequential
-from conftest import assert_close
+from helpers import assert_close
 
 
 def _model(golden, backend="auto"):

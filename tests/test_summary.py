@@ -6,7 +6,7 @@ from rnnkit import layers
 from rnnkit.layers import GRU, LSTM, Dense, SimpleRNN
 from rnnkit.models import Sequential
 from rnnkit.utils import clear_session
-from conftest import Golden
+from helpers import Golden
 
 SUMMARIES = Golden().meta["summaries"]
 

@@ -1,46 +1,41 @@
 """The Triton recurrence against rnnkit's own cell steps driven by a plain loop, values and
 gradients, in float32.
 
-Without CUDA the kernels run in Triton's interpreter on CPU tensors (TRITON_INTERPRET=1 must be
-set before triton is imported, hence the top of this module), with the bfloat16 products
-emulated (its tl.dot multiplies bfloat16 operands' raw bits); with CUDA the same tests run
-compiled on the GPU (and the interpreter stays off for every other test of the session).
+Without CUDA the kernels run in Triton's interpreter on CPU tensors (conftest.py sets
+TRITON_INTERPRET=1 for the whole session), with the bfloat16 products emulated (its tl.dot
+multiplies bfloat16 operands' raw bits); with CUDA the same tests run compiled on the GPU.
 """
 
-import os
+import subprocess
+import sys
 
+import pytest
 import torch
 
-DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
-if DEVICE == "cpu":
-    os.environ["TRITON_INTERPRET"] = "1"
-
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-
-import pytest  # noqa: E402
-
-import triton  # noqa: E402  (a test dependency: its absence is a failure, not a skip)
-import triton.language as tl  # noqa: E402
-from rnnkit.backends import triton_rnn  # noqa: E402
-from rnnkit.backends.triton_common import _round_bf16  # noqa: E402
-from rnnkit.cells import get  # noqa: E402
+import triton  # a test dependency: its absence is a failure, not a skip
+import triton.language as tl
+from helpers import TRITON_DEVICE as DEVICE
+from rnnkit.backends import triton_rnn
+from rnnkit.backends.triton_common import _round_bf16
+from rnnkit.cells import get
 
 GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
 CELLS = [("simple_rnn", True), ("lstm", True), ("gru", True), ("gru", False)]
 TOL = 1e-5
 
 
+def spec_name(cell, reset_after):
+    return "gru_reset_before" if cell == "gru" and not reset_after else cell
+
+
 def reference(cell, xw, states, U, b_h, reset_after, masks, mask):
     """hs and final states by `cells/<cell>.py`'s step, a masked step keeping the states."""
-    spec = get(cell)
-    options = {"reset_after": reset_after} if cell == "gru" else {}
+    spec = get(spec_name(cell, reset_after))
     if masks is not None and len(masks) == 1:
         masks = masks * GATES[cell]  # one mask for all gates (cells/gru.py indexes masks[2])
     hs = []
     for t in range(xw.shape[1]):
-        new = spec.step(xw[:, t], states, U, b_h, torch.tanh, torch.sigmoid, masks=masks,
-                        **options)
+        new = spec.step(xw[:, t], states, U, b_h, torch.tanh, torch.sigmoid, masks=masks)
         if mask is not None:
             keep = mask[:, t, None]
             new = tuple(torch.where(keep, n, s) for n, s in zip(new, states))
@@ -85,7 +80,7 @@ def assert_close(actual, expected, name):
 def check(cell, reset_after, B, T, H, n_masks, time_mask, outputs="both", seed=0):
     xw, states, U, b_h, masks, mask = problem(cell, reset_after, B, T, H, n_masks, time_mask,
                                               seed)
-    hs, final = triton_rnn.recurrence(cell, xw, states, U, b_h, reset_after=reset_after,
+    hs, final = triton_rnn.recurrence(spec_name(cell, reset_after), xw, states, U, b_h,
                                       recurrent_masks=masks, mask=mask)
     hs_ref, final_ref = reference(cell, xw, states, U, b_h, reset_after, masks, mask)
     assert hs.shape == (B, T, H) and len(final) == len(states)
@@ -177,7 +172,7 @@ def test_bf16_products(cell, reset_after, monkeypatch):
     downstream by about one bf16 step of one term (~1e-4 here); so: most elements to float32
     rounding, all within a few such steps, and far closer than to the float32 function."""
     xw, states, U, b_h, masks, mask = problem(cell, reset_after, 20, 6, 40, GATES[cell], True)
-    hs, _ = triton_rnn.recurrence(cell, xw, states, U, b_h, reset_after=reset_after,
+    hs, _ = triton_rnn.recurrence(spec_name(cell, reset_after), xw, states, U, b_h,
                                   recurrent_masks=masks, mask=mask, bf16=True)
     hs_fp32, _ = reference(cell, xw, states, U, b_h, reset_after, masks, mask)
     matmul = torch.Tensor.__matmul__

@@ -110,6 +110,15 @@ def get(identifier: str | Activation | None, where: str | None = None) -> Activa
     raise unknown_name("activation", identifier, list(_ALL) + list(_ALIASES), where)
 
 
+def registered_name(fn: Activation) -> str | None:
+    """The name of one of these activations, or None for any other callable (even one with the
+    same __name__: what it computes is unknown)."""
+    for name, f in _ALL.items():
+        if f is fn:
+            return name
+    return None
+
+
 def serialize(fn: Activation) -> str:
     """The Keras name of an activation (what get_config stores)."""
     for name, f in _ALL.items():

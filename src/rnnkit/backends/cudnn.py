@@ -20,41 +20,52 @@ import warnings
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .. import activations
 from ..interop._gates import keras_to_torch
 
-_OPS = {("lstm", activations.tanh): torch._VF.lstm, ("gru", activations.tanh): torch._VF.gru,
-        ("simple_rnn", activations.tanh): torch._VF.rnn_tanh,
-        ("simple_rnn", activations.relu): torch._VF.rnn_relu}
+# (spec name, activation) → torch's fused operator computing exactly that cell (gates sigmoid).
+_OPS = {("lstm", "tanh"): torch._VF.lstm, ("gru", "tanh"): torch._VF.gru,
+        ("simple_rnn", "tanh"): torch._VF.rnn_tanh, ("simple_rnn", "relu"): torch._VF.rnn_relu}
 
 
-def refusal(layer, x, recurrent_masks=None, lengths=None) -> str | None:
-    """Why torch's fused operator cannot compute this call exactly, or None when it can."""
-    name = layer.spec.name
-    if (name, layer.activation) not in _OPS:
-        return f"activation '{activations.serialize(layer.activation)}'"
-    if name != "simple_rnn" and layer.recurrent_activation is not activations.sigmoid:
-        return (f"recurrent_activation "
-                f"'{activations.serialize(layer.recurrent_activation)}'")
-    if name == "gru" and not layer.reset_after:
+def refusal(call) -> str | None:
+    """Why torch's fused operator cannot compute this call exactly, or None when it can: the
+    cells and activations in _OPS, with a sigmoid recurrent activation, any float dtype, a
+    right-padded mask with no empty row, input dropout, go_backwards; nothing else."""
+    if call.autocast is not None:
+        return f"torch.autocast ({call.autocast}): cuDNN would keep the states in {call.autocast}"
+    why = call.weights_refusal() or call.unknown_options()
+    if why is not None:
+        return why
+    if call.spec.name == "gru_reset_before":
         return "GRU with reset_after=False"
-    if recurrent_masks is not None:
+    if (call.spec.name, call.act) not in _OPS:
+        return f"activation '{call.act or '<custom>'}' for {call.spec.name}"
+    if call.ract not in (None, "sigmoid"):
+        return f"recurrent_activation '{call.ract}'"
+    if call.recurrent_masks is not None:
         return "recurrent_dropout"
-    if not x.is_floating_point():
-        return f"{x.dtype} inputs"
-    if lengths is not None and bool((lengths == 0).any()):
-        return "a row with every step masked"
+    if not call.x.is_floating_point():
+        return f"{call.x.dtype} inputs"
+    if call.mask is not None:
+        if torch.compiler.is_compiling():  # right-padded or not is a question about data
+            return "a mask under torch.compile"
+        if call.lengths is None:
+            return "a mask that is not right-padded (a padded step before a real one)"
+        if bool((call.lengths == 0).any()):
+            return "a row with every step masked"
     return None
 
 
-def sequence(layer, x, states, kernel, lengths=None):
-    """(outputs (batch, time, units), final states) of the layer's cell over x from `states`;
+def sequence(call, x, kernel, lengths=None):
+    """(outputs (batch, time, units), final states) of the call's cell over x from its states;
     with `lengths`, row b runs its first lengths[b] steps (its outputs beyond are zeros and its
     final states are those at its last real step)."""
-    bias = layer.bias if layer.use_bias else None
-    params = keras_to_torch(layer.spec.name, kernel, layer.recurrent_kernel, bias,
-                            getattr(layer, "reset_after", True))
-    op = _OPS[(layer.spec.name, layer.activation)]
+    states = call.states
+    bias = call.input_bias  # GRU: its two rows again, (2, 3H)
+    if call.recurrent_bias is not None:
+        bias = torch.stack([call.input_bias, call.recurrent_bias])
+    params = keras_to_torch(call.spec.family, kernel, call.recurrent_kernel, bias)
+    op = _OPS[(call.spec.name, call.act)]
     tensors = (x, *states, *params)
     train = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 

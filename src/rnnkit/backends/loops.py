@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 
 from ..cells._spec import gate_product
-from . import cudnn, native
+from . import cudnn
 from .native_ops import sequence
 
 
@@ -45,47 +45,44 @@ def _needs_grad(x, states, weights) -> bool:
         t is not None and t.requires_grad for t in (x, *weights[:4], *states))
 
 
-def _sequence(layer, x, states, weights, go_backwards, full, training, lengths=None):
-    return sequence(
-        x.contiguous(), *weights[:4], states[0], states[1] if len(states) > 1 else None,
-        native.cell_code(layer), native.ACTIVATIONS[layer.activation],
-        native.ACTIVATIONS.get(layer.recurrent_activation, 0), go_backwards, full, training,
-        lengths, weights.recurrent_masks)
-
-
-def run_native(layer, x, states, mask, input_masks, recurrent_masks, lengths):
-    input_bias, recurrent_bias = layer._biases()
-    x, kernel = _dropped_inputs(x, layer.kernel, input_masks)
-    weights = _Weights(kernel, layer.recurrent_kernel, input_bias, recurrent_bias,
-                       None if recurrent_masks is None else torch.stack(recurrent_masks))
+def run_native(call):
+    x, kernel = _dropped_inputs(call.x, call.kernel, call.input_masks)
+    masks = call.recurrent_masks
+    weights = _Weights(kernel, call.recurrent_kernel, call.input_bias, call.recurrent_bias,
+                       None if masks is None else torch.stack(masks))
+    states = call.states
+    act, ract = call.act, call.ract or "linear"
 
     def rows(x, go_backwards=False):
         training = _needs_grad(x, states, weights)
-        full = layer.return_sequences or training
-        y, h_t, c_t, _ = _sequence(layer, x, states, weights, go_backwards, full, training,
-                                   lengths)
+        full = call.return_sequences or training
+        y, h_t, c_t, _ = sequence(
+            x.contiguous(), *weights[:4], states[0], states[1] if len(states) > 1 else None,
+            call.spec.name, act, ract, go_backwards, full, training, call.lengths,
+            weights.recurrent_masks)
         final = (h_t, c_t) if len(states) > 1 else (h_t,)
-        if layer.return_sequences:
+        if call.return_sequences:
             return y.transpose(0, 1), final  # the kernel's sequences are time-major
         # the last output is the final state: returning h_T (not y[-1]) sends its gradient
         # straight to the kernel, with no (T, B, H) tensor of zeros around it (a copy when the
         # state is returned too, so that the two never share storage)
-        return (h_t.clone() if layer.return_state else h_t), final
+        return (h_t.clone() if call.return_state else h_t), final
 
-    if mask is None:
-        return rows(x, layer.go_backwards)
-    return padded(layer, x, lengths, rows)
+    if call.mask is None:
+        return rows(x, call.go_backwards)
+    return padded(call, x, call.lengths, rows)
 
 
-def run_cudnn(layer, x, states, input_masks, lengths):
-    x, kernel = _dropped_inputs(x, layer.kernel, input_masks)
+def run_cudnn(call):
+    x, kernel = _dropped_inputs(call.x, call.kernel, call.input_masks)
+    lengths = call.lengths
     if lengths is None:
-        y, final = cudnn.sequence(layer, x.flip(1) if layer.go_backwards else x, states, kernel)
-        return (y if layer.return_sequences else y[:, -1]), final
-    return padded(layer, x, lengths, lambda x: cudnn.sequence(layer, x, states, kernel, lengths))
+        y, final = cudnn.sequence(call, x.flip(1) if call.go_backwards else x, kernel)
+        return (y if call.return_sequences else y[:, -1]), final
+    return padded(call, x, lengths, lambda x: cudnn.sequence(call, x, kernel, lengths))
 
 
-def padded(layer, x, lengths, rows):
+def padded(call, x, lengths, rows):
     """A right-padded mask on a loop that runs row b for its lengths[b] real steps: `rows(x)`
     gives (outputs (batch, time, units) when return_sequences, final states at each row's
     length). The outputs of the padded steps are placed as Keras defines them: the previous
@@ -95,49 +92,71 @@ def padded(layer, x, lengths, rows):
     batch, time = x.shape[:2]
     steps = torch.arange(time, device=x.device)
     n = lengths.to(torch.long)[:, None]
-    if layer.go_backwards:  # row b's step k is its real step n_b - 1 - k
+    if call.go_backwards:  # row b's step k is its real step n_b - 1 - k
         order = torch.where(steps < n, n - 1 - steps, steps)
         x = x.gather(1, order[..., None].expand(-1, -1, x.shape[-1]))
     y, final = rows(x)
-    if not layer.return_sequences:
+    if not call.return_sequences:
         keep = n > 0
-        if layer.zero_output_for_mask and not layer.go_backwards:
+        if call.zero_output_for_mask and not call.go_backwards:
             keep = n == time
         return final[0] * keep.to(final[0].dtype), final
-    if layer.go_backwards:  # Keras's step s is the loop's step s - (T - n_b)
+    if call.go_backwards:  # Keras's step s is the loop's step s - (T - n_b)
         source, keep = (steps - time + n).clamp_min(0), steps >= time - n
     else:  # a padded step repeats the last real output
         source = torch.minimum(steps.expand(batch, -1), (n - 1).clamp_min(0))
-        keep = (steps < n) | ((n > 0) & (not layer.zero_output_for_mask))
+        keep = (steps < n) | ((n > 0) & (not call.zero_output_for_mask))
     y = y.gather(1, source[..., None].expand(-1, -1, y.shape[-1]))
     return y * keep[..., None].to(y.dtype), final
 
 
-def run_triton(layer, x, states, mask, input_masks, recurrent_masks, cast=None):
-    """The Triton kernel runs the recurrence on x W + b from torch's product (in the autocast
-    dtype `cast`, whose products the kernel then also takes, bfloat16 only)."""
+def triton_refusal(call) -> str | None:
+    """Why the Triton kernel cannot compute exactly this call, or None: it lists CUDA tensors
+    (CPU ones in its interpreter) in float32, optionally under bfloat16 autocast, every cell
+    with tanh and sigmoid, any mask, Keras's dropout masks, go_backwards; no options."""
     from . import triton_rnn  # imports triton: only when asked for
 
-    input_bias, recurrent_bias = layer._biases()
-    xw = gate_product(x, layer.kernel, None if input_masks is None else
-                      [m.unsqueeze(1) for m in input_masks])
-    if input_bias is not None:
-        xw = xw + input_bias
-    if layer.go_backwards:
+    if not triton_rnn.available(call.x):
+        return ("anything here: it needs the triton package and a CUDA tensor (or "
+                "TRITON_INTERPRET=1 for CPU tensors)")
+    why = call.weights_refusal() or call.unknown_options()
+    if why is not None:
+        return why
+    if call.x.dtype != torch.float32 or call.autocast not in (None, torch.bfloat16):
+        return (f"{call.x.dtype} inputs under autocast {call.autocast}; it runs float32, or "
+                "bfloat16 autocast")
+    if call.spec.name not in triton_rnn.CELLS:
+        return f"cell '{call.spec.name}'"
+    if call.act != "tanh" or call.ract not in (None, "sigmoid"):
+        return f"{call.activations_text()} (only tanh and sigmoid)"
+    return None
+
+
+def run_triton(call):
+    """The Triton kernel runs the recurrence on x W + b from torch's product (in the autocast
+    dtype, whose products the kernel then also takes, bfloat16 only)."""
+    from . import triton_rnn  # imports triton: only when asked for
+
+    xw = gate_product(call.x, call.kernel, None if call.input_masks is None else
+                      [m.unsqueeze(1) for m in call.input_masks])
+    if call.input_bias is not None:
+        xw = xw + call.input_bias
+    mask = call.mask
+    if call.go_backwards:
         xw, mask = xw.flip(1), None if mask is None else mask.flip(1)
-    with torch.autocast(x.device.type, enabled=False):
+    with torch.autocast(call.x.device.type, enabled=False):
         hs, final = triton_rnn.recurrence(
-            layer.spec.name, xw.float().contiguous(), states, layer.recurrent_kernel,
-            recurrent_bias, reset_after=getattr(layer, "reset_after", True),
-            recurrent_masks=recurrent_masks, mask=mask, bf16=cast == torch.bfloat16)
-    return keras_outputs(layer, hs, mask), final
+            call.spec.name, xw.float().contiguous(), call.states, call.recurrent_kernel,
+            call.recurrent_bias, recurrent_masks=call.recurrent_masks, mask=mask,
+            bf16=call.autocast == torch.bfloat16)
+    return keras_outputs(call, hs, mask), final
 
 
-def keras_outputs(layer, hs, mask):
+def keras_outputs(call, hs, mask):
     """Keras's outputs from every step's state: a masked step outputs the previous output, which
     is the held state once a real step has run, and zeros before that or with
     zero_output_for_mask."""
     if mask is not None:
-        keep = mask if layer.zero_output_for_mask else mask | (mask.cumsum(1) > 0)
+        keep = mask if call.zero_output_for_mask else mask | (mask.cumsum(1) > 0)
         hs = hs * keep[..., None].to(hs.dtype)
-    return hs if layer.return_sequences else hs[:, -1]
+    return hs if call.return_sequences else hs[:, -1]

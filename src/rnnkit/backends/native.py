@@ -12,17 +12,10 @@ from __future__ import annotations
 import importlib
 import os
 import warnings
+from typing import NamedTuple
+
 import torch
 
-from .. import activations
-
-# Cell codes and per-cell sizes shared with csrc/problem.h and csrc/cells/*.h.
-SIMPLE_RNN, LSTM, GRU_AFTER, GRU_BEFORE = 0, 1, 2, 3
-GATES = {SIMPLE_RNN: 1, LSTM: 4, GRU_AFTER: 3, GRU_BEFORE: 3}
-SAVED = {SIMPLE_RNN: 0, LSTM: 5, GRU_AFTER: 4, GRU_BEFORE: 4}
-GRAD_BLOCKS = {SIMPLE_RNN: 1, LSTM: 4, GRU_AFTER: 4, GRU_BEFORE: 3}
-ACTIVATIONS = {activations.linear: 0, activations.tanh: 1, activations.sigmoid: 2,
-               activations.hard_sigmoid: 3, activations.relu: 4}
 ISAS = ("avx512", "avx2", "portable")
 # How a thread team divides a sequence (csrc/loop.h): by batch rows, by hidden units, or auto.
 SPLITS = {"auto": 0, "rows": 1, "units": 2}
@@ -82,8 +75,33 @@ def use_openmp(enabled: bool = True) -> bool:
     return functions is not None
 
 
+class CellInfo(NamedTuple):
+    """A cell as the compiled core lists it (csrc/seam.h): the code it takes, its gate blocks
+    G, saved slots S and gate-gradient blocks D per step, and the activations it is built for
+    (no recurrent ones: the cell has none)."""
+    code: int
+    gates: int
+    saved: int
+    grad_blocks: int
+    activations: tuple[str, ...]
+    recurrent_activations: tuple[str, ...]
+
+
+def _tables(mod):
+    """The compiled core's own table of cells, by spec name, and of activations, by name."""
+    if mod is None:
+        return {}, {}
+    names = {code: name for name, code in mod.ACTIVATIONS.items()}
+    cells = {c["name"]: CellInfo(c["code"], c["gates"], c["saved"], c["grad_blocks"],
+                                 tuple(names[a] for a in c["activations"]),
+                                 tuple(names[a] for a in c["recurrent_activations"]))
+             for c in mod.CELLS}
+    return cells, dict(mod.ACTIVATIONS)
+
+
 # Loaded once, at import, so that torch.compile never traces an import.
 _MODULE = _load()
+CELLS, ACTIVATIONS = _tables(_MODULE)
 USES_OPENMP = use_openmp(os.environ.get("RNNKIT_THREADS", "openmp") != "own")
 
 
@@ -93,6 +111,17 @@ def split() -> int:
     if name not in SPLITS:
         raise ValueError(f"RNNKIT_SPLIT: expected one of {tuple(SPLITS)}, got {name!r}.")
     return SPLITS[name]
+
+
+def buf(t: torch.Tensor | None) -> tuple[int, int]:
+    """(address, element count) of a checked, contiguous float32 or int32 CPU tensor, as the
+    compiled core takes its buffers; (0, 0) for none."""
+    if t is None or t.numel() == 0:
+        return (0, 0)
+    if not t.is_contiguous() or t.device.type != "cpu" or t.dtype not in (torch.float32, torch.int32):
+        raise ValueError(f"rnnkit native: expected a contiguous float32 or int32 CPU buffer, got "
+                         f"{t.dtype} on {t.device.type} (contiguous: {t.is_contiguous()}).")
+    return (t.data_ptr(), t.numel())
 
 
 def available() -> bool:
@@ -111,27 +140,82 @@ def warn_missing_once() -> None:
                       RuntimeWarning, stacklevel=3)
 
 
-def cell_code(layer) -> int | None:
-    """The kernel's cell code for a layer, or None when its configuration is not supported."""
-    act, ract = layer.activation, layer.recurrent_activation
-    name = layer.spec.name
-    if name == "simple_rnn":
-        return SIMPLE_RNN if act in ACTIVATIONS else None
-    if act is not activations.tanh or ract not in (activations.sigmoid, activations.hard_sigmoid):
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity, capped by a cgroup CPU quota (a
+    container that reports more CPUs than it grants)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    return max(1, min(cores, quota)) if quota else max(1, cores)
+
+
+def _cgroup_quota() -> int | None:
+    """ceil(quota / period) from cgroup v2's cpu.max or v1's cfs files, or None (no limit)."""
+    import math
+
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read().split()
+        except OSError:
+            return None
+
+    fields = read("/sys/fs/cgroup/cpu.max")
+    if fields is None:
+        quota, period = read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+        fields = quota + period if quota and period else None
+    if not fields or fields[0] in ("max", "-1") or len(fields) < 2:
         return None
-    if name == "lstm":
-        return LSTM
-    return GRU_AFTER if layer.reset_after else GRU_BEFORE
+    try:
+        return max(1, math.ceil(int(fields[0]) / int(fields[1])))
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
-def refusal(layer, x) -> str:
-    """What `supports` finds missing, for an error message."""
-    return (f"{x.dtype} on {x.device.type} with activation '{activations.serialize(layer.activation)}'"
-            f" and recurrent_activation '{activations.serialize(layer.recurrent_activation)}' (it "
-            "runs float32 CPU tensors with activation 'tanh' (SimpleRNN also relu, sigmoid, "
-            "linear) and recurrent_activation 'sigmoid' or 'hard_sigmoid')")
+CORES = usable_cores()
 
 
-def supports(layer, x) -> bool:
-    return (x.device.type == "cpu" and x.dtype == torch.float32 and cell_code(layer) is not None
-            and all(w.dtype == torch.float32 and w.device.type == "cpu" for w in layer.weights))
+def kernel_refusal(call) -> str | None:
+    """Why the compiled loop cannot compute exactly this call, or None when it can: it lists
+    float32 CPU tensors, the cells and activations in the core's own table, right-padded masks,
+    Keras's dropout masks, go_backwards, and nothing else (no options, no autocast)."""
+    x = call.x
+    if x.device.type != "cpu" or x.dtype != torch.float32:
+        return f"{x.dtype} on {x.device.type} for {call.spec.name} (it runs float32 CPU tensors)"
+    why = call.weights_refusal() or call.unknown_options()
+    if why is not None:
+        return why
+    if call.autocast is not None:
+        return f"torch.autocast ({call.autocast}); it computes float32"
+    if x.shape[0] == 0:
+        return "an empty batch"
+    if CELLS:
+        info = CELLS.get(call.spec.name)
+        if info is None:
+            return f"cell '{call.spec.name}' (it runs {', '.join(CELLS)})"
+        if call.act not in info.activations or (
+                info.recurrent_activations and call.ract not in info.recurrent_activations):
+            return f"{call.spec.name} with {call.activations_text()} (it runs {_listing(info)})"
+    if call.mask is not None:
+        if torch.compiler.is_compiling():  # right-padded or not is a question about data
+            return "a mask under torch.compile"
+        if call.lengths is None:
+            return "a mask that is not right-padded (a padded step before a real one)"
+    return None
+
+
+def _listing(info: CellInfo) -> str:
+    text = f"activation {' or '.join(repr(a) for a in info.activations)}"
+    if info.recurrent_activations:
+        text += (" with recurrent_activation "
+                 f"{' or '.join(repr(a) for a in info.recurrent_activations)}")
+    return text
+
+
+def refusal(call) -> str | None:
+    if not available():
+        return ("anything: this installation of rnnkit has no compiled core (reinstall with a "
+                "C++17 compiler)")
+    return kernel_refusal(call)

@@ -12,8 +12,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from . import native, packing
-from .native import GATES, GRAD_BLOCKS, GRU_AFTER, GRU_BEFORE, LSTM, SAVED
+from .. import cells
+from . import native, native_checks, packing
 
 
 def module():
@@ -46,8 +46,10 @@ def _time_major(x: Tensor, go_backwards: bool) -> Tensor:
     return (x.flip(1) if go_backwards else x).transpose(0, 1).contiguous()
 
 
-def _ptr(t: Optional[Tensor]) -> int:
-    return 0 if t is None or t.numel() == 0 else t.data_ptr()
+def _codes(info, act: str, ract: str) -> dict:
+    """The core's activation codes (a cell without a recurrent activation ignores `ract`)."""
+    return {"act": native.ACTIVATIONS[act],
+            "ract": native.ACTIVATIONS[ract] if info.recurrent_activations else 0}
 
 
 def _empty(like: Tensor) -> Tensor:
@@ -82,16 +84,18 @@ def _gate_grads_buffer(like: Tensor, shape: tuple) -> Tensor:
 
 def _forward_impl(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
                   input_bias: Optional[Tensor], recurrent_bias: Optional[Tensor], h0: Tensor,
-                  c0: Optional[Tensor], cell: int, act: int, ract: int, go_backwards: bool,
+                  c0: Optional[Tensor], cell: str, act: str, ract: str, go_backwards: bool,
                   full_sequence: bool, training: bool, lengths: Optional[Tensor] = None,
                   recurrent_masks: Optional[Tensor] = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(y, h_T, c_T, workspace): y is time-major (T, B, H) when full_sequence, else (B, H).
+    cell: a spec name the core lists (native.CELLS); act, ract: activation names it lists.
     lengths (B,) int32, for a right-padded mask in processing order: h_T, c_T are then each
     row's states after its last real step. recurrent_masks (G, B, H): Keras's recurrent dropout,
-    gate g's product taking h ⊙ m_g."""
-    B, T, I = x.shape
-    H, G = recurrent_kernel.shape[0], GATES[cell]
-    hp = _hp(H)
+    gate g's product taking h ⊙ m_g. Every argument is checked first (native_checks)."""
+    B, T, I, H, spec, info = native_checks.forward(
+        x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act, ract,
+        lengths, recurrent_masks)
+    G, hp = info.gates, _hp(H)
     xs = _time_major(x, go_backwards)
     w = packing.panels(kernel, G, H, hp)
     bx = None if input_bias is None else pad_gates(input_bias, G, H, hp)
@@ -99,13 +103,15 @@ def _forward_impl(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
     bh = None if recurrent_bias is None else pad_gates(recurrent_bias, G, H, hp)
     y = x.new_empty((T, B, H) if full_sequence else (B, H))
     h_t = x.new_empty((B, H))
-    c_t = x.new_empty((B, H)) if cell == LSTM else _empty(x)
-    ws = x.new_empty((T, B, SAVED[cell] * hp)) if training and SAVED[cell] else _empty(x)
-    h0, c0 = h0.contiguous(), None if c0 is None else c0.contiguous()
-    module().forward(cell, B, T, I, H, hp, _ptr(xs), _ptr(w), _ptr(bx), _ptr(u), _ptr(bh), _ptr(h0),
-                     _ptr(c0), _ptr(y),
-                     full_sequence, _ptr(h_t), _ptr(c_t), _ptr(ws), act, ract,
-                     torch.get_num_threads(), native.split(), _ptr(lengths), _ptr(recurrent_masks))
+    c_t = x.new_empty((B, H)) if c0 is not None else _empty(x)
+    ws = x.new_empty((T, B, info.saved * hp)) if training and info.saved else _empty(x)
+    module().forward(cell=info.code, B=B, T=T, I=I, H=H, Hp=hp, **_codes(info, act, ract),
+                     seq=full_sequence, training=training, threads=torch.get_num_threads(),
+                     split=native.split(), cores=native.CORES, x=native.buf(xs), Wx=native.buf(w),
+                     bx=native.buf(bx), U=native.buf(u), bh=native.buf(bh), h0=native.buf(h0.contiguous()),
+                     c0=native.buf(None if c0 is None else c0.contiguous()), y=native.buf(y), hT=native.buf(h_t),
+                     cT=native.buf(c_t), ws=native.buf(ws), len=native.buf(lengths),
+                     rm=native.buf(None if recurrent_masks is None else recurrent_masks.contiguous()))
     return y, h_t, c_t, ws
 
 
@@ -117,9 +123,10 @@ def _(x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, cell, act
       go_backwards, full_sequence, training, lengths=None, recurrent_masks=None):
     B, T, _ = x.shape
     H = recurrent_kernel.shape[0]
+    info = native.CELLS[cell]
     y = x.new_empty((T, B, H) if full_sequence else (B, H))
-    c_t = x.new_empty((B, H)) if cell == LSTM else x.new_empty((0,))
-    ws_shape = (T, B, SAVED[cell] * _hp(H)) if training and SAVED[cell] else (0,)
+    c_t = x.new_empty((B, H)) if c0 is not None else x.new_empty((0,))
+    ws_shape = (T, B, info.saved * _hp(H)) if training and info.saved else (0,)
     return y, x.new_empty((B, H)), c_t, x.new_empty(ws_shape)
 
 
@@ -146,29 +153,36 @@ def _times_masked_states(h0: Tensor, y: Tensor, dg: Tensor, masks: Optional[Tens
 @torch.library.custom_op("rnnkit::recurrent_backward", mutates_args=())
 def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: Tensor,
                        c0: Optional[Tensor], y: Tensor, ws: Tensor, dy: Optional[Tensor],
-                       dh_t: Optional[Tensor], dc_t: Optional[Tensor], cell: int, act: int, ract: int,
+                       dh_t: Optional[Tensor], dc_t: Optional[Tensor], cell: str, act: str, ract: str,
                        go_backwards: bool, need_dx: bool, lengths: Optional[Tensor] = None,
                        recurrent_masks: Optional[Tensor] = None) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """(dx, d kernel, d recurrent_kernel, d input-side bias, d recurrent-side bias, dh0 ‖ dc0);
     dx is empty unless need_dx (a model's input rarely needs its gradient: one pass over dG
-    saved)."""
-    B, T, I = x.shape
-    H, G, D = recurrent_kernel.shape[0], GATES[cell], GRAD_BLOCKS[cell]
-    hp = _hp(H)
+    saved). Every argument is checked first (native_checks)."""
+    H = recurrent_kernel.shape[0] if recurrent_kernel.dim() == 2 else 0
+    hp = _hp(max(H, 1))
+    B, T, I, H, spec, info = native_checks.backward(
+        x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, ract, lengths,
+        recurrent_masks, hp)
+    G, D = info.gates, info.grad_blocks
+    has_c = c0 is not None
     ut = packing.transposed_panels(recurrent_kernel, G, H, hp)
     dg = _gate_grads_buffer(x, (T, B, D * hp))
     dh0 = x.new_empty((B, H))
-    dc0 = x.new_empty((B, H)) if cell == LSTM else _empty(x)
-    args = [t if t is None else t.contiguous() for t in (dy, dh_t, dc_t, c0)]
+    dc0 = x.new_empty((B, H)) if has_c else _empty(x)
+    dy, dh_t, dc_t, c0 = (t if t is None else t.contiguous() for t in (dy, dh_t, dc_t, c0))
     xs = _time_major(x, go_backwards)
     # [x, 1]ᵀ dG (d kernel and the bias): summed by the loop while dG_t is in cache for a few
     # input features (per-thread partial sums), else one large product after it
     threads = torch.get_num_threads()
     dwb = x.new_zeros((threads, I + 1, D * hp)) if I <= FOLDED_INPUTS else None
-    module().backward(cell, B, T, H, hp, _ptr(ut), _ptr(ws), _ptr(y), _ptr(h0.contiguous()),
-                      _ptr(args[3]), _ptr(args[0]), _ptr(args[1]), _ptr(args[2]), _ptr(dg),
-                      _ptr(dh0), _ptr(dc0), act, ract, threads, native.split(), I, _ptr(xs), _ptr(dwb),
-                      _ptr(lengths), _ptr(recurrent_masks))
+    module().backward(cell=info.code, B=B, T=T, I=I, H=H, Hp=hp, **_codes(info, act, ract),
+                      threads=threads, split=native.split(), cores=native.CORES, UT=native.buf(ut),
+                      ws=native.buf(ws.contiguous()), y=native.buf(y.contiguous()), h0=native.buf(h0.contiguous()),
+                      c0=native.buf(c0), dy=native.buf(dy), dhT=native.buf(dh_t), dcT=native.buf(dc_t), dG=native.buf(dg),
+                      dh0=native.buf(dh0), dc0=native.buf(dc0), x=native.buf(xs if dwb is not None else None),
+                      dWb=native.buf(dwb), len=native.buf(lengths),
+                      rm=native.buf(None if recurrent_masks is None else recurrent_masks.contiguous()))
     dg = dg.reshape(T * B, D * hp)
     xs = xs.reshape(T * B, I)
     if dwb is not None:
@@ -180,7 +194,7 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
     unpad = lambda t: unpad_gates(t, G, H, hp)  # noqa: E731
     db_h = _empty(x)
     dg_h = dg
-    if cell == GRU_AFTER:
+    if spec.recurrent_bias:
         dg_h = dg[:, : 3 * hp]
         db_h = unpad(dkb[I, : 3 * hp])
         dkb = torch.cat([dkb[:, : 2 * hp], dkb[:, 3 * hp:]], dim=1)
@@ -188,8 +202,8 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
     if lengths is not None:  # the states past a row's length (unbounded with relu) meet dG = 0
         past = torch.arange(T, device=y.device)[:, None] >= lengths.to(y.device)
         y = y.masked_fill(past[..., None], 0.0)
-    if cell == GRU_BEFORE:  # the candidate's recurrent product takes r ⊙ h_{t-1} (⊙ m_h)
-        rh = ws.reshape(T * B, SAVED[cell] * hp)[:, 3 * hp: 3 * hp + H]
+    if spec.name == "gru_reset_before":  # the candidate's product takes r ⊙ h_{t-1} (⊙ m_h)
+        rh = ws.reshape(T * B, info.saved * hp)[:, 3 * hp: 3 * hp + H]
         du = torch.cat([_times_masked_states(h0, y, dg[:, : 2 * hp], recurrent_masks, hp),
                         rh.T @ dg[:, 2 * hp:]], dim=1)
     else:
@@ -197,7 +211,7 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
     dx = _empty(x)
     if need_dx:  # dG's input-side column blocks (views) times the padded kernel's
         wp = pad_gates(kernel, G, H, hp)
-        if cell == GRU_AFTER:
+        if spec.recurrent_bias:
             dx = dg[:, : 2 * hp] @ wp[:, : 2 * hp].T
             dx.addmm_(dg[:, 3 * hp:], wp[:, 2 * hp:].T)
         else:
@@ -205,15 +219,16 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
         dx = dx.reshape(T, B, I)
         dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1).contiguous()
     return (dx, unpad(dk), unpad(du), unpad(db_x), db_h,
-            torch.cat([dh0, dc0.reshape(-1, H)], dim=0) if cell == LSTM else dh0)
+            torch.cat([dh0, dc0.reshape(-1, H)], dim=0) if has_c else dh0)
 
 
 @recurrent_backward.register_fake
 def _(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, ract, go_backwards,
       need_dx, lengths=None, recurrent_masks=None):
     H = recurrent_kernel.shape[0]
-    db_h = x.new_empty((GATES[cell] * H,) if cell == GRU_AFTER else (0,))
-    states = x.new_empty((2 * x.shape[0] if cell == LSTM else x.shape[0], H))
+    recurrent_bias = cells.get(cell).recurrent_bias
+    db_h = x.new_empty((native.CELLS[cell].gates * H,) if recurrent_bias else (0,))
+    states = x.new_empty((2 * x.shape[0] if c0 is not None else x.shape[0], H))
     # contiguous, whatever the inputs' strides, as the real implementation returns them
     return (x.new_empty(x.shape if need_dx else (0,)), x.new_empty(kernel.shape),
             x.new_empty(recurrent_kernel.shape),
@@ -238,10 +253,10 @@ def _backward(ctx, dy, dh_t, dc_t, _dws):
         raise RuntimeError("rnnkit native backend: backward through a forward pass run without "
                            "gradients enabled.")
     dx, dk, du, db_x, db_h, dstates = recurrent_backward(
-        x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t if cell == LSTM else None,
+        x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t if c0 is not None else None,
         cell, act, ract, back, ctx.needs_input_grad[0], lengths, masks)
     B = x.shape[0]
-    dc0 = dstates[B:] if cell == LSTM else None
+    dc0 = dstates[B:] if c0 is not None else None
     return (dx if ctx.needs_input_grad[0] else None, dk, du, db_x if has_in_bias else None,
             db_h if has_rec_bias else None, dstates[:B], dc0, None, None, None, None, None, None,
             None, None)

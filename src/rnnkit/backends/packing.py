@@ -43,7 +43,8 @@ def panels(weight: Tensor, gates: int, units: int, hp: int) -> Tensor:
     def make():
         w = weight.detach().contiguous()
         out = w.new_empty((w.shape[0] * gates * hp,))
-        native.module().pack(gates, w.shape[0], units, hp, w.data_ptr(), out.data_ptr())
+        native.module().pack(G=gates, K=w.shape[0], H=units, Hp=hp, weight=native.buf(w),
+                             out=native.buf(out))
         return out
     return _cached(weight, ("panels", gates, hp), make)
 
@@ -53,6 +54,7 @@ def transposed_panels(recurrent_kernel: Tensor, gates: int, units: int, hp: int)
     def make():
         u = recurrent_kernel.detach().contiguous()
         out = u.new_empty((gates * hp * hp,))
-        native.module().pack_transposed(gates, units, hp, u.data_ptr(), out.data_ptr())
+        native.module().pack_transposed(G=gates, H=units, Hp=hp, weight=native.buf(u),
+                                        out=native.buf(out))
         return out
     return _cached(recurrent_kernel, ("transposed", gates, hp), make)

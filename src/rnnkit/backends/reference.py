@@ -7,12 +7,30 @@ recurrent part, one `cell.step` per time step.
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 
 from ..cells._spec import gate_product
 
 
-def run(*, spec, x, kernel, recurrent_kernel, input_bias, recurrent_bias, states, activation,
+def refusal(call) -> str | None:
+    """The reference loop runs anything its cell's step takes (any device, dtype, mask)."""
+    return call.unknown_options(inspect.signature(call.spec.step).parameters)
+
+
+def run(call):
+    """(output, final states) of a RecurrentCall."""
+    return loop(spec=call.spec, x=call.x, kernel=call.kernel,
+                recurrent_kernel=call.recurrent_kernel, input_bias=call.input_bias,
+                recurrent_bias=call.recurrent_bias, states=call.states, activation=call.activation,
+                recurrent_activation=call.recurrent_activation, go_backwards=call.go_backwards,
+                return_sequences=call.return_sequences, options=call.options, mask=call.mask,
+                zero_output_for_mask=call.zero_output_for_mask, input_masks=call.input_masks,
+                recurrent_masks=call.recurrent_masks, state_probe=call.state_probe)
+
+
+def loop(*, spec, x, kernel, recurrent_kernel, input_bias, recurrent_bias, states, activation,
         recurrent_activation, go_backwards=False, return_sequences=False, options=None,
         mask=None, zero_output_for_mask=False, input_masks=None, recurrent_masks=None,
         state_probe=None):

@@ -31,8 +31,8 @@ try:
 except ImportError:  # the backend reports itself unavailable
     triton = None
 
-# Keras gate count and the kernels' CELL code of each cell (GRU: reset_after True, False)
-_CELLS = {"simple_rnn": (1, 0), "lstm": (4, 1), ("gru", True): (3, 2), ("gru", False): (3, 3)}
+# The cells (by spec name) the kernels are written for: gate count and the kernels' CELL code.
+CELLS = {"simple_rnn": (1, 0), "lstm": (4, 1), "gru": (3, 2), "gru_reset_before": (3, 3)}
 # U's gate blocks stay in registers for the whole sequence when each is at most 64 × 64 and all
 # together at most this size (G·HP²·bytes), with 8 warps; larger tiles spill registers (H100,
 # triton 3.6: SimpleRNN H=128 resident ran 2.5-5x slower than streamed). Otherwise each step
@@ -79,18 +79,17 @@ def _plan(B: int, H: int, G: int, bf16: bool, device: torch.device) -> _Plan:
     return _Plan(block_b, block_h, block_h, hp, resident, num_warps)
 
 
-def recurrence(cell, xw, states, U, b_h, *, reset_after=True, recurrent_masks=None, mask=None,
-               bf16=False):
+def recurrence(cell, xw, states, U, b_h, *, recurrent_masks=None, mask=None, bf16=False):
     """Run a cell's recurrence over the projected inputs, with tanh and sigmoid.
 
     Args:
-        cell: "simple_rnn", "lstm" or "gru" (Keras gate orders: LSTM i, f, c, o; GRU z, r, h).
+        cell: a spec name, "simple_rnn", "lstm", "gru" or "gru_reset_before" (Keras gate
+            orders: LSTM i, f, c, o; GRU z, r, h; see `rnnkit.cells`).
         xw: (B, T, G·H) float32, x W + b for every step (input dropout applied, already
             reversed for go_backwards).
         states: (h0,) or, for LSTM, (h0, c0); each (B, H) float32.
         U: (H, G·H) float32, the recurrent kernel in Keras layout.
         b_h: (G·H,) float32, GRU reset_after=True's recurrent bias row, or None.
-        reset_after: GRU's form (see `rnnkit.cells.gru`).
         recurrent_masks: None or a tuple of G (or 1, for all gates) (B, H) float32 tensors,
             Keras's variational recurrent dropout (already scaled): gate g's product takes
             h_{t-1} ⊙ m_g.
@@ -104,7 +103,7 @@ def recurrence(cell, xw, states, U, b_h, *, reset_after=True, recurrent_masks=No
 
     >>> hs, (h,) = recurrence("gru", xw, (h0,), U, b_h)  # doctest: +SKIP
     """
-    G, code = _check(cell, xw, states, U, b_h, reset_after, recurrent_masks, mask)
+    G, code = _check(cell, xw, states, U, b_h, recurrent_masks, mask)
     B, _, GH = xw.shape
     masks = (None if recurrent_masks is None else
              torch.stack([m.contiguous() for m in recurrent_masks]))
@@ -117,12 +116,11 @@ def recurrence(cell, xw, states, U, b_h, *, reset_after=True, recurrent_masks=No
     return out[0], tuple(out[1:])
 
 
-def _check(cell, xw, states, U, b_h, reset_after, recurrent_masks, mask):
+def _check(cell, xw, states, U, b_h, recurrent_masks, mask):
     """(G, the kernels' CELL code); raises ValueError naming what was expected and what came."""
-    key = (cell, bool(reset_after)) if cell == "gru" else cell
-    if key not in _CELLS:
-        raise ValueError(f"recurrence: expected cell 'simple_rnn', 'lstm' or 'gru', got {cell!r}.")
-    G, code = _CELLS[key]
+    if cell not in CELLS:
+        raise ValueError(f"recurrence: expected cell one of {tuple(CELLS)}, got {cell!r}.")
+    G, code = CELLS[cell]
     if not torch.is_tensor(xw) or xw.dim() != 3 or xw.shape[2] % G or 0 in xw.shape:
         raise ValueError(f"recurrence: expected xw of shape (batch, time >= 1, {G}·units) for "
                          f"{cell}, got {_describe(xw)}.")
@@ -138,7 +136,7 @@ def _check(cell, xw, states, U, b_h, reset_after, recurrent_masks, mask):
     if b_h is not None:
         if code != 2:
             raise ValueError("recurrence: a recurrent bias b_h belongs to GRU with "
-                             f"reset_after=True only, got one for {key}.")
+                             f"reset_after=True only, got one for {cell}.")
         _expect("b_h", b_h, (GH,), xw.device)
     if recurrent_masks is not None:
         if len(recurrent_masks) not in (1, G):

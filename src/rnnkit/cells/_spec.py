@@ -10,16 +10,21 @@ import torch
 
 @dataclass(frozen=True)
 class CellSpec:
-    """A cell: its gate count G, its state names (output first) and its step function.
+    """A cell, the one place its facts live: its name, the Keras cell family it belongs to (GRU's
+    two forms are two specs of one family), its gate count G, its state names (output first),
+    whether its bias has a recurrent row (inside the step: GRU reset_after), and its step.
 
-    step(xw, states, U, b_h, activation, recurrent_activation, masks=None, **options)
-        -> new states; `masks` are Keras's recurrent dropout masks, one per gate block
+    step(xw, states, U, b_h, activation, recurrent_activation, masks=None) -> new states;
+    `masks` are Keras's recurrent dropout masks, one per gate block (or one for all).
+    The compiled core lists the cells it computes by these names (rnnkit.backends.native).
     """
 
     name: str
+    family: str
     gates: int
     state_names: tuple[str, ...]
     step: Callable
+    recurrent_bias: bool = False
 
 
 _REGISTRY: dict[str, CellSpec] = {}
@@ -32,6 +37,10 @@ def register(spec: CellSpec) -> CellSpec:
 
 def get(name: str) -> CellSpec:
     return _REGISTRY[name]
+
+
+def names() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
 
 
 def gate_product(v, K, masks=None):

@@ -20,25 +20,31 @@ only; the carry z ⊙ h_{t-1} keeps the unmasked state.
 from ._spec import CellSpec, gate_product, register
 
 
-def step(xw, states, U, b_h, activation, recurrent_activation, masks=None, reset_after=True):
-    (h,) = states
+def _gates(xw, hu, recurrent_activation):
+    """z and r from the input and recurrent parts of their pre-activations, and the rest."""
     x_z, x_r, x_h = xw.chunk(3, dim=-1)
-    if reset_after:
-        hu = gate_product(h, U, masks)
-        hu = hu if b_h is None else hu + b_h
-        h_z, h_r, h_h = hu.chunk(3, dim=-1)
-        z = recurrent_activation(x_z + h_z)
-        r = recurrent_activation(x_r + h_r)
-        h_hat = activation(x_h + r * h_h)
-    else:
-        units = h.shape[-1]
-        h_z, h_r = gate_product(h, U[:, : 2 * units], masks and masks[:2]).chunk(2, dim=-1)
-        z = recurrent_activation(x_z + h_z)
-        r = recurrent_activation(x_r + h_r)
-        h_c = h if masks is None else h * masks[-1]  # one mask for all gates, or the candidate's
-        h_hat = activation(x_h + (r * h_c) @ U[:, 2 * units :])
-    h = z * h + (1.0 - z) * h_hat
-    return (h,)
+    h_z, h_r, *h_h = hu.split(xw.shape[-1] // 3, dim=-1)
+    return recurrent_activation(x_z + h_z), recurrent_activation(x_r + h_r), x_h, h_h
 
 
-GRU_SPEC = register(CellSpec("gru", 3, ("h",), step))
+def step_reset_after(xw, states, U, b_h, activation, recurrent_activation, masks=None):
+    (h,) = states
+    hu = gate_product(h, U, masks)
+    hu = hu if b_h is None else hu + b_h
+    z, r, x_h, (h_h,) = _gates(xw, hu, recurrent_activation)
+    h_hat = activation(x_h + r * h_h)
+    return (z * h + (1.0 - z) * h_hat,)
+
+
+def step_reset_before(xw, states, U, b_h, activation, recurrent_activation, masks=None):
+    (h,) = states
+    units = h.shape[-1]
+    hu = gate_product(h, U[:, : 2 * units], masks and masks[:2])
+    z, r, x_h, _ = _gates(xw, hu, recurrent_activation)
+    h_c = h if masks is None else h * masks[-1]  # one mask for all gates, or the candidate's
+    h_hat = activation(x_h + (r * h_c) @ U[:, 2 * units :])
+    return (z * h + (1.0 - z) * h_hat,)
+
+
+GRU_SPEC = register(CellSpec("gru", "gru", 3, ("h",), step_reset_after, recurrent_bias=True))
+GRU_RESET_BEFORE_SPEC = register(CellSpec("gru_reset_before", "gru", 3, ("h",), step_reset_before))

@@ -24,4 +24,4 @@ def step(xw, states, U, b_h, activation, recurrent_activation, masks=None):
     return h, c
 
 
-LSTM_SPEC = register(CellSpec("lstm", 4, ("h", "c"), step))
+LSTM_SPEC = register(CellSpec("lstm", "lstm", 4, ("h", "c"), step))

@@ -14,4 +14,4 @@ def step(xw, states, U, b_h, activation, recurrent_activation=None, masks=None):
     return (h,)
 
 
-SIMPLE_RNN_SPEC = register(CellSpec("simple_rnn", 1, ("h",), step))
+SIMPLE_RNN_SPEC = register(CellSpec("simple_rnn", "simple_rnn", 1, ("h",), step))

@@ -54,10 +54,12 @@ enum Split : int { SPLIT_AUTO = 0, SPLIT_ROWS = 1, SPLIT_UNITS = 2 };
 // Split the hidden units rather than the batch rows when each thread would get at most two
 // rows: then a thread streams all of U for a row or two each step, and a barrier per step costs
 // less (measured on 2 cores, forward and backward: units 1.1-1.9x faster at 1-2 rows per
-// thread, either way at 3, rows 1.1-1.4x faster from 4 on; batch 1 included).
-inline bool split_units(const Problem& p, int threads, int split) {
+// thread, either way at 3, rows 1.1-1.4x faster from 4 on; batch 1 included). Never with more
+// threads than the cores the process may use: a barrier per step then waits for threads that
+// are not running (LSTM(512), B = 1 on 2 cores: 14 ms by rows, 479 ms by units at 4 threads).
+inline bool split_units(const Problem& p, int threads, int split, int cores) {
     if (split != SPLIT_AUTO) return split == SPLIT_UNITS;
-    return threads > 1 && p.B < 3 * threads && p.groups() >= 2 * NG * threads;
+    return threads > 1 && threads <= cores && p.B < 3 * threads && p.groups() >= 2 * NG * threads;
 }
 
 // Unit groups are handed out in whole tiles of NG groups when they divide evenly, else singly.
@@ -88,7 +90,7 @@ inline void save_state(float* dst, const float* src, const Rows& rows, int H, in
 // buffers, no barrier) or the hidden units (shared buffers, barriers inside the steps), with
 // the states (h, c) loaded from h_in, c_in before and stored to h_out, c_out after.
 template <class F>
-void sequence(const Problem& p, int threads, int split, const float* h_in, const float* c_in,
+void sequence(const Problem& p, int threads, int split, int cores, const float* h_in, const float* c_in,
               float* h_out, float* c_out, F&& body) {
     auto run = [&](Rows& rows) {
         load_state(rows.h, h_in, rows, p.H, p.Hp);
@@ -98,7 +100,7 @@ void sequence(const Problem& p, int threads, int split, const float* h_in, const
         save_state(h_out, rows.h, rows, p.H, p.Hp);
         save_state(c_out, rows.c, rows, p.H, p.Hp);
     };
-    if (split_units(p, threads, split)) {
+    if (split_units(p, threads, split, cores)) {
         const int groups = p.groups();
         StepBuffers buf(p.B, p.Hp, p.extra_buffers());
         Barrier barrier;
@@ -148,9 +150,9 @@ inline void add_ending_rows(const Problem& p, Rows& rows, int s) {
 }
 
 template <class Cell>
-void forward(const Problem& p, int threads, int split) {
+void forward(const Problem& p, int threads, int split, int cores) {
     const bool lengths = p.len != nullptr;  // then the final states are saved row by row
-    sequence(p, threads, split, p.h0, p.c0, lengths ? nullptr : p.hT, lengths ? nullptr : p.cT, [&](Rows& rows) {
+    sequence(p, threads, split, cores, p.h0, p.c0, lengths ? nullptr : p.hT, lengths ? nullptr : p.cT, [&](Rows& rows) {
         if (lengths) save_ending_rows(p, rows, -1, rows.h, rows.c);
         for (int s = 0; s < p.T; ++s) {
             Cell::forward_step(p, rows, s);
@@ -182,9 +184,9 @@ inline void accumulate_input_grads(const Problem& p, const Rows& rows, int s) {
 
 // rows.h carries dL/dh and rows.c dL/dc backwards through time.
 template <class Cell>
-void backward(const Problem& p, int threads, int split) {
+void backward(const Problem& p, int threads, int split, int cores) {
     const bool lengths = p.len != nullptr;  // then dhT, dcT enter at each row's last step
-    sequence(p, threads, split, lengths ? nullptr : p.dhT, lengths ? nullptr : p.dcT, p.dh0, p.dc0, [&](Rows& rows) {
+    sequence(p, threads, split, cores, lengths ? nullptr : p.dhT, lengths ? nullptr : p.dcT, p.dh0, p.dc0, [&](Rows& rows) {
         for (int s = p.T - 1; s >= 0; --s) {
             if (lengths) add_ending_rows(p, rows, s);
             Cell::backward_step(p, rows, s);

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -107,11 +108,14 @@ struct Problem {
     }
 };
 
-// A spinning barrier for the threads of one team (a generation counter): a unit-split step waits
-// here between writing its units and reading everyone's. Spinning suits a team that has the
-// cores to itself for a whole sequence; a step is microseconds long.
+// A barrier for the threads of one team (a generation counter): a unit-split step waits here
+// between writing its units and reading everyone's. It spins, which suits a team that has the
+// cores to itself (a step is microseconds long), and yields the core after SPINS rounds, so a
+// team with more threads than the cores it may use slows down instead of stalling (a spinning
+// waiter would hold the core that the last thread to arrive needs).
 class Barrier {
   public:
+    static constexpr int SPINS = 4096;
     // Every thread states the team size before its first wait (all state the same number).
     void expect(int n) { n_.store(n, std::memory_order_relaxed); }
     void wait() {
@@ -121,7 +125,10 @@ class Barrier {
             generation_.store(gen + 1, std::memory_order_release);
             return;
         }
-        while (generation_.load(std::memory_order_acquire) == gen) pause();
+        for (int k = 0; generation_.load(std::memory_order_acquire) == gen; ++k) {
+            if (k < SPINS) pause();
+            else std::this_thread::yield();
+        }
     }
 
   private:

@@ -36,11 +36,13 @@ inline V splat(float x) {
     return v;
 #endif
 }
-inline V vmin(V a, V b) { return a < b ? a : b; }
-inline V vmax(V a, V b) { return a > b ? a : b; }
+// min and max that keep a NaN in their first argument (a < b ? a : b would return b), so a NaN
+// travels through every clamp below as it does through torch's: vmin(x, hi) is x unless b < x.
+inline V vmin(V a, V b) { return b < a ? b : a; }
+inline V vmax(V a, V b) { return b > a ? b : a; }
 inline V select(VI mask, V a, V b) { return mask ? a : b; }
 
-// exp(x) by range reduction x = n ln2 + r, |r| <= ln2/2, and a degree-6 polynomial for e^r
+// exp(x) by range reduction (a NaN stays NaN: the clamps keep it, and so does every step after) x = n ln2 + r, |r| <= ln2/2, and a degree-6 polynomial for e^r
 // (Cephes expf coefficients); relative error about 1 ulp over the clamped range.
 inline V vexp(V x) {
     x = vmax(vmin(x, splat(88.3762626647949f)), splat(-87.3365447504f));
@@ -64,7 +66,8 @@ inline V vexp(V x) {
 inline V sigmoid(V x) { return 1.0f / (1.0f + vexp(-x)); }
 
 // tanh(x): an odd Taylor polynomial below |x| = 0.55 (relative error < 1e-7 there), and
-// 1 - 2 / (e^{2|x|} + 1) with the sign restored above it, where no cancellation occurs.
+// 1 - 2 / (e^{2|x|} + 1) with the sign restored above it, where no cancellation occurs. A NaN
+// fails `ax < 0.55` and so takes the second branch, which is NaN too; ±inf gives ±1.
 inline V vtanh(V x) {
     V ax = vmax(x, -x);
     V x2 = x * x;
@@ -98,14 +101,19 @@ inline V activate(V x) {
     else return x;
 }
 
-// The derivative of an activation, from its output y (every supported activation allows it).
+// d·φ'(z), the gradient d sent back through an activation, from its output y = φ(z), as torch's
+// backward formulas compute it: a product for the smooth ones, a selection for the piecewise
+// ones (so a NaN or inf in d where the slope is 0 gives 0, as torch.where does, not NaN).
+// relu passes d where y > 0 or y is NaN (torch: threshold_backward(d, y, 0)); hard_sigmoid
+// passes d / 6 strictly inside (0, 1) (torch's clamp also at the two corners, which its output
+// cannot tell apart from the flat parts: a set of measure zero).
 template <int ACT>
-inline V activate_grad(V y) {
-    if constexpr (ACT == TANH) return 1.0f - y * y;
-    else if constexpr (ACT == SIGMOID) return y * (1.0f - y);
-    else if constexpr (ACT == HARD_SIGMOID) return select((y > 0.0f) & (y < 1.0f), splat(1.0f / 6.0f), splat(0.0f));
-    else if constexpr (ACT == RELU) return select(y > 0.0f, splat(1.0f), splat(0.0f));
-    else return splat(1.0f);
+inline V backprop(V y, V d) {
+    if constexpr (ACT == TANH) return d * (1.0f - y * y);
+    else if constexpr (ACT == SIGMOID) return d * (y * (1.0f - y));
+    else if constexpr (ACT == HARD_SIGMOID) return select((y > 0.0f) & (y < 1.0f), d * (1.0f / 6.0f), splat(0.0f));
+    else if constexpr (ACT == RELU) return select(y <= 0.0f, splat(0.0f), d);
+    else return d;
 }
 
 // A cell's pair of activations: φ (activation) and σ (recurrent_activation).
@@ -113,8 +121,8 @@ template <int ACT, int RACT>
 struct Acts {
     static V act(V x) { return activate<ACT>(x); }
     static V ract(V x) { return activate<RACT>(x); }
-    static V act_grad(V y) { return activate_grad<ACT>(y); }
-    static V ract_grad(V y) { return activate_grad<RACT>(y); }
+    static V act_back(V y, V d) { return backprop<ACT>(y, d); }
+    static V ract_back(V y, V d) { return backprop<RACT>(y, d); }
 };
 
 }  // namespace rnnkit

@@ -232,6 +232,9 @@ def _check_recurrent(layer):
                       "starts every call from zero states. Export a copy with stateful=False.")
     if layer.return_state:
         raise _refuse(layer, "return_state=True gives several outputs; expected one.")
+    if layer._options():
+        raise _refuse(layer, f"options {sorted(layer._options())} change its cell; ONNX's "
+                      "nodes compute the plain cell.")
 
 
 def _node_activations(layer) -> list[tuple]:
@@ -263,7 +266,7 @@ def _activation_attrs(entries) -> dict:
 
 def _onnx_weights(layer):
     bias = layer.bias if layer.use_bias else None
-    w, r, b = _gates.keras_to_onnx(layer.spec.name, layer.kernel, layer.recurrent_kernel, bias,
+    w, r, b = _gates.keras_to_onnx(layer.spec.family, layer.kernel, layer.recurrent_kernel, bias,
                                    reset_after=getattr(layer, "reset_after", True))
     return _float32(w), _float32(r), _float32(b)
 

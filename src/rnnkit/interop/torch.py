@@ -135,7 +135,7 @@ def to_torch(model_or_layer) -> torch.nn.Module:
     if not first.built:
         raise ValueError(f"to_torch: layer {first.name!r} is not built, so its input size is "
                          "unknown; give it input_shape=(None, features) or call it once first.")
-    cell = first.spec.name
+    cell = first.spec.family
     extra = {"nonlinearity": serialize(first.activation)} if cell == "simple_rnn" else {}
     module = _MODULES[cell](first.input_dim, first.units, num_layers=len(stages),
                             bias=first.use_bias, batch_first=True, dropout=rate,
@@ -270,6 +270,9 @@ def _check_layer(layer, first, in_bidirectional) -> None:
             raise _refusal(layer, f"{key}={getattr(layer, key)}", f"{key}={getattr(first, key)} "
                            f"as layer {first.name!r}: {why}")
     _check_activations(layer, first)
+    if layer._options():
+        raise _refusal(layer, f"options {sorted(layer._options())}", "none: torch.nn computes "
+                       "the plain cell")
     if not getattr(layer, "reset_after", True):
         raise _refusal(layer, "reset_after=False", "reset_after=True, the only GRU form "
                        "torch.nn.GRU computes")
@@ -288,7 +291,7 @@ def _check_layer(layer, first, in_bidirectional) -> None:
 
 def _check_activations(layer, first) -> None:
     act = layer.activation
-    if layer.spec.name == "simple_rnn":
+    if layer.spec.family == "simple_rnn":
         if act not in (tanh, relu):
             raise _refusal(layer, f"activation={serialize(act)!r}",
                            "'tanh' or 'relu' (torch's nonlinearity)")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 
 from .. import activations, backends, constraints, initializers, regularizers
-from ..cells import GRU_SPEC, LSTM_SPEC, SIMPLE_RNN_SPEC
+from ..cells import GRU_RESET_BEFORE_SPEC, GRU_SPEC, LSTM_SPEC, SIMPLE_RNN_SPEC
 from .base import Layer
-from ._checks import check_initial_state, check_mask, check_recurrent_input
+from ._checks import (check_initial_state, check_mask, check_rate, check_recurrent_input,
+                      check_units)
 
 # Keras options that do not change what the layer computes here.
 _IGNORED = ("unroll", "use_cudnn", "time_major", "implementation")
@@ -29,9 +30,7 @@ class RNNLayer(Layer):
         for key in _IGNORED:
             kwargs.pop(key, None)
         super().__init__(**kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(f"{self.name}: expected units to be a positive integer, got {units!r}.")
-        self.units = units
+        self.units = check_units(self.name, units)
         self.activation = activations.get(activation, where=self.name)
         self.recurrent_activation = activations.get(recurrent_activation, where=self.name)
         self.use_bias = bool(use_bias)
@@ -48,8 +47,10 @@ class RNNLayer(Layer):
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
-        self.dropout = min(1.0, max(0.0, float(dropout)))  # clipped to [0, 1] as in Keras
-        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        # Keras clips these into [0, 1] (and NaN to 0); a rate outside it is refused here, as
+        # Keras's Dropout layer refuses one
+        self.dropout = check_rate(self.name, "dropout", dropout)
+        self.recurrent_dropout = check_rate(self.name, "recurrent_dropout", recurrent_dropout)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self._seed_generator(seed)
         self.backend = backends.check(backend, self.name)
@@ -129,6 +130,9 @@ class RNNLayer(Layer):
         return (self.bias if self.use_bias else None), None
 
     def _options(self) -> dict:
+        """Anything beyond the spec, activations, weights and masks that this layer's cell
+        computes with (none for Keras's three cells). Every backend that does not list an
+        option refuses a call carrying it."""
         return {}
 
     # -- dropout ----------------------------------------------------------------------------------
@@ -163,9 +167,9 @@ class RNNLayer(Layer):
         else:
             states = check_initial_state(self, initial_state, x)
         input_masks, recurrent_masks = self._dropout_masks(x, training)
-        backend, lengths = backends.select(self, x, mask, recurrent_masks)
-        output, states = backends.run(backend, self, x, states, mask, input_masks,
-                                      recurrent_masks, lengths)
+        call = self._describe(x, states, mask, input_masks, recurrent_masks)
+        backend = backends.select(call, backends.requested(self))
+        output, states = backends.run(backend, call)
         self.last_backend = backend
         if self.stateful:  # carried to the next call, cut from this call's graph (truncated BPTT)
             with torch.no_grad():
@@ -174,6 +178,20 @@ class RNNLayer(Layer):
         if self.return_state:
             return [output, *states]
         return output
+
+    def _describe(self, x, states, mask, input_masks, recurrent_masks) -> backends.RecurrentCall:
+        """This call, once, as every backend sees it."""
+        input_bias, recurrent_bias = self._biases()
+        return backends.RecurrentCall(
+            layer=self.name, spec=self.spec, activation=self.activation,
+            recurrent_activation=self.recurrent_activation, x=x, states=tuple(states),
+            kernel=self.kernel, recurrent_kernel=self.recurrent_kernel, input_bias=input_bias,
+            recurrent_bias=recurrent_bias, mask=mask,
+            input_masks=None if input_masks is None else tuple(input_masks),
+            recurrent_masks=None if recurrent_masks is None else tuple(recurrent_masks),
+            go_backwards=self.go_backwards, return_sequences=self.return_sequences,
+            return_state=self.return_state, zero_output_for_mask=self.zero_output_for_mask,
+            state_probe=self.state_probe, options=self._options())
 
     def compute_output_shape(self, input_shape):
         batch, time = input_shape[0], input_shape[1]
@@ -316,8 +334,6 @@ class GRU(RNNLayer):
     torch.Size([2, 8])
     """
 
-    spec = GRU_SPEC
-
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", return_sequences=False, return_state=False,
@@ -328,6 +344,11 @@ class GRU(RNNLayer):
         self.reset_after = bool(reset_after)
         self._build_now_if_shape_known()
 
+    @property
+    def spec(self):
+        """GRU's two forms are two cells (rnnkit.cells.gru)."""
+        return GRU_SPEC if self.reset_after else GRU_RESET_BEFORE_SPEC
+
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
@@ -337,9 +358,6 @@ class GRU(RNNLayer):
         if self.reset_after:
             return self.bias[0], self.bias[1]
         return self.bias, None
-
-    def _options(self):
-        return {"reset_after": self.reset_after}
 
     def get_config(self):
         config = super().get_config()

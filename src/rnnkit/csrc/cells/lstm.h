@@ -38,12 +38,12 @@ struct LSTMCell {
                 const V c_prev = s > 0 ? load(p.ws_at(b, s - 1, 4, u))
                                        : load_tail(p.c0 + b * p.H + u, p.tail(u));
                 const V tc = A::act(c);
-                const V dc = load(&rows.c[i * p.Hp + u]) + dh * o * A::act_grad(tc);
+                const V dc = load(&rows.c[i * p.Hp + u]) + A::act_back(tc, dh * o);
                 store(&rows.c[i * p.Hp + u], dc * f);
-                store(p.dg_at(b, s, 0, u), dc * g * A::ract_grad(ig));
-                store(p.dg_at(b, s, 1, u), dc * c_prev * A::ract_grad(f));
-                store(p.dg_at(b, s, 2, u), dc * ig * A::act_grad(g));
-                store(p.dg_at(b, s, 3, u), dh * tc * A::ract_grad(o));
+                store(p.dg_at(b, s, 0, u), A::ract_back(ig, dc * g));
+                store(p.dg_at(b, s, 1, u), A::ract_back(f, dc * c_prev));
+                store(p.dg_at(b, s, 2, u), A::act_back(g, dc * ig));
+                store(p.dg_at(b, s, 3, u), A::ract_back(o, dh * tc));
             }
         }
         // dL/dh_{s-1} = dG_s Uᵀ (every unit of dG_s written first)

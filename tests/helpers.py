@@ -1,0 +1,82 @@
+"""What the test files share: the Keras golden data (made by tests/data/make_keras_fixtures.py),
+comparisons, the same layer on two backends, and the marker for tests that need the compiled
+core (in CI, where CI=true, a missing core fails the run instead: see conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from rnnkit.backends import native
+
+DATA = Path(__file__).parent / "data"
+# Where the Triton kernels run in this session: compiled on CUDA, else interpreted on the CPU
+# (conftest.py sets TRITON_INTERPRET accordingly, once).
+TRITON_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Skips only where rnnkit was installed without its compiled core and this is not CI.
+needs_native = pytest.mark.skipif(not native.available() and not IN_CI,
+                                  reason="rnnkit installed without its compiled core")
+
+
+class Golden:
+    def __init__(self):
+        self.meta = json.loads((DATA / "keras_golden.json").read_text())
+        self.arrays = np.load(DATA / "keras_golden.npz")
+
+    def __getitem__(self, key):
+        return self.arrays[key]
+
+    def seq(self, prefix, n):
+        return [self.arrays[f"{prefix}{i}"] for i in range(n)]
+
+
+def assert_close(actual, expected, tol=2e-5):
+    actual = actual.detach().cpu().numpy() if torch.is_tensor(actual) else np.asarray(actual)
+    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)
+
+
+def assert_compiled_matches_eager(model, x):
+    """torch.compile(model, fullgraph=True): the same outputs and parameter gradients as eager."""
+    compiled = torch.compile(model, fullgraph=True)
+    torch.testing.assert_close(compiled(x), model(x))
+    grads = []
+    for fn in (model, compiled):
+        model.zero_grad(set_to_none=True)
+        fn(x).square().sum().backward()
+        grads.append([p.grad.clone() for p in model.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
+
+
+def twin_layers(cls, backends, units, spread, device="cpu", **kwargs):
+    """The same recurrent layer once per backend: weights (biases too) drawn uniformly in
+    ±spread for the first and copied to the others, 3 input features, on `device`."""
+    from rnnkit import layers
+
+    torch.manual_seed(0)
+    made = [getattr(layers, cls)(units, backend=b, **kwargs).to(device) for b in backends]
+    for layer in made:
+        layer.build((None, None, 3))
+    with torch.no_grad():
+        for w in made[0].weights:
+            w.uniform_(-spread, spread)
+    for layer in made[1:]:
+        layer.set_weights(made[0].get_weights())
+    return made
+
+
+def outputs_and_grads(layer, x, initial_state=None, **call):
+    """The layer's outputs, then the gradients of Σ o·cos(o) over them with respect to x, the
+    layer's weights and any initial states."""
+    out = layer(x, initial_state=initial_state, **call)
+    out = out if isinstance(out, list) else [out]
+    grads = torch.autograd.grad(sum((o * torch.cos(o)).sum() for o in out),
+                                [x, *layer.weights, *(initial_state or [])])
+    return [o.detach() for o in out] + list(grads)
