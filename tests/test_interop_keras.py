@@ -29,14 +29,23 @@ def case(name: str) -> str:
     return name.rsplit(".", 1)[0]
 
 
-def rewrite_keras(tmp_path, name, edit=None, compression=zipfile.ZIP_DEFLATED) -> Path:
-    """A copy of a .keras file, its config.json changed by `edit(config)`."""
+def rewrite_keras(tmp_path, name, edit=None, compression=zipfile.ZIP_DEFLATED,
+                  edit_weights=None) -> Path:
+    """A copy of a .keras file, its config.json changed by `edit(config)` and its weights by
+    `edit_weights(h5py file)`."""
     with zipfile.ZipFile(FILES / name) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
     if edit is not None:
         config = json.loads(members["config.json"])
         edit(config)
         members["config.json"] = json.dumps(config).encode()
+    if edit_weights is not None:
+        import h5py
+        weights = tmp_path / "model.weights.h5"
+        weights.write_bytes(members["model.weights.h5"])
+        with h5py.File(weights, "r+") as f:
+            edit_weights(f)
+        members["model.weights.h5"] = weights.read_bytes()
     path = tmp_path / name
     with zipfile.ZipFile(path, "w", compression=compression) as zf:
         for n, data in members.items():
@@ -254,28 +263,19 @@ def test_keras_options_without_an_effect_are_dropped(tmp_path):
 
 
 # -- what a file must not make load_keras do ----------------------------------------------------
-KERNEL = {"keras": "layers/lstm/cell/vars/0", "h5": "model_weights/lstm/masking/lstm/lstm_cell/kernel"}
+KERNEL = {"keras": "layers/lstm/cell/vars/0",
+          "h5": "model_weights/lstm/masking/lstm/lstm_cell/kernel"}
 
 
 def edit_weights(tmp_path, ext, edit) -> Path:
-    """A copy of masking.<ext> whose HDF5 weights are changed by edit(h5py file, LSTM kernel path)."""
+    """A copy of masking.<ext>, its HDF5 weights changed by edit(h5py file, LSTM kernel path)."""
     import h5py
-    path = tmp_path / f"masking.{ext}"
-    if ext == "h5":
-        path.write_bytes((FILES / "masking.h5").read_bytes())
-        with h5py.File(path, "r+") as f:
-            edit(f, KERNEL[ext])
-        return path
-    with zipfile.ZipFile(FILES / "masking.keras") as zf:
-        members = {n: zf.read(n) for n in zf.namelist()}
-    weights = tmp_path / "model.weights.h5"
-    weights.write_bytes(members["model.weights.h5"])
-    with h5py.File(weights, "r+") as f:
+    if ext == "keras":
+        return rewrite_keras(tmp_path, "masking.keras", edit_weights=lambda f: edit(f, KERNEL[ext]))
+    path = tmp_path / "masking.h5"
+    path.write_bytes((FILES / "masking.h5").read_bytes())
+    with h5py.File(path, "r+") as f:
         edit(f, KERNEL[ext])
-    members["model.weights.h5"] = weights.read_bytes()
-    with zipfile.ZipFile(path, "w") as zf:
-        for n, data in members.items():
-            zf.writestr(n, data)
     return path
 
 
