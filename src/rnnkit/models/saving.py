@@ -170,7 +170,7 @@ def _verify(arrays: dict[str, np.ndarray], metadata: dict[str, str], what: str,
             raise ValueError(f"{what} has no checksums, which a version {FORMAT_VERSION} file "
                              "holds; the file is damaged.")
         return
-    sums = parse_json(metadata["checksums"].encode(), f"{what}'s checksums")
+    sums = parse_json(metadata["checksums"], f"{what}'s checksums")
     if set(sums) != set(arrays):
         raise ValueError(f"{what}: the checksums are for {sorted(sums)}, the tensors are "
                          f"{sorted(arrays)}; the file is damaged.")
