@@ -88,9 +88,20 @@ def simple_rnn_on_batches() -> dict:
             "test": model.test_on_batch(x, y, return_dict=True)}
 
 
+def packed_weights_scenario(rank: int) -> dict:
+    """Each rank draws weights of its own and runs the native loop on them once (which packs
+    them); predict then broadcasts rank 0's weights, and every rank must compute its share of
+    the rows with those, not with the panels packed from its own."""
+    x, _ = regression_data(10, seed=6)
+    utils.set_random_seed(10 + rank)
+    model = Sequential([layers.Input((T, 1)), layers.GRU(8), layers.Dense(1)])
+    model(torch.from_numpy(x))
+    return {"predict": model.predict(x, batch_size=10, verbose=0)}
+
+
 def scenarios(folder: Path, rank: int) -> dict:
     return {"lstm": lstm_scenario(folder, rank), "gru": masked_gru_scenario(),
-            "simple_rnn": simple_rnn_on_batches()}
+            "simple_rnn": simple_rnn_on_batches(), "packed": packed_weights_scenario(rank)}
 
 
 def cuda_scenario() -> dict:

@@ -109,6 +109,14 @@ def test_evaluate_and_predict_equal_one_process(runs):
     assert runs.two["predict_equal_on_every_rank"]
 
 
+def test_predict_uses_rank_0s_weights_not_a_stale_packed_copy(runs):
+    """Rank 1 packed weights of its own before predict broadcast rank 0's over them (through
+    .data, which does not bump their version): its half of the rows must still be rank 0's
+    model's."""
+    two, one = runs.two["packed"], runs.one["packed"]
+    np.testing.assert_allclose(two["predict"], one["predict"], rtol=0, atol=ATOL)
+
+
 def test_checkpoint_from_rank_0_resumes_in_one_process(runs):
     """Rank 0's last checkpoint holds the trained weights and optimizer state: one more epoch
     from it ends where one more epoch from the single-process checkpoint does."""
@@ -136,9 +144,9 @@ def test_only_rank_0_prints_and_writes_files(runs):
 def test_mismatched_calls_and_stateful_layers_are_refused_on_every_rank(runs):
     messages = runs.two["refusals"]
     assert sorted(messages) == ["epochs", "stateful"]  # verbose and callbacks may differ
-    assert messages["epochs"] == ("ValueError: sequential_4.fit: every process must pass the "
+    assert messages["epochs"] == ("ValueError: sequential_5.fit: every process must pass the "
                                   "same arguments; epochs is 1 on rank 0 but 2 on rank 1.")
-    assert messages["stateful"].startswith("NotImplementedError: sequential_3.fit: layer lstm_1 "
+    assert messages["stateful"].startswith("NotImplementedError: sequential_4.fit: layer lstm_1 "
                                            "is stateful (stateful=True)")
 
 

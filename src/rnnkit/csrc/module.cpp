@@ -159,6 +159,14 @@ void pack_transposed_py(int G, int H, int Hp, Buf weight, Buf out) {
     pack_panels_transposed(w, H, G, Hp, o);
 }
 
+// Whether a team of `threads` splits the hidden units (not the batch rows) of B rows of H units
+// (split: 0 auto, 1 rows, 2 units), on `cores` usable cores: the loop's own decision.
+bool splits_units_py(int B, int H, int threads, int split, int cores) {
+    Problem p;
+    p.B = B, p.H = H, p.Hp = (H + W - 1) / W * W;
+    return split_units(p, threads, split, cores);
+}
+
 py::list cells_py() {
     py::list out;
     for (const auto& c : cell_table()) {
@@ -217,6 +225,8 @@ PYBIND11_MODULE(RNNKIT_MODULE, m) {
     m.def("pack_transposed", &pack_transposed_py, py::kw_only(), py::arg("G"), py::arg("H"), py::arg("Hp"),
           py::arg("weight"), py::arg("out"));
     m.def("cpu_supports", &cpu_supports);
+    m.def("splits_units", &splits_units_py, py::kw_only(), py::arg("B"), py::arg("H"), py::arg("threads"),
+          py::arg("split"), py::arg("cores"));
     m.def("set_openmp", &set_openmp, "Run on this OpenMP runtime (addresses of GOMP_parallel, "
           "omp_get_thread_num, omp_get_num_threads); zeros go back to threads of our own");
 }

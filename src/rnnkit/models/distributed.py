@@ -205,6 +205,7 @@ class Session:
             device = self.model._device()
             ids = [device] if device.type == "cuda" else None
             self.ddp = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+            _changed(self.model.parameters())
             self.synced = True  # DDP's construction broadcast rank 0's weights
         return self.ddp
 
@@ -215,6 +216,7 @@ class Session:
             with torch.no_grad():
                 for p in self.model.parameters():
                     dist.broadcast(p.data, src=0)
+            _changed(self.model.parameters())
             self.synced = True
 
     def logs(self) -> dict[str, float]:
@@ -288,3 +290,11 @@ def _join_group(model) -> torch.device:
 def _leave_group() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def _changed(parameters) -> None:
+    """Tell autograd, and so every cache keyed on a tensor's version (the native backend's packed
+    weights), that these parameters were overwritten: a collective writes through .data, whose
+    version counter is not theirs."""
+    for p in parameters:
+        torch.autograd.graph.increment_version(p)
