@@ -75,7 +75,7 @@ def test_the_compiled_core_checks_every_buffer_size_again():
                 seq=False, training=False, threads=1, split=0, cores=1, x=native.buf(x),
                 Wx=native.buf(w), bx=(0, 0), U=native.buf(u), bh=(0, 0), h0=native.buf(h),
                 c0=(0, 0), y=native.buf(y), hT=native.buf(h_t), cT=(0, 0), ws=(0, 0),
-                len=(0, 0), rm=(0, 0))
+                len=(0, 0), padded_first=False, rm=(0, 0))
     mod.forward(**good)
     short = torch.zeros(B * H - 1)
     for change, message in [({"h0": native.buf(short)}, "h0 has 9 elements, expected 10"),

@@ -95,6 +95,19 @@ class RecurrentCall:
         extra = sorted(set(self.options) - set(known))
         return f"option(s) {', '.join(extra)}" if extra else None
 
+    def input_dropout_refusal(self) -> str | None:
+        """Why a loop that runs per-gate input dropout as one block-diagonal input product
+        (loops._dropped_inputs) cannot run this call, or None: its zero blocks meet every
+        feature, and an infinite one gives inf·0 = NaN where the reference loop's gate products
+        (each its own) give ±inf. Whether x holds one is a question about data."""
+        if self.input_masks is None or len(self.input_masks) < 2:
+            return None
+        if torch.compiler.is_compiling():
+            return "per-gate input dropout under torch.compile"
+        if bool(torch.isinf(self.x).any()):
+            return "an infinite input under per-gate input dropout"
+        return None
+
     def weights_refusal(self) -> str | None:
         """Why the weights and states cannot meet x in one kernel (device or dtype), or None."""
         for t in (*self.weights, *self.states):

@@ -33,7 +33,7 @@ def refusal(call) -> str | None:
     right-padded mask with no empty row, input dropout, go_backwards; nothing else."""
     if call.autocast is not None:
         return f"torch.autocast ({call.autocast}): cuDNN would keep the states in {call.autocast}"
-    why = call.weights_refusal() or call.unknown_options()
+    why = call.weights_refusal() or call.unknown_options() or call.input_dropout_refusal()
     if why is not None:
         return why
     if call.spec.name == "gru_reset_before":

@@ -70,7 +70,20 @@ def run_native(call):
 
     if call.mask is None:
         return rows(x, call.go_backwards)
+    if call.go_backwards:  # the padding, met first, holds h0: the loop takes it as it comes
+        return _padded_first(call, rows(x, True))
     return padded(call, x, call.lengths, rows)
+
+
+def _padded_first(call, result):
+    """Keras's outputs of a right-padded mask met backwards: each row's real steps are its last
+    n_b, and the padded ones before them output zeros (no real step has run yet)."""
+    y, final = result
+    n = call.lengths.to(torch.long)[:, None]
+    if not call.return_sequences:
+        return torch.where(n > 0, y, 0.0), final
+    steps = torch.arange(y.shape[1], device=y.device)
+    return torch.where((steps >= y.shape[1] - n)[..., None], y, 0.0), final
 
 
 def run_cudnn(call):
@@ -100,14 +113,14 @@ def padded(call, x, lengths, rows):
         keep = n > 0
         if call.zero_output_for_mask and not call.go_backwards:
             keep = n == time
-        return final[0] * keep.to(final[0].dtype), final
+        return torch.where(keep, final[0], 0.0), final  # (a NaN kept out, not multiplied by 0)
     if call.go_backwards:  # Keras's step s is the loop's step s - (T - n_b)
         source, keep = (steps - time + n).clamp_min(0), steps >= time - n
     else:  # a padded step repeats the last real output
         source = torch.minimum(steps.expand(batch, -1), (n - 1).clamp_min(0))
         keep = (steps < n) | ((n > 0) & (not call.zero_output_for_mask))
     y = y.gather(1, source[..., None].expand(-1, -1, y.shape[-1]))
-    return y * keep[..., None].to(y.dtype), final
+    return torch.where(keep[..., None], y, 0.0), final
 
 
 def triton_refusal(call) -> str | None:
@@ -158,5 +171,5 @@ def keras_outputs(call, hs, mask):
     zero_output_for_mask."""
     if mask is not None:
         keep = mask if call.zero_output_for_mask else mask | (mask.cumsum(1) > 0)
-        hs = hs * keep[..., None].to(hs.dtype)
+        hs = torch.where(keep[..., None], hs, 0.0)
     return hs if call.return_sequences else hs[:, -1]

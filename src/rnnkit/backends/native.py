@@ -189,6 +189,9 @@ def kernel_refusal(call) -> str | None:
         return why
     if call.autocast is not None:
         return f"torch.autocast ({call.autocast}); it computes float32"
+    why = call.input_dropout_refusal()
+    if why is not None:
+        return why
     if x.shape[0] == 0:
         return "an empty batch"
     if CELLS:

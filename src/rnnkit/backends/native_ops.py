@@ -111,6 +111,7 @@ def _forward_impl(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
                      bx=native.buf(bx), U=native.buf(u), bh=native.buf(bh), h0=native.buf(h0.contiguous()),
                      c0=native.buf(None if c0 is None else c0.contiguous()), y=native.buf(y), hT=native.buf(h_t),
                      cT=native.buf(c_t), ws=native.buf(ws), len=native.buf(lengths),
+                     padded_first=go_backwards and lengths is not None,
                      rm=native.buf(None if recurrent_masks is None else recurrent_masks.contiguous()))
     return y, h_t, c_t, ws
 
@@ -140,13 +141,32 @@ def _times_previous_states(h0: Tensor, y: Tensor, dg: Tensor) -> Tensor:
     return du
 
 
+def held_states(h0: Tensor, y: Tensor, lengths: Tensor, padded_first: bool) -> Tensor:
+    """(T, B, H): the state each step starts from when rows hold their states at padded steps
+    (csrc/problem.h, Problem::previous): the last real step's before it, or h0."""
+    T, B, H = y.shape
+    s = torch.arange(T, device=y.device)[:, None]
+    n = lengths.to(device=y.device, dtype=torch.long)[None, :]
+    first, last = (T - n, torch.full_like(n, T)) if padded_first else (torch.zeros_like(n), n)
+    q = torch.minimum(s, last) - 1
+    q = torch.where(q >= first, q, -1)
+    return torch.cat([h0[None], y]).gather(0, (q + 1)[..., None].expand(-1, -1, H))
+
+
 def _times_masked_states(h0: Tensor, y: Tensor, dg: Tensor, masks: Optional[Tensor],
-                         hp: int) -> Tensor:
-    """[h_0; y_1 … y_{T-1}]ᵀ dG, or with recurrent dropout masks, (h_{t-1} ⊙ m_g)ᵀ dG_g for each
-    gate block g of dG."""
+                         hp: int, held: Optional[Tensor] = None) -> Tensor:
+    """Σ_t h_{t-1}ᵀ dG_t (h_{t-1} from `held` when rows hold their states at padded steps), or
+    with recurrent dropout masks, (h_{t-1} ⊙ m_g)ᵀ dG_g for each gate block g of dG."""
+    def times(m, block):
+        if held is not None:
+            prev = held if m is None else held * m
+            return prev.reshape(-1, prev.shape[-1]).T @ block
+        return _times_previous_states(h0 if m is None else h0 * m, y if m is None else y * m,
+                                      block)
+
     if masks is None:
-        return _times_previous_states(h0, y, dg)
-    return torch.cat([_times_previous_states(h0 * m, y * m, dg[:, g * hp:(g + 1) * hp])
+        return times(None, dg)
+    return torch.cat([times(m, dg[:, g * hp:(g + 1) * hp])
                       for g, m in enumerate(masks[: dg.shape[1] // hp])], dim=1)
 
 
@@ -182,6 +202,7 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
                       c0=native.buf(c0), dy=native.buf(dy), dhT=native.buf(dh_t), dcT=native.buf(dc_t), dG=native.buf(dg),
                       dh0=native.buf(dh0), dc0=native.buf(dc0), x=native.buf(xs if dwb is not None else None),
                       dWb=native.buf(dwb), len=native.buf(lengths),
+                      padded_first=go_backwards and lengths is not None,
                       rm=native.buf(None if recurrent_masks is None else recurrent_masks.contiguous()))
     dg = dg.reshape(T * B, D * hp)
     xs = xs.reshape(T * B, I)
@@ -199,15 +220,15 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
         db_h = unpad(dkb[I, : 3 * hp])
         dkb = torch.cat([dkb[:, : 2 * hp], dkb[:, 3 * hp:]], dim=1)
     dk, db_x = dkb[:I], dkb[I].clone()  # outputs of an op may not share storage
-    if lengths is not None:  # the states past a row's length (unbounded with relu) meet dG = 0
-        past = torch.arange(T, device=y.device)[:, None] >= lengths.to(y.device)
-        y = y.masked_fill(past[..., None], 0.0)
+    # with a mask, the steps' own y past a row's length are not the states the next steps
+    # started from (those were held): those states are gathered
+    held = None if lengths is None else held_states(h0, y, lengths, go_backwards)
     if spec.name == "gru_reset_before":  # the candidate's product takes r ⊙ h_{t-1} (⊙ m_h)
         rh = ws.reshape(T * B, info.saved * hp)[:, 3 * hp: 3 * hp + H]
-        du = torch.cat([_times_masked_states(h0, y, dg[:, : 2 * hp], recurrent_masks, hp),
+        du = torch.cat([_times_masked_states(h0, y, dg[:, : 2 * hp], recurrent_masks, hp, held),
                         rh.T @ dg[:, 2 * hp:]], dim=1)
     else:
-        du = _times_masked_states(h0, y, dg_h, recurrent_masks, hp)
+        du = _times_masked_states(h0, y, dg_h, recurrent_masks, hp, held)
     dx = _empty(x)
     if need_dx:  # dG's input-side column blocks (views) times the padded kernel's
         wp = pad_gates(kernel, G, H, hp)

@@ -136,6 +136,51 @@ inline void save_ending_rows(const Problem& p, const Rows& rows, int s, const fl
     }
 }
 
+// Rows past their length at step s keep their states (this thread's units), as Keras keeps
+// them at masked steps: the step's values, computed and saved all the same, then start from
+// the held states, as the reference loop's discarded ones do (a NaN in a padded input stays in
+// its own step, and the gradients of the padded steps are the reference's: zero, or NaN where
+// its own derivatives are).
+inline void hold_ended_rows(const Problem& p, Rows& rows, int s) {
+    for (int i = 0; i < rows.n; ++i) {
+        if (!p.held(rows.b0 + i, s)) continue;
+        for (int u = rows.u0(); u < rows.u1(); ++u) {
+            rows.hn[i * p.Hp + u] = rows.h[i * p.Hp + u];
+            rows.cn[i * p.Hp + u] = rows.c[i * p.Hp + u];
+        }
+    }
+}
+
+// Backward's side of the held states: at a step past a row's length, what flows back from
+// later steps passes by the step to the held state (the reference loop's torch.where), and the
+// step itself is differentiated with nothing coming in (its gate gradients are 0, or NaN where
+// its own derivatives are, as the reference's). Before the step (put_aside) the carried
+// gradients move aside and zeros take their place; after it (put_back) they are added again.
+inline void put_aside(const Problem& p, Rows& rows, int s) {
+    float* dh = rows.extra(p.held_buffer());
+    float* dc = rows.extra(p.held_buffer() + 1);
+    for (int i = 0; i < rows.n; ++i) {
+        if (!p.held(rows.b0 + i, s)) continue;
+        for (int u = rows.u0(); u < rows.u1(); ++u) {
+            const int k = i * p.Hp + u;
+            dh[k] = rows.h[k], dc[k] = rows.c[k];
+            rows.h[k] = rows.c[k] = 0.0f;
+        }
+    }
+}
+
+inline void put_back(const Problem& p, Rows& rows, int s) {
+    const float* dh = rows.extra(p.held_buffer());
+    const float* dc = rows.extra(p.held_buffer() + 1);
+    for (int i = 0; i < rows.n; ++i) {
+        if (!p.held(rows.b0 + i, s)) continue;
+        for (int u = rows.u0(); u < rows.u1(); ++u) {
+            const int k = i * p.Hp + u;
+            rows.h[k] += dh[k], rows.c[k] += dc[k];
+        }
+    }
+}
+
 // Rows whose last real step is s: dL/dhT, dL/dcT join what flows back into that step.
 inline void add_ending_rows(const Problem& p, Rows& rows, int s) {
     const int u1 = std::min(rows.u1(), p.H);
@@ -156,6 +201,7 @@ void forward(const Problem& p, int threads, int split, int cores) {
         if (lengths) save_ending_rows(p, rows, -1, rows.h, rows.c);
         for (int s = 0; s < p.T; ++s) {
             Cell::forward_step(p, rows, s);
+            if (lengths) hold_ended_rows(p, rows, s);
             rows.sync();  // every unit of h_s is written before any thread reads it
             if (lengths) save_ending_rows(p, rows, s, rows.hn, rows.cn);
             rows.next();
@@ -188,8 +234,9 @@ void backward(const Problem& p, int threads, int split, int cores) {
     const bool lengths = p.len != nullptr;  // then dhT, dcT enter at each row's last step
     sequence(p, threads, split, cores, lengths ? nullptr : p.dhT, lengths ? nullptr : p.dcT, p.dh0, p.dc0, [&](Rows& rows) {
         for (int s = p.T - 1; s >= 0; --s) {
-            if (lengths) add_ending_rows(p, rows, s);
+            if (lengths) add_ending_rows(p, rows, s), put_aside(p, rows, s);
             Cell::backward_step(p, rows, s);
+            if (lengths) put_back(p, rows, s);
             if (p.dWb) accumulate_input_grads(p, rows, s);
         }
         if (lengths) add_ending_rows(p, rows, -1);

@@ -61,10 +61,10 @@ void sizes(Problem& p, int B, int T, int I, int H, int Hp, int act, int ract) {
 // Shapes (see problem.h): x [T, B, I]; Wx, U packed panels (pack below); bx [G·Hp]; bh [G·Hp]
 // (GRU reset_after only); h0, c0 [B, H] (c0: LSTM only, required); y [T, B, H] when seq else
 // [B, H]; hT [B, H]; cT [B, H] (LSTM); ws [T, B, S·Hp] when training (S > 0); len [B] int32 in
-// 0..T; rm [G, B, H].
+// 0..T (the real steps each row's first, or with padded_first its last); rm [G, B, H].
 void forward_py(int cell, int B, int T, int I, int H, int Hp, int act, int ract, bool seq, bool training,
                 int threads, int split, int cores, Buf x, Buf Wx, Buf bx, Buf U, Buf bh, Buf h0, Buf c0, Buf y, Buf hT,
-                Buf cT, Buf ws, Buf len, Buf rm) {
+                Buf cT, Buf ws, Buf len, bool padded_first, Buf rm) {
     check_sizes(B, T, I, H, Hp, threads, split);
     by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
@@ -89,6 +89,7 @@ void forward_py(int cell, int B, int T, int I, int H, int Hp, int act, int ract,
         if (training && Cell::S > 0) p.ws = take<float>("workspace", ws, steps * Cell::S * Hp, true);
         else absent("workspace", ws);
         p.len = take<const int>("lengths", len, B, false);
+        p.padded_first = padded_first;
         p.rm = take<const float>("recurrent masks", rm, G * BH, false);
         check_lengths(p.len, B, T);
         py::gil_scoped_release release;
@@ -101,7 +102,7 @@ void forward_py(int cell, int B, int T, int I, int H, int Hp, int act, int ract,
 // [threads, I + 1, D·Hp] (zeros) when the loop sums [x, 1]ᵀ dG itself, else both absent.
 void backward_py(int cell, int B, int T, int I, int H, int Hp, int act, int ract, int threads, int split,
                  int cores, Buf UT, Buf ws, Buf y, Buf h0, Buf c0, Buf dy, Buf dhT, Buf dcT, Buf dG, Buf dh0, Buf dc0,
-                 Buf x, Buf dWb, Buf len, Buf rm) {
+                 Buf x, Buf dWb, Buf len, bool padded_first, Buf rm) {
     check_sizes(B, T, I, H, Hp, threads, split);
     by_cell(cell, act, ract, [&](auto c) {
         using Cell = decltype(c);
@@ -129,6 +130,7 @@ void backward_py(int cell, int B, int T, int I, int H, int Hp, int act, int ract
         p.x = take<const float>("x", x, steps * I, p.dWb != nullptr);
         if (!p.dWb) absent("x", x);
         p.len = take<const int>("lengths", len, B, false);
+        p.padded_first = padded_first;
         p.rm = take<const float>("recurrent masks", rm, G * BH, false);
         check_lengths(p.len, B, T);
         py::gil_scoped_release release;
@@ -214,12 +216,12 @@ PYBIND11_MODULE(RNNKIT_MODULE, m) {
           py::arg("H"), py::arg("Hp"), py::arg("act"), py::arg("ract"), py::arg("seq"), py::arg("training"),
           py::arg("threads"), py::arg("split"), py::arg("cores"), py::arg("x"), py::arg("Wx"), py::arg("bx"), py::arg("U"),
           py::arg("bh"), py::arg("h0"), py::arg("c0"), py::arg("y"), py::arg("hT"), py::arg("cT"), py::arg("ws"),
-          py::arg("len"), py::arg("rm"));
+          py::arg("len"), py::arg("padded_first"), py::arg("rm"));
     m.def("backward", &backward_py, py::kw_only(), py::arg("cell"), py::arg("B"), py::arg("T"), py::arg("I"),
           py::arg("H"), py::arg("Hp"), py::arg("act"), py::arg("ract"), py::arg("threads"), py::arg("split"),
           py::arg("cores"), py::arg("UT"), py::arg("ws"), py::arg("y"), py::arg("h0"), py::arg("c0"), py::arg("dy"), py::arg("dhT"),
           py::arg("dcT"), py::arg("dG"), py::arg("dh0"), py::arg("dc0"), py::arg("x"), py::arg("dWb"),
-          py::arg("len"), py::arg("rm"));
+          py::arg("len"), py::arg("padded_first"), py::arg("rm"));
     m.def("pack", &pack_py, py::kw_only(), py::arg("G"), py::arg("K"), py::arg("H"), py::arg("Hp"),
           py::arg("weight"), py::arg("out"));
     m.def("pack_transposed", &pack_transposed_py, py::kw_only(), py::arg("G"), py::arg("H"), py::arg("Hp"),

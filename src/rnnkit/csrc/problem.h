@@ -13,10 +13,12 @@
 //   dy  [T, B, H] or null; dhT, dcT [B, H]; dG [T, B, D·Hp] gate gradients; dh0, dc0 [B, H]
 //   rm  [G, B, H] or null: recurrent dropout masks (Keras's, one per gate): gate g's product
 //       takes h ⊙ m_g (the carry of GRU keeps h), and its gradient comes back through the mask
-//   len [B] or null: each row's length (a right-padded mask); hT, cT are then the states after
-//       a row's last real step (h0, c0 for length 0), and dhT, dcT enter backward there. The
-//       steps past a row's length are computed but depend on nothing the caller keeps, so
-//       backward sends them no gradient.
+//   len [B] or null: each row's number of real steps, the first ones (a right-padded mask) or,
+//       with padded_first, the last ones (a right-padded mask met backwards); hT, cT are then
+//       the states after a row's last real step (h0, c0 for length 0), and dhT, dcT enter
+//       backward there. At the padded steps a row holds its states, as Keras does at masked
+//       steps: the steps are computed from the held states all the same (and differentiated
+//       with nothing coming in), exactly as the reference loop computes and discards them.
 #pragma once
 
 #include <atomic>
@@ -55,11 +57,18 @@ struct Problem {
     const float* U = nullptr;   // the recurrent kernel,
     const float* UT = nullptr;  // and its transpose
     const int* len = nullptr;   // [B] per-row lengths, or null
+    bool padded_first = false;  // the real steps are each row's last len[b] (else its first)
     const float* rm = nullptr;  // [G, B, H] recurrent dropout masks, or null
 
     int groups() const { return Hp / W; }
     // Whether row b's last real step is s (s = -1: a row of length 0).
-    bool ends(int b, int s) const { return len && len[b] == s + 1; }
+    // Row b's real steps are [first(b), last(b)).
+    int first(int b) const { return padded_first ? T - len[b] : 0; }
+    int last(int b) const { return padded_first ? T : len[b]; }
+    // Whether row b's last real step is s (s = -1: a right-padded row of length 0).
+    bool ends(int b, int s) const { return len && last(b) - 1 == s; }
+    // Whether row b holds its states at step s (a padded step).
+    bool held(int b, int s) const { return len && (s < first(b) || s >= last(b)); }
     // The panel of column group q in gate block g of the kernel W (K = I rows).
     const float* w_panel(int g, int q) const {
         return Wx + static_cast<long>(g * groups() + q) * I * W;
@@ -75,6 +84,13 @@ struct Problem {
     long step(int b, int s) const { return static_cast<long>(s) * B + b; }
     float* ws_at(int b, int s, int slot, int u) const { return ws + step(b, s) * S * Hp + slot * Hp + u; }
     float* dg_at(int b, int s, int slot, int u) const { return dG + step(b, s) * D * Hp + slot * Hp + u; }
+    // Stores a gate gradient with the padded units (past H) zeroed: their pre-activations are
+    // x·0 + h·0, NaN for an infinite x, and a NaN there would reach real units through the zero
+    // rows of the padded Uᵀ (and dx through those of W) as NaN·0.
+    void put_dg(int b, int s, int slot, int u, V d) const {
+        if (u + W > H) d = select(lane_index() < tail(u), d, splat(0.0f));
+        store(dg_at(b, s, slot, u), d);
+    }
     const float* x_at(int b, int s) const { return x + step(b, s) * I; }
     V bias_x(int gate, int u) const { return bx ? load(bx + gate * Hp + u) : splat(0.0f); }
     V bias_h(int gate, int u) const { return bh ? load(bh + gate * Hp + u) : splat(0.0f); }
@@ -85,7 +101,9 @@ struct Problem {
     }
     // Step buffers beyond the six every cell has: with recurrent dropout, h ⊙ m_g (G), the
     // gates' products or sums (G), and the candidate's input part (1).
-    int extra_buffers() const { return rm ? 2 * G + 1 : 0; }
+    // With per-row lengths, two more: backward's held dL/dh and dL/dc of rows past their length.
+    int extra_buffers() const { return (rm ? 2 * G + 1 : 0) + (len ? 2 : 0); }
+    int held_buffer() const { return rm ? 2 * G + 1 : 0; }
     // Saves a step's values for backward, one slot each (training only).
     template <int N>
     void save(int b, int s, int u, const V (&values)[N]) const {
@@ -98,9 +116,17 @@ struct Problem {
         if (dy) d += load_tail(dy + step(b, s) * H + u, tail(u));
         return d;
     }
-    // h_{s-1} of batch row b (h0 at s = 0), zero past H.
+    // The step whose states step s of row b starts from: s - 1, or, with the states held at
+    // padded steps, the row's last real step before s; -1 for the initial states.
+    int previous(int b, int s) const {
+        if (!len) return s - 1;
+        const int q = (s < last(b) ? s : last(b)) - 1;
+        return q >= first(b) ? q : -1;
+    }
+    // h_{s-1} of batch row b (h0 at s = 0; the held state past the row's length), zero past H.
     V h_prev(int b, int s, int u) const {
-        return s > 0 ? load_tail(y + step(b, s - 1) * H + u, tail(u)) : load_tail(h0 + b * H + u, tail(u));
+        const int q = previous(b, s);
+        return q >= 0 ? load_tail(y + step(b, q) * H + u, tail(u)) : load_tail(h0 + b * H + u, tail(u));
     }
     void emit(int b, int s, int u, V h) const {
         if (seq) store_tail(y + step(b, s) * H + u, h, tail(u));

@@ -41,16 +41,26 @@ inline V splat(float x) {
 inline V vmin(V a, V b) { return b < a ? b : a; }
 inline V vmax(V a, V b) { return b > a ? b : a; }
 inline V select(VI mask, V a, V b) { return mask ? a : b; }
+// 0, 1, ..., W - 1: each lane's index.
+inline VI lane_index() {
+    VI v;
+    for (int j = 0; j < W; ++j) v[j] = j;
+    return v;
+}
 
-// exp(x) by range reduction (a NaN stays NaN: the clamps keep it, and so does every step after) x = n ln2 + r, |r| <= ln2/2, and a degree-6 polynomial for e^r
-// (Cephes expf coefficients); relative error about 1 ulp over the clamped range.
+// exp(x) by range reduction x = n ln2 + r, |r| <= ln2/2, and a degree-6 polynomial for e^r
+// (Cephes expf coefficients); relative error about 1 ulp over the clamped range. Beyond it the
+// result is what expf gives: +inf past ln(FLT_MAX), 0 below ln(FLT_MIN) (expf's subnormals
+// flushed), so that 1 / (1 + e^x) is exactly 0 at -inf as torch's sigmoid is. A NaN stays NaN:
+// the clamps keep it (vmin, vmax) and neither comparison holds for it.
 inline V vexp(V x) {
-    x = vmax(vmin(x, splat(88.3762626647949f)), splat(-87.3365447504f));
+    const V hi = splat(88.3762626647949f), lo = splat(-87.3365447504f);
+    V xc = vmax(vmin(x, hi), lo);
     const V magic = splat(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
-    V t = x * 1.44269504088896341f + magic;
+    V t = xc * 1.44269504088896341f + magic;
     VI n = (VI)t - (VI)magic;
     V nf = t - magic;
-    V r = x - nf * 0.693359375f;
+    V r = xc - nf * 0.693359375f;
     r = r - nf * -2.12194440e-4f;
     V p = splat(1.9875691500e-4f);
     p = p * r + 1.3981999507e-3f;
@@ -60,7 +70,9 @@ inline V vexp(V x) {
     p = p * r + 5.0000001201e-1f;
     p = p * (r * r) + r + 1.0f;
     VI bits = (n + 127) << 23;
-    return p * (V)bits;
+    V e = p * (V)bits;
+    e = select(x > 88.72283935546875f, splat(__builtin_inff()), e);
+    return select(x < lo, splat(0.0f), e);
 }
 
 inline V sigmoid(V x) { return 1.0f / (1.0f + vexp(-x)); }

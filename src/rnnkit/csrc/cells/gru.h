@@ -39,10 +39,10 @@ struct GRUAfterCell {
                 const V z = load(p.ws_at(b, s, 0, u)), r = load(p.ws_at(b, s, 1, u));
                 const V h_hat = load(p.ws_at(b, s, 2, u)), hh = load(p.ws_at(b, s, 3, u));
                 const V da = A::act_back(h_hat, dh * (1.0f - z));
-                store(p.dg_at(b, s, 0, u), A::ract_back(z, dh * (p.h_prev(b, s, u) - h_hat)));
-                store(p.dg_at(b, s, 1, u), A::ract_back(r, da * hh));
-                store(p.dg_at(b, s, 2, u), da * r);
-                store(p.dg_at(b, s, 3, u), da);
+                p.put_dg(b, s, 0, u, A::ract_back(z, dh * (p.h_prev(b, s, u) - h_hat)));
+                p.put_dg(b, s, 1, u, A::ract_back(r, da * hh));
+                p.put_dg(b, s, 2, u, da * r);
+                p.put_dg(b, s, 3, u, da);
                 store(&rows.t0[i * p.Hp + u], dh * z);
             }
         }
@@ -92,8 +92,8 @@ struct GRUBeforeCell {
             for (int u = rows.u0(); u < rows.u1(); u += W) {
                 const V dh = p.dh(&rows.h[i * p.Hp + u], b, s, u);
                 const V z = load(p.ws_at(b, s, 0, u)), h_hat = load(p.ws_at(b, s, 2, u));
-                store(p.dg_at(b, s, 0, u), A::ract_back(z, dh * (p.h_prev(b, s, u) - h_hat)));
-                store(p.dg_at(b, s, 2, u), A::act_back(h_hat, dh * (1.0f - z)));
+                p.put_dg(b, s, 0, u, A::ract_back(z, dh * (p.h_prev(b, s, u) - h_hat)));
+                p.put_dg(b, s, 2, u, A::act_back(h_hat, dh * (1.0f - z)));
                 store(&rows.t0[i * p.Hp + u], dh * z);
             }
         }
@@ -106,7 +106,7 @@ struct GRUBeforeCell {
             for (int u = rows.u0(); u < rows.u1(); u += W) {
                 const int k = i * p.Hp + u;
                 const V drh = load(&rows.t1[k]) * p.rmask(2, b, u), r = load(p.ws_at(b, s, 1, u));
-                store(p.dg_at(b, s, 1, u), A::ract_back(r, drh * p.h_prev(b, s, u)));
+                p.put_dg(b, s, 1, u, A::ract_back(r, drh * p.h_prev(b, s, u)));
                 store(&rows.t0[k], load(&rows.t0[k]) + drh * r);
             }
         }

@@ -35,15 +35,15 @@ struct LSTMCell {
                 const V ig = load(p.ws_at(b, s, 0, u)), f = load(p.ws_at(b, s, 1, u));
                 const V g = load(p.ws_at(b, s, 2, u)), o = load(p.ws_at(b, s, 3, u));
                 const V c = load(p.ws_at(b, s, 4, u));
-                const V c_prev = s > 0 ? load(p.ws_at(b, s - 1, 4, u))
-                                       : load_tail(p.c0 + b * p.H + u, p.tail(u));
+                const int q = p.previous(b, s);  // c_{s-1}, held past the row's length
+                const V c_prev = q >= 0 ? load(p.ws_at(b, q, 4, u)) : load_tail(p.c0 + b * p.H + u, p.tail(u));
                 const V tc = A::act(c);
                 const V dc = load(&rows.c[i * p.Hp + u]) + A::act_back(tc, dh * o);
                 store(&rows.c[i * p.Hp + u], dc * f);
-                store(p.dg_at(b, s, 0, u), A::ract_back(ig, dc * g));
-                store(p.dg_at(b, s, 1, u), A::ract_back(f, dc * c_prev));
-                store(p.dg_at(b, s, 2, u), A::act_back(g, dc * ig));
-                store(p.dg_at(b, s, 3, u), A::ract_back(o, dh * tc));
+                p.put_dg(b, s, 0, u, A::ract_back(ig, dc * g));
+                p.put_dg(b, s, 1, u, A::ract_back(f, dc * c_prev));
+                p.put_dg(b, s, 2, u, A::act_back(g, dc * ig));
+                p.put_dg(b, s, 3, u, A::ract_back(o, dh * tc));
             }
         }
         // dL/dh_{s-1} = dG_s Uᵀ (every unit of dG_s written first)

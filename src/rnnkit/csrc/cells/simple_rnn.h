@@ -27,7 +27,7 @@ struct SimpleRNNCell {
             for (int u = rows.u0(); u < rows.u1(); u += W) {
                 const V dh = p.dh(&rows.h[i * p.Hp + u], b, s, u);
                 const V h = load_tail(p.y + p.step(b, s) * p.H + u, p.tail(u));
-                store(p.dg_at(b, s, 0, u), A::act_back(h, dh));
+                p.put_dg(b, s, 0, u, A::act_back(h, dh));
             }
         }
         // dL/dh_{s-1} = dz_s Uᵀ (every unit of dz_s written first)
