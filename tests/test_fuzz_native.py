@@ -4,6 +4,7 @@ go_backwards — and NaN or inf planted in the input, a weight or an initial sta
 the gradients of every input, weight and initial state must agree, NaN for NaN and inf for inf
 (the reference runs in float64, the native loop in float32)."""
 
+import importlib
 import math
 import os
 
@@ -93,9 +94,26 @@ def _run(layer, x, states, mask, dtype):
     return [o.detach() for o in out] + list(torch.autograd.grad(loss, wrt, allow_unused=True))
 
 
+def _instruction_sets():
+    probe = importlib.import_module("rnnkit._native_portable") if native.available() else None
+    return [isa for isa in native.ISAS if probe is not None and probe.cpu_supports(isa)]
+
+
 @SETTINGS
 @given(configurations())
 def test_native_equals_the_reference_values_gradients_and_nan_positions(c):
+    check(c)
+
+
+@pytest.mark.parametrize("isa", _instruction_sets())
+def test_every_instruction_set_the_cpu_has(isa, monkeypatch):
+    """The same check, fewer examples, on each build the CPU can run (the default one above)."""
+    monkeypatch.setattr(native, "_MODULE", importlib.import_module(f"rnnkit._native_{isa}"))
+    fewer = settings(SETTINGS, max_examples=int(EXAMPLES or 40))
+    fewer(given(configurations())(lambda c: check(c)))()
+
+
+def check(c):
     fast, slow = _twins(c)
     g = torch.Generator().manual_seed(c["seed"])
     x, states, mask = _inputs(c, g)
