@@ -29,7 +29,7 @@ def test_unbuilt_double_model_fits_in_float64():
     model = Sequential([GRU(3), Dense(1)]).double()
     model.compile("sgd", "mse")
     x = torch.randn(4, 5, 2)
-    model.fit(x, x.sum(1), verbose=0)
+    model.fit(x, x.sum((1, 2))[:, None], verbose=0)
     assert [p.dtype for p in model.parameters()] == [torch.float64] * 5
 
 

@@ -69,23 +69,18 @@ def _auto(call):
     return "reference"
 
 
+# Each backend: (why it cannot compute a call or None, how it runs one).
+_BACKENDS = {"native": (native.refusal, loops.run_native),
+             "cudnn": (cudnn.refusal, loops.run_cudnn),
+             "triton": (loops.triton_refusal, loops.run_triton),
+             "reference": (reference.refusal, reference.run)}
+
+
 def refusal(name: str, call: RecurrentCall) -> str | None:
     """Why backend `name` cannot compute exactly this call, or None when it can."""
-    if name == "native":
-        return native.refusal(call)
-    if name == "cudnn":
-        return cudnn.refusal(call)
-    if name == "triton":
-        return loops.triton_refusal(call)
-    return reference.refusal(call)
+    return _BACKENDS[name][0](call)
 
 
 def run(name: str, call: RecurrentCall):
     """(output, final states) of the call, by the backend `select` chose."""
-    if name == "native":
-        return loops.run_native(call)
-    if name == "cudnn":
-        return loops.run_cudnn(call)
-    if name == "triton":
-        return loops.run_triton(call)
-    return reference.run(call)
+    return _BACKENDS[name][1](call)

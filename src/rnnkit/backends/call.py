@@ -95,6 +95,16 @@ class RecurrentCall:
         extra = sorted(set(self.options) - set(known))
         return f"option(s) {', '.join(extra)}" if extra else None
 
+    def right_padded_refusal(self) -> str | None:
+        """Why a loop that runs each row to its length cannot take this call's mask, or None."""
+        if self.mask is None:
+            return None
+        if torch.compiler.is_compiling():  # right-padded or not is a question about data
+            return "a mask under torch.compile"
+        if self.lengths is None:
+            return "a mask that is not right-padded (a padded step before a real one)"
+        return None
+
     def input_dropout_refusal(self) -> str | None:
         """Why a loop that runs per-gate input dropout as one block-diagonal input product
         (loops._dropped_inputs) cannot run this call, or None: its zero blocks meet every

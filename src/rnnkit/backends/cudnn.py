@@ -46,14 +46,10 @@ def refusal(call) -> str | None:
         return "recurrent_dropout"
     if not call.x.is_floating_point():
         return f"{call.x.dtype} inputs"
-    if call.mask is not None:
-        if torch.compiler.is_compiling():  # right-padded or not is a question about data
-            return "a mask under torch.compile"
-        if call.lengths is None:
-            return "a mask that is not right-padded (a padded step before a real one)"
-        if bool((call.lengths == 0).any()):
-            return "a row with every step masked"
-    return None
+    why = call.right_padded_refusal()
+    if why is None and call.mask is not None and bool((call.lengths == 0).any()):
+        return "a row with every step masked"
+    return why
 
 
 def sequence(call, x, kernel, lengths=None):

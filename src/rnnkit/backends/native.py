@@ -201,12 +201,7 @@ def kernel_refusal(call) -> str | None:
         if call.act not in info.activations or (
                 info.recurrent_activations and call.ract not in info.recurrent_activations):
             return f"{call.spec.name} with {call.activations_text()} (it runs {_listing(info)})"
-    if call.mask is not None:
-        if torch.compiler.is_compiling():  # right-padded or not is a question about data
-            return "a mask under torch.compile"
-        if call.lengths is None:
-            return "a mask that is not right-padded (a padded step before a real one)"
-    return None
+    return call.right_padded_refusal()
 
 
 def _listing(info: CellInfo) -> str:
