@@ -99,7 +99,8 @@ def test_a_weight_reshaped_through_data_is_refused_not_read_past():
 def _call(layer, x, **change):
     states = tuple(x.new_zeros(x.shape[0], layer.units) for _ in layer.spec.state_names)
     call = layer._describe(x, states, None, None, None)
-    return RecurrentCall(**{**{f: getattr(call, f) for f in call.__dataclass_fields__}, **change})
+    assert isinstance(call, RecurrentCall)
+    return call._replace(**change)
 
 
 def test_an_option_no_backend_lists_is_refused_by_every_fast_one():

@@ -110,13 +110,16 @@ def get(identifier: str | Activation | None, where: str | None = None) -> Activa
     raise unknown_name("activation", identifier, list(_ALL) + list(_ALIASES), where)
 
 
+_NAMES = {f: name for name, f in _ALL.items()}
+
+
 def registered_name(fn: Activation) -> str | None:
     """The name of one of these activations, or None for any other callable (even one with the
     same __name__: what it computes is unknown)."""
-    for name, f in _ALL.items():
-        if f is fn:
-            return name
-    return None
+    try:
+        return _NAMES.get(fn)
+    except TypeError:  # an unhashable callable is no registered function
+        return None
 
 
 def serialize(fn: Activation) -> str:

@@ -113,12 +113,15 @@ def split() -> int:
     return SPLITS[name]
 
 
+_BUFFER_DTYPES = (torch.float32, torch.int32)
+
+
 def buf(t: torch.Tensor | None) -> tuple[int, int]:
     """(address, element count) of a checked, contiguous float32 or int32 CPU tensor, as the
     compiled core takes its buffers; (0, 0) for none."""
     if t is None or t.numel() == 0:
         return (0, 0)
-    if not t.is_contiguous() or t.device.type != "cpu" or t.dtype not in (torch.float32, torch.int32):
+    if not (t.is_cpu and t.dtype in _BUFFER_DTYPES and t.is_contiguous()):
         raise ValueError(f"rnnkit native: expected a contiguous float32 or int32 CPU buffer, got "
                          f"{t.dtype} on {t.device.type} (contiguous: {t.is_contiguous()}).")
     return (t.data_ptr(), t.numel())

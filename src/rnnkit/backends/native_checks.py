@@ -45,7 +45,7 @@ def tensor(op: str, what: str, t: Optional[Tensor], shape: Optional[tuple], *, r
         return
     if shape is None:
         raise fail(op, what, "to be None for this cell", describe(t))
-    if t.dtype != dtype or t.device.type != "cpu" or tuple(t.shape) != tuple(shape):
+    if t.dtype != dtype or not t.is_cpu or t.shape != shape:
         raise fail(op, what, f"of shape {tuple(shape)} {dtype} on cpu", describe(t))
 
 

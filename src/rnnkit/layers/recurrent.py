@@ -191,7 +191,7 @@ class RNNLayer(Layer):
             recurrent_masks=None if recurrent_masks is None else tuple(recurrent_masks),
             go_backwards=self.go_backwards, return_sequences=self.return_sequences,
             return_state=self.return_state, zero_output_for_mask=self.zero_output_for_mask,
-            state_probe=self.state_probe, options=self._options())
+            state_probe=self.state_probe, options=self._options(), memo={})
 
     def compute_output_shape(self, input_shape):
         batch, time = input_shape[0], input_shape[1]
