@@ -23,12 +23,11 @@ with a file's content is one `ModelFileError` (a ValueError) naming the file.
 from __future__ import annotations
 
 import inspect
-import io
 import os
-import zipfile
 
 from .. import constraints, initializers, regularizers
 from ..models import saving
+from ._keras_files import read, require_h5py
 
 SUPPORTED = ("InputLayer", "SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Masking", "Dropout",
              "Activation", "Flatten", "RepeatVector", "TimeDistributed", "Bidirectional")
@@ -49,174 +48,8 @@ _OPTIMIZER_NO_EFFECT = {"use_ema": False, "ema_momentum": _ANY, "ema_overwrite_f
 _FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 _KERAS_MODULES = ("keras", "tf_keras")  # the top-level packages of Keras's own objects
 _LAYER_KEYS = ("layers", "layer", "forward_layer", "backward_layer")
-# HDF5's built-in filters (deflate, shuffle, fletcher32, szip, nbit, scaleoffset) and h5py's lzf;
-# any other is a plugin, a shared library HDF5 would load to read the dataset.
-_HDF5_FILTERS = (1, 2, 3, 4, 5, 6, 32000)
 
 
-def _h5py():
-    try:
-        import h5py
-    except ImportError as err:
-        raise ImportError("rnnkit.interop.load_keras reads Keras files with h5py, which is not "
-                          "installed; pip install rnnkit[keras]") from err
-    return h5py
-
-
-def _text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-# -- reading the files --------------------------------------------------------------------------
-def _read(file, source: str, h5py, max_bytes):
-    """(model config record, compile config or None, weights source) of a Keras file."""
-    if zipfile.is_zipfile(file):
-        with saving.ZipArchive(file, saving.Budget(source, max_bytes)) as archive:
-            names = archive.names
-            if "config.json" not in names or "model.weights.h5" not in names:
-                hint = (" It is an rnnkit model file; load it with rnnkit.models.load_model."
-                        if "model.safetensors" in names else "")
-                raise ValueError(f"expected a Keras .keras archive (config.json and "
-                                 f"model.weights.h5), got members {sorted(names)}.{hint}")
-            record = saving.parse_json(archive.read("config.json"), "config.json")
-            weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
-        store = _Store(h5py, weights, saving.Budget(source, max_bytes))
-        return record, record.get("compile_config"), _Keras3Weights(store)
-    if not h5py.is_hdf5(source):
-        raise ValueError("not a Keras model file; expected a .keras zip archive or a legacy .h5 "
-                         "HDF5 file.")
-    store = _Store(h5py, h5py.File(file, "r"), saving.Budget(source, max_bytes))
-    try:
-        attrs = store.file.attrs
-        if "model_config" not in attrs:
-            raise ValueError("this HDF5 file holds no Keras model config (attribute "
-                             "'model_config'); a weights-only file (save_weights) cannot be "
-                             "loaded on its own.")
-        training = attrs.get("training_config")
-        compile_config = None
-        if training is not None:
-            training = saving.parse_json(_text(training), "the training_config attribute")
-            compile_config = {**training, "optimizer": training.get("optimizer_config")}
-        record = saving.parse_json(_text(attrs["model_config"]), "the model_config attribute")
-        return record, compile_config, _LegacyWeights(store)
-    except BaseException:
-        store.close()
-        raise
-
-
-class _Store:
-    """An HDF5 weights file read without leaving it: only hard links are followed (an external
-    link reads another file, a soft link can loop), datasets kept in external files or mapped
-    from them (virtual) and plugin filters are refused, and each dataset's size is taken from
-    the budget before it is read."""
-
-    def __init__(self, h5py, f, budget):
-        self.h5py, self.file, self.budget = h5py, f, budget
-
-    def close(self):
-        self.file.close()
-
-    def get(self, group, path: str):
-        """group[path], one link at a time; None where a name is missing."""
-        node = group
-        for name in (n for n in path.split("/") if n not in ("", ".")):
-            if not isinstance(node, self.h5py.Group):
-                raise ValueError(f"HDF5 object {node.name} is not a group; expected {name!r} "
-                                 "in it.")
-            link = node.get(name, getlink=True)
-            if link is None:
-                return None
-            if not isinstance(link, self.h5py.HardLink):
-                external = isinstance(link, self.h5py.ExternalLink)
-                what = (f"an external link to {link.filename}:{link.path}" if external
-                        else f"a soft link to {link.path}")
-                raise ValueError(f"HDF5 object {node.name.rstrip('/')}/{name} is {what}; "
-                                 "load_keras reads only data stored in the file itself.")
-            node = node[name]
-        return node
-
-    def names(self, group) -> list[str]:
-        if not isinstance(group, self.h5py.Group):
-            raise ValueError(f"HDF5 object {group.name} is not a group.")
-        return list(group)
-
-    def array(self, node):
-        if not isinstance(node, self.h5py.Dataset):
-            raise ValueError(f"HDF5 object {node.name} is not a dataset of weights.")
-        where = f"HDF5 dataset {node.name}"
-        if node.is_virtual:
-            raise ValueError(f"{where} is a virtual dataset, mapped from other files; load_keras "
-                             "reads only data stored in the file itself.")
-        if node.external:
-            raise ValueError(f"{where} keeps its data in external files "
-                             f"{[entry[0] for entry in node.external]}; load_keras reads only "
-                             "data stored in the file itself.")
-        plist = node.id.get_create_plist()
-        for i in range(plist.get_nfilters()):
-            code, _, _, name = plist.get_filter(i)
-            if code not in _HDF5_FILTERS:
-                raise ValueError(f"{where} needs HDF5 filter {code} ({_text(name)}), which HDF5 "
-                                 "would load from a plugin; load_keras reads only HDF5's own.")
-        if node.dtype.kind not in "biuf":
-            raise ValueError(f"{where} holds {node.dtype}, expected numbers.")
-        self.budget.take(node.size * node.dtype.itemsize, where)
-        return node[()]
-
-
-class _Keras3Weights:
-    """Arrays under layers/<key>/: the layer's own vars, then those of its parts."""
-
-    _PARTS = ("cell", "layer", "forward_layer", "backward_layer")
-
-    def __init__(self, store):
-        self.store = store
-
-    def close(self):
-        self.store.close()
-
-    def arrays(self, layer, key):
-        group = self.store.get(self.store.file, f"layers/{key}")
-        return [] if group is None else self._collect(group)
-
-    def _collect(self, group):
-        arrays = []
-        variables = self.store.get(group, "vars")
-        if variables is not None:
-            arrays += [self.store.array(self.store.get(variables, name))
-                       for name in sorted(self.store.names(variables), key=int)]
-        for part in self._PARTS:
-            found = self.store.get(group, part)
-            if found is not None:
-                arrays += self._collect(found)
-        return arrays
-
-
-class _LegacyWeights:
-    """Arrays of model_weights/<layer name>, in the order of its weight_names attribute."""
-
-    def __init__(self, store):
-        self.store = store
-        root = store.get(store.file, "model_weights")
-        self.root = store.file if root is None else root
-
-    def close(self):
-        self.store.close()
-
-    def arrays(self, layer, key):
-        group = self.store.get(self.root, layer.name)
-        if group is None:
-            return []
-        arrays = []
-        for name in map(_text, group.attrs.get("weight_names", [])):
-            node = self.store.get(group, name)
-            if node is None:
-                raise ValueError(f"HDF5 group {group.name} lists the weight {name!r}, which it "
-                                 "does not hold.")
-            arrays.append(self.store.array(node))
-        return arrays
-
-
-# -- configs ------------------------------------------------------------------------------------
 def _refuse_code(value, where: str = "the model", key=None) -> None:
     """Lambda layers, Python lambdas and custom objects anywhere in a config: their code is in the
     file or outside Keras, and load_keras never runs or imports it."""
@@ -447,12 +280,12 @@ def load_keras(path, compile: bool = False, *, max_bytes: int | None = None):
     >>> model = load_keras("lstm.keras")  # doctest: +SKIP
     >>> model.predict(x)                  # doctest: +SKIP
     """
-    h5py = _h5py()
+    h5py = require_h5py()
     source = os.fspath(path)
     if not os.path.isfile(source):
         raise FileNotFoundError(f"{source}: no such file.")
     with open(source, "rb") as file, saving.reading(source):
-        record, compile_config, weights = _read(file, source, h5py, max_bytes)
+        record, compile_config, weights = read(file, source, h5py, max_bytes)
         try:
             _refuse_code(record)
             model = _build(record)
