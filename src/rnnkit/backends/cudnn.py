@@ -33,7 +33,7 @@ def refusal(call) -> str | None:
     right-padded mask with no empty row, input dropout, go_backwards; nothing else."""
     if call.autocast is not None:
         return f"torch.autocast ({call.autocast}): cuDNN would keep the states in {call.autocast}"
-    why = call.weights_refusal() or call.unknown_options() or call.input_dropout_refusal()
+    why = call.weights_refusal() or call.unknown_options()
     if why is not None:
         return why
     if call.spec.name == "gru_reset_before":
@@ -46,10 +46,10 @@ def refusal(call) -> str | None:
         return "recurrent_dropout"
     if not call.x.is_floating_point():
         return f"{call.x.dtype} inputs"
-    why = call.right_padded_refusal()
+    why = call.right_padded_refusal()  # the ones that read data (a sync on CUDA) last
     if why is None and call.mask is not None and bool((call.lengths == 0).any()):
         return "a row with every step masked"
-    return why
+    return why or call.input_dropout_refusal()
 
 
 def sequence(call, x, kernel, lengths=None):

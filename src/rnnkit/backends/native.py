@@ -10,6 +10,7 @@ multiple of the vector width) so that the kernel never needs masked loads.
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import warnings
 from typing import NamedTuple
@@ -156,8 +157,6 @@ def usable_cores() -> int:
 
 def _cgroup_quota() -> int | None:
     """ceil(quota / period) from cgroup v2's cpu.max or v1's cfs files, or None (no limit)."""
-    import math
-
     def read(path):
         try:
             with open(path) as f:
@@ -167,7 +166,8 @@ def _cgroup_quota() -> int | None:
 
     fields = read("/sys/fs/cgroup/cpu.max")
     if fields is None:
-        quota, period = read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+        v1 = "/sys/fs/cgroup/cpu/cpu.cfs_"
+        quota, period = read(v1 + "quota_us"), read(v1 + "period_us")
         fields = quota + period if quota and period else None
     if not fields or fields[0] in ("max", "-1") or len(fields) < 2:
         return None
@@ -192,9 +192,6 @@ def kernel_refusal(call) -> str | None:
         return why
     if call.autocast is not None:
         return f"torch.autocast ({call.autocast}); it computes float32"
-    why = call.input_dropout_refusal()
-    if why is not None:
-        return why
     if x.shape[0] == 0:
         return "an empty batch"
     if CELLS:
@@ -204,7 +201,8 @@ def kernel_refusal(call) -> str | None:
         if call.act not in info.activations or (
                 info.recurrent_activations and call.ract not in info.recurrent_activations):
             return f"{call.spec.name} with {call.activations_text()} (it runs {_listing(info)})"
-    return call.right_padded_refusal()
+    # the two that read data last
+    return call.right_padded_refusal() or call.input_dropout_refusal()
 
 
 def _listing(info: CellInfo) -> str:

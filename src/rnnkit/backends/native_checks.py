@@ -108,12 +108,15 @@ def forward(x, kernel, recurrent_kernel, input_bias, recurrent_bias, h0, c0, nam
 
 
 def backward(x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, name, act, ract,
-             lengths, masks, hp: int) -> Sizes:
+             lengths, masks, padded_units) -> Sizes:
+    """As forward, and the forward's outputs: y (T, B, H), the workspace (T, B, S·Hp) with Hp
+    = padded_units(H), and the incoming gradients."""
     op = "recurrent_backward"
     s = sizes(op, x, kernel, recurrent_kernel, name, act, ract)
     states(op, s, h0, c0)
     tensor(op, "y", y, (s.T, s.B, s.H))
-    tensor(op, "ws", ws, (s.T, s.B, s.info.saved * hp) if s.info.saved else (0,))
+    saved = s.info.saved * padded_units(s.H)
+    tensor(op, "ws", ws, (s.T, s.B, saved) if saved else (0,))
     tensor(op, "dy", dy, (s.T, s.B, s.H), required=False)
     states(op, s, dh_t, dc_t, names=("dh_t", "dc_t"), required=False)
     extras(op, s, lengths, masks)

@@ -52,6 +52,14 @@ def _codes(info, act: str, ract: str) -> dict:
             "ract": native.ACTIVATIONS[ract] if info.recurrent_activations else 0}
 
 
+def _row_args(lengths: Optional[Tensor], go_backwards: bool,
+              recurrent_masks: Optional[Tensor]) -> dict:
+    """The core's per-row arguments: lengths (a right-padded mask, met with its padding first
+    when go_backwards) and the recurrent dropout masks."""
+    return {"len": native.buf(lengths), "padded_first": go_backwards and lengths is not None,
+            "rm": native.buf(None if recurrent_masks is None else recurrent_masks.contiguous())}
+
+
 def _empty(like: Tensor) -> Tensor:
     return like.new_empty((0,))
 
@@ -105,14 +113,13 @@ def _forward_impl(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor,
     h_t = x.new_empty((B, H))
     c_t = x.new_empty((B, H)) if c0 is not None else _empty(x)
     ws = x.new_empty((T, B, info.saved * hp)) if training and info.saved else _empty(x)
+    buf = native.buf
     module().forward(cell=info.code, B=B, T=T, I=I, H=H, Hp=hp, **_codes(info, act, ract),
                      seq=full_sequence, training=training, threads=torch.get_num_threads(),
-                     split=native.split(), cores=native.CORES, x=native.buf(xs), Wx=native.buf(w),
-                     bx=native.buf(bx), U=native.buf(u), bh=native.buf(bh), h0=native.buf(h0.contiguous()),
-                     c0=native.buf(None if c0 is None else c0.contiguous()), y=native.buf(y), hT=native.buf(h_t),
-                     cT=native.buf(c_t), ws=native.buf(ws), len=native.buf(lengths),
-                     padded_first=go_backwards and lengths is not None,
-                     rm=native.buf(None if recurrent_masks is None else recurrent_masks.contiguous()))
+                     split=native.split(), cores=native.CORES, x=buf(xs), Wx=buf(w), bx=buf(bx),
+                     U=buf(u), bh=buf(bh), h0=buf(h0.contiguous()),
+                     c0=buf(None if c0 is None else c0.contiguous()), y=buf(y), hT=buf(h_t),
+                     cT=buf(c_t), ws=buf(ws), **_row_args(lengths, go_backwards, recurrent_masks))
     return y, h_t, c_t, ws
 
 
@@ -179,12 +186,10 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
     """(dx, d kernel, d recurrent_kernel, d input-side bias, d recurrent-side bias, dh0 ‖ dc0);
     dx is empty unless need_dx (a model's input rarely needs its gradient: one pass over dG
     saved). Every argument is checked first (native_checks)."""
-    H = recurrent_kernel.shape[0] if recurrent_kernel.dim() == 2 else 0
-    hp = _hp(max(H, 1))
     B, T, I, H, spec, info = native_checks.backward(
         x, kernel, recurrent_kernel, h0, c0, y, ws, dy, dh_t, dc_t, cell, act, ract, lengths,
-        recurrent_masks, hp)
-    G, D = info.gates, info.grad_blocks
+        recurrent_masks, _hp)
+    G, D, hp = info.gates, info.grad_blocks, _hp(H)
     has_c = c0 is not None
     ut = packing.transposed_panels(recurrent_kernel, G, H, hp)
     dg = _gate_grads_buffer(x, (T, B, D * hp))
@@ -196,14 +201,13 @@ def recurrent_backward(x: Tensor, kernel: Tensor, recurrent_kernel: Tensor, h0: 
     # input features (per-thread partial sums), else one large product after it
     threads = torch.get_num_threads()
     dwb = x.new_zeros((threads, I + 1, D * hp)) if I <= FOLDED_INPUTS else None
+    buf = native.buf
     module().backward(cell=info.code, B=B, T=T, I=I, H=H, Hp=hp, **_codes(info, act, ract),
-                      threads=threads, split=native.split(), cores=native.CORES, UT=native.buf(ut),
-                      ws=native.buf(ws.contiguous()), y=native.buf(y.contiguous()), h0=native.buf(h0.contiguous()),
-                      c0=native.buf(c0), dy=native.buf(dy), dhT=native.buf(dh_t), dcT=native.buf(dc_t), dG=native.buf(dg),
-                      dh0=native.buf(dh0), dc0=native.buf(dc0), x=native.buf(xs if dwb is not None else None),
-                      dWb=native.buf(dwb), len=native.buf(lengths),
-                      padded_first=go_backwards and lengths is not None,
-                      rm=native.buf(None if recurrent_masks is None else recurrent_masks.contiguous()))
+                      threads=threads, split=native.split(), cores=native.CORES, UT=buf(ut),
+                      ws=buf(ws.contiguous()), y=buf(y.contiguous()), h0=buf(h0.contiguous()),
+                      c0=buf(c0), dy=buf(dy), dhT=buf(dh_t), dcT=buf(dc_t), dG=buf(dg),
+                      dh0=buf(dh0), dc0=buf(dc0), x=buf(xs if dwb is not None else None),
+                      dWb=buf(dwb), **_row_args(lengths, go_backwards, recurrent_masks))
     dg = dg.reshape(T * B, D * hp)
     xs = xs.reshape(T * B, I)
     if dwb is not None:

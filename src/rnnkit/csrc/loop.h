@@ -136,49 +136,43 @@ inline void save_ending_rows(const Problem& p, const Rows& rows, int s, const fl
     }
 }
 
+// f(k) for each of this thread's units k = i·Hp + u of the rows that hold their states at step
+// s (a padded step of theirs).
+template <class F>
+inline void for_held_units(const Problem& p, const Rows& rows, int s, F&& f) {
+    for (int i = 0; i < rows.n; ++i) {
+        if (!p.held(rows.b0 + i, s)) continue;
+        for (int u = rows.u0(); u < rows.u1(); ++u) f(i * p.Hp + u);
+    }
+}
+
 // Rows past their length at step s keep their states (this thread's units), as Keras keeps
 // them at masked steps: the step's values, computed and saved all the same, then start from
 // the held states, as the reference loop's discarded ones do (a NaN in a padded input stays in
 // its own step, and the gradients of the padded steps are the reference's: zero, or NaN where
 // its own derivatives are).
 inline void hold_ended_rows(const Problem& p, Rows& rows, int s) {
-    for (int i = 0; i < rows.n; ++i) {
-        if (!p.held(rows.b0 + i, s)) continue;
-        for (int u = rows.u0(); u < rows.u1(); ++u) {
-            rows.hn[i * p.Hp + u] = rows.h[i * p.Hp + u];
-            rows.cn[i * p.Hp + u] = rows.c[i * p.Hp + u];
-        }
-    }
+    for_held_units(p, rows, s, [&](int k) { rows.hn[k] = rows.h[k], rows.cn[k] = rows.c[k]; });
 }
 
-// Backward's side of the held states: at a step past a row's length, what flows back from
-// later steps passes by the step to the held state (the reference loop's torch.where), and the
-// step itself is differentiated with nothing coming in (its gate gradients are 0, or NaN where
-// its own derivatives are, as the reference's). Before the step (put_aside) the carried
-// gradients move aside and zeros take their place; after it (put_back) they are added again.
+// Backward's side of the held states: at a padded step, what flows back from later steps
+// passes by the step to the held state (the reference loop's torch.where), and the step itself
+// is differentiated with nothing coming in (its gate gradients are 0, or NaN where its own
+// derivatives are, as the reference's). Before the step (put_aside) the carried gradients move
+// aside and zeros take their place; after it (put_back) they are added again.
 inline void put_aside(const Problem& p, Rows& rows, int s) {
     float* dh = rows.extra(p.held_buffer());
     float* dc = rows.extra(p.held_buffer() + 1);
-    for (int i = 0; i < rows.n; ++i) {
-        if (!p.held(rows.b0 + i, s)) continue;
-        for (int u = rows.u0(); u < rows.u1(); ++u) {
-            const int k = i * p.Hp + u;
-            dh[k] = rows.h[k], dc[k] = rows.c[k];
-            rows.h[k] = rows.c[k] = 0.0f;
-        }
-    }
+    for_held_units(p, rows, s, [&](int k) {
+        dh[k] = rows.h[k], dc[k] = rows.c[k];
+        rows.h[k] = rows.c[k] = 0.0f;
+    });
 }
 
 inline void put_back(const Problem& p, Rows& rows, int s) {
     const float* dh = rows.extra(p.held_buffer());
     const float* dc = rows.extra(p.held_buffer() + 1);
-    for (int i = 0; i < rows.n; ++i) {
-        if (!p.held(rows.b0 + i, s)) continue;
-        for (int u = rows.u0(); u < rows.u1(); ++u) {
-            const int k = i * p.Hp + u;
-            rows.h[k] += dh[k], rows.c[k] += dc[k];
-        }
-    }
+    for_held_units(p, rows, s, [&](int k) { rows.h[k] += dh[k], rows.c[k] += dc[k]; });
 }
 
 // Rows whose last real step is s: dL/dhT, dL/dcT join what flows back into that step.

@@ -61,7 +61,6 @@ struct Problem {
     const float* rm = nullptr;  // [G, B, H] recurrent dropout masks, or null
 
     int groups() const { return Hp / W; }
-    // Whether row b's last real step is s (s = -1: a row of length 0).
     // Row b's real steps are [first(b), last(b)).
     int first(int b) const { return padded_first ? T - len[b] : 0; }
     int last(int b) const { return padded_first ? T : len[b]; }
