@@ -83,7 +83,7 @@ def gradient_norms(model, x, y, layer=None, wrt: str = "state", loss=None) -> np
                          "loss=.")
     x, y = model._tensors("gradient_norms", x, y, need_y=True)
     model._ensure_built(x)
-    x, y = x.to(model._device()), y.to(model._device())
+    x, y = x.to(model._weights_device()), y.to(model._weights_device())
     was_training = model.training
     model.train(False)
     try:

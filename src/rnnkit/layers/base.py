@@ -8,11 +8,39 @@ import numpy as np
 import torch
 
 from .. import initializers, regularizers
+from ..utils import tree
 from ..utils.naming import snake_case, unique_name
+from . import symbolic
 
 
 def _shape(input_shape) -> tuple:
     return tuple(None if d is None else int(d) for d in input_shape)
+
+
+def _shape_structure(shape):
+    """A shape as a tuple, or a list of shapes (a layer of several inputs) as a list."""
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [_shape(s) for s in shape]
+    return _shape(shape)
+
+
+def _device_of(inputs):
+    for leaf in tree.flatten(inputs):
+        if isinstance(leaf, torch.Tensor):
+            return leaf.device
+    return None
+
+
+def _attach_mask(outputs, mask) -> None:
+    """Keras keeps a layer's output mask on the output tensor, for the next layer's call."""
+    if mask is None:
+        return
+    if isinstance(outputs, (list, tuple)):
+        masks = mask if isinstance(mask, (list, tuple)) else [mask] + [None] * (len(outputs) - 1)
+        for o, m in zip(outputs, masks):
+            _attach_mask(o, m)
+    elif isinstance(outputs, torch.Tensor):
+        outputs._keras_mask = mask
 
 
 def dtype_name(dtype, where: str) -> str:
@@ -40,6 +68,8 @@ class Layer(torch.nn.Module):
 
     supports_masking = False
     _takes_mask = False
+    _takes_training = False
+    _keeps_shape = False  # True: the output has the input's shape (Dropout, Activation, ...)
 
     def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None,
                  batch_input_shape=None, input_dim=None, batch_size=None, activity_regularizer=None,
@@ -71,10 +101,12 @@ class Layer(torch.nn.Module):
         self.built = True
 
     def build_on(self, input_shape, device=None) -> None:
-        """Lazy build: weights go to `device` (the first input's), unless .to() chose one."""
+        """Lazy build: weights go to `device` (the first input's), unless .to() chose one.
+        As in Keras, the layer counts as built once its `build` returns."""
         if self._device is None and device is not None:
             self._device = torch.device(device)
         self.build(input_shape)
+        self.built = True
 
     def _apply(self, fn, *args, **kwargs):
         """.to() / .double() / .cuda() also apply to weights not built yet: a probe tensor
@@ -89,32 +121,86 @@ class Layer(torch.nn.Module):
             self._device = moved.device
         return result
 
-    def add_weight(self, name: str, shape, initializer, *, regularizer=None, constraint=None,
-                   where=None) -> torch.nn.Parameter:
-        """A weight, with Keras's `regularizer` (its penalty joins `losses`) and `constraint`
-        (rnnkit's optimizers project the weight with it after each update) as attributes."""
-        init = initializers.get(initializer, where=where or self.name)
-        dtype = getattr(torch, self.dtype_name)
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None, aggregation="none",
+                   overwrite_with_gradient=False, name=None) -> torch.nn.Parameter:
+        """A weight, as Keras 3's `add_weight`: `initializer` by name, instance or callable
+        (default glorot_uniform for floats, zeros otherwise), `regularizer` (its penalty joins
+        `losses`) and `constraint` (rnnkit's optimizers project the weight with it after each
+        update) kept as attributes of the torch Parameter; `trainable=False` keeps it out of
+        training. Unnamed weights are "variable", "variable_1", ... (torch attribute names)."""
+        if isinstance(shape, str):  # TEMPORARY: the (name, shape, initializer) order
+            name, shape, initializer, dtype = shape, initializer, dtype, None
+        dtype = getattr(torch, dtype_name(dtype or self.dtype_name, self.name))
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.is_floating_point else "zeros"
+        init = initializers.get(initializer, where=self.name)
+        name = self._free_weight_name(name or "variable")
         device = self._device or torch.get_default_device()
-        value = torch.as_tensor(init(tuple(shape), dtype=dtype), dtype=dtype).to(device)
-        param = torch.nn.Parameter(value, requires_grad=self._trainable)
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        value = torch.as_tensor(init(shape, dtype=dtype), dtype=dtype).to(device)
+        param = torch.nn.Parameter(value, requires_grad=self._trainable and bool(trainable))
         param.regularizer, param.constraint = regularizer, constraint
+        param.keras_trainable = bool(trainable)
         self.register_parameter(name, param)
         self._weight_names.append(name)
         return param
 
-    def compute_output_shape(self, input_shape):
-        return _shape(input_shape)
+    def _free_weight_name(self, name: str) -> str:
+        taken = set(self._weight_names) | set(dir(self))
+        if name not in taken:
+            return name
+        k = 1
+        while f"{name}_{k}" in taken:
+            k += 1
+        return f"{name}_{k}"
 
-    def forward(self, inputs, *args, **kwargs):
+    def compute_output_shape(self, input_shape):
+        """The output shape for inputs of `input_shape` (None where any size goes). Layers
+        that do not say run `call` on zeros to find it, as Keras traces `call`."""
+        if self._keeps_shape:
+            return _shape(input_shape)
+        dtype = self._output_dtype()
+        spec = tree.map_structure(lambda s: symbolic.KerasTensor(s, dtype), _shape_structure(
+            input_shape))
+        return symbolic.shapes_of(symbolic.output_spec(self, (spec,), {}))
+
+    def _has_output_shape_rule(self) -> bool:
+        return self._keeps_shape or type(self).compute_output_shape is not Layer.compute_output_shape
+
+    def _output_dtype(self) -> str:
+        return self.dtype_name
+
+    def forward(self, *args, **kwargs):
+        if symbolic.is_symbolic(args, kwargs):
+            return symbolic.call(self, args, kwargs)
+        inputs = symbolic.first_argument(args, kwargs)
         if not self.built:
-            self.build_on(tuple(inputs.shape), getattr(inputs, "device", None))
-        outputs = self.call(inputs, *args, **kwargs)
+            self.build_on(symbolic.shapes_of(inputs), _device_of(inputs))
+        kwargs = self._call_arguments(inputs, kwargs)
+        outputs = self.call(*args, **kwargs)
         if self.activity_regularizer is not None:
             flat = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
             self._activity_losses = [self._activity_penalty(o) for o in flat
                                      if isinstance(o, torch.Tensor)]
+        if not torch.compiler.is_compiling():
+            _attach_mask(outputs, self.compute_mask(inputs, kwargs.get("mask")))
         return outputs
+
+    def _call_arguments(self, inputs, kwargs) -> dict:
+        """The keyword arguments `call` takes: `training` and `mask` only where its signature
+        has them, as Keras passes them; a mask not given is the one Keras keeps on the input
+        tensor (`_keras_mask`, set by the layer that made it); an explicit mask=None stays."""
+        if not self._takes_training:
+            kwargs.pop("training", None)
+        if not self._takes_mask:
+            kwargs.pop("mask", None)
+        elif "mask" not in kwargs and not torch.compiler.is_compiling():
+            masks = [getattr(t, "_keras_mask", None) for t in tree.flatten(inputs)]
+            if any(m is not None for m in masks):
+                kwargs["mask"] = masks[0] if not tree.is_nested(inputs) else tree.pack_as(
+                    inputs, masks)
+        return kwargs
 
     def _activity_penalty(self, output):
         """Keras: the penalty of an output divided by its batch size (0 for an empty batch)."""
@@ -131,7 +217,7 @@ class Layer(torch.nn.Module):
 
     def _weight_penalties(self) -> list[torch.Tensor]:
         """The penalties of this layer's own trainable weights, then its sublayers'."""
-        own = [getattr(self, n) for n in self._weight_names] if self.trainable else []
+        own = [p for p in (getattr(self, n) for n in self._weight_names) if p.requires_grad]
         return [*(p.regularizer(p) for p in own if getattr(p, "regularizer", None) is not None),
                 *(loss for sub in self._sublayers() for loss in sub._weight_penalties())]
 
@@ -144,13 +230,16 @@ class Layer(torch.nn.Module):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls._takes_mask = "mask" in inspect.signature(cls.call).parameters
+        params = inspect.signature(cls.call).parameters
+        extra = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        cls._takes_mask = "mask" in params or extra
+        cls._takes_training = "training" in params or extra
 
     def call_masked(self, inputs, mask=None, training=None):
         """(output, output mask): the call Sequential makes, passing the mask to layers that
         take one, as Keras does."""
         kwargs = {"training": training}
-        if mask is not None and self._takes_mask:
+        if self._takes_mask:
             kwargs["mask"] = mask
         return self(inputs, **kwargs), self.compute_mask(inputs, mask)
 
@@ -181,7 +270,8 @@ class Layer(torch.nn.Module):
         """Freezes (or unfreezes) this layer's own weights and those of its sublayers."""
         self._trainable = bool(value)
         for name in self._weight_names:
-            getattr(self, name).requires_grad_(self._trainable)
+            p = getattr(self, name)
+            p.requires_grad_(self._trainable and getattr(p, "keras_trainable", True))
         for sub in self._sublayers():
             sub.trainable = value
 
@@ -201,11 +291,11 @@ class Layer(torch.nn.Module):
 
     @property
     def trainable_weights(self):
-        return self.weights if self.trainable else []
+        return [w for w in self.weights if w.requires_grad]
 
     @property
     def non_trainable_weights(self):
-        return [] if self.trainable else self.weights
+        return [w for w in self.weights if not w.requires_grad]
 
     def count_params(self) -> int:
         if not self.built:

@@ -6,6 +6,7 @@ import torch
 
 from .. import activations, constraints, initializers, regularizers
 from ._checks import as_tensor, check_int, check_rate, check_units, weight_dtype
+from . import symbolic
 from .base import Layer
 
 
@@ -41,10 +42,11 @@ class Dense(Layer):
         if len(input_shape) < 2 or input_shape[-1] is None:
             raise ValueError(f"{self.name}: expected input of shape (batch, ..., features) with a "
                              f"known feature axis, got {tuple(input_shape)}.")
-        self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
-                        regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.add_weight(name="kernel", shape=(input_shape[-1], self.units),
+                        initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                        constraint=self.kernel_constraint)
         if self.use_bias:
-            self.add_weight("bias", (self.units,), self.bias_initializer,
+            self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
                             regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.built = True
 
@@ -97,8 +99,10 @@ class Embedding(Layer):
         self._build_now_if_shape_known()
 
     def build(self, input_shape=None):
-        self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
-                        regularizer=self.embeddings_regularizer, constraint=self.embeddings_constraint)
+        self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim),
+                        initializer=self.embeddings_initializer,
+                        regularizer=self.embeddings_regularizer,
+                        constraint=self.embeddings_constraint)
         self.built = True
 
     def call(self, inputs, training=None):
@@ -139,6 +143,7 @@ class Masking(Layer):
     """
 
     supports_masking = True
+    _keeps_shape = True
 
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -164,6 +169,7 @@ class Dropout(Layer):
     As in Keras, `rate` is in [0, 1]; a rate of 1 zeroes everything."""
 
     supports_masking = True
+    _keeps_shape = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -190,6 +196,7 @@ class Activation(Layer):
     """Applies an activation function, by name or callable."""
 
     supports_masking = True
+    _keeps_shape = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -204,20 +211,35 @@ class Activation(Layer):
 
 
 class InputLayer(Layer):
-    """Declares the input shape of a Sequential model (without the batch axis)."""
+    """The layer behind `Input`: it holds the input's shape and dtype and makes the symbolic
+    tensor a Functional model starts from (`output`); a Sequential model takes it as its first
+    layer."""
+
+    _keeps_shape = True
 
     def __init__(self, shape=None, batch_size=None, name=None, dtype=None, batch_shape=None,
                  **kwargs):
         if batch_shape is None:
             if shape is None:
                 raise ValueError("Input: expected shape=(...) without the batch axis, got None.")
+            if isinstance(shape, int) or not isinstance(shape, (list, tuple)):
+                raise TypeError(f"Input: expected shape as a tuple of sizes without the batch "
+                                f"axis, like (None, 3), got {shape!r}.")
             batch_shape = (batch_size,) + tuple(shape)
+        if dtype is None:
+            dtype = "float32"
         super().__init__(name=name, dtype=dtype, batch_input_shape=batch_shape, **kwargs)
         self.built = True
+        symbolic.Node(self, outputs=symbolic.KerasTensor(self._batch_input_shape,
+                                                         self.dtype_name, self.name))
 
     @property
     def shape(self):
         return self._batch_input_shape
+
+    @property
+    def output(self) -> symbolic.KerasTensor:
+        return self._inbound_nodes[0].outputs[0]
 
     def call(self, inputs, training=None):
         return inputs
@@ -227,7 +249,19 @@ class InputLayer(Layer):
                 "batch_shape": list(self._batch_input_shape)}
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
-    """The input of a Sequential model: `Sequential([Input((None, 1)), LSTM(8), Dense(1)])`."""
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
+          tensor=None, optional=False):
+    """A symbolic input of `shape` (without the batch axis): what a Functional model starts
+    from, `Model(inputs, outputs)`, and what a Sequential model may begin with.
+
+    >>> x = Input((None, 3), name="series")
+    >>> x.shape
+    (None, None, 3)
+    """
+    for what, value in (("sparse", sparse), ("tensor", tensor)):
+        if value:
+            raise NotImplementedError(f"Input: {what}= is not supported.")
+    if optional:
+        raise NotImplementedError("Input: optional=True is not supported.")
     return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype,
-                      batch_shape=batch_shape)
+                      batch_shape=batch_shape).output

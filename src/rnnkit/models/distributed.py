@@ -156,7 +156,7 @@ class Session:
         local, n = self.share(torch.arange(global_n))
         x, y = x[local], y[local]
         model._ensure_built(x)
-        device = model._device()
+        device = model._weights_device()
         x, y = x.to(device), y.to(device)
         if train:
             y_pred, part = self._train_step(x, y, n, global_n)
@@ -202,7 +202,7 @@ class Session:
 
     def _wrapped(self):
         if self.ddp is None:
-            device = self.model._device()
+            device = self.model._weights_device()
             ids = [device] if device.type == "cuda" else None
             self.ddp = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
             _changed(self.model.parameters())
@@ -232,7 +232,7 @@ class Session:
         """This rank's outputs for its share of the global batch x (none for an empty share)."""
         self._sync_weights()
         local, n = self.share(torch.arange(x.shape[0]))
-        return self.model(x[local].to(self.model._device()), training=False).cpu().numpy()[:n]
+        return self.model(x[local].to(self.model._weights_device()), training=False).cpu().numpy()[:n]
 
     def gather_outputs(self, outputs: list[np.ndarray]) -> list[np.ndarray]:
         """Every batch's outputs from all ranks, in the input's order, on every rank."""

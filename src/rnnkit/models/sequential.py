@@ -7,13 +7,13 @@ import torch
 from ..layers import serialize
 from ..layers.base import Layer
 from ..layers.core import InputLayer
+from ..layers.symbolic import KerasTensor
 from ..utils.naming import unique_name
-from .summary import print_summary
+from .model import Model
 from .training import Trainer
-from .weights import get_weights, set_weights
 
 
-class Sequential(Trainer, torch.nn.Module):
+class Sequential(Model):
     """A stack of layers, each feeding the next.
 
     >>> model = Sequential()
@@ -24,13 +24,10 @@ class Sequential(Trainer, torch.nn.Module):
     """
 
     def __init__(self, layers=None, trainable=True, name=None):
-        torch.nn.Module.__init__(self)
+        Layer.__init__(self, name=name or unique_name("sequential"))
         Trainer.__init__(self)
-        self.name = name or unique_name("sequential")
         self._stack = torch.nn.ModuleList()
         self._input_layer: InputLayer | None = None
-        self._batch_input_shape = None
-        self.built = False
         self._output_mask = None
         for layer in layers or []:
             self.add(layer)
@@ -43,14 +40,9 @@ class Sequential(Trainer, torch.nn.Module):
     def layers(self) -> list[Layer]:
         return list(self._stack)
 
-    @property
-    def losses(self) -> list:
-        """The layers' regularization penalties (see rnnkit.regularizers) in Keras's order: the
-        activity penalties of the last call, then the weights' penalties."""
-        return ([loss for layer in self.layers for loss in layer._activity_losses]
-                + [loss for layer in self.layers for loss in layer._weight_penalties()])
-
     def add(self, layer) -> None:
+        if isinstance(layer, KerasTensor) and isinstance(layer._keras_history[0], InputLayer):
+            layer = layer._keras_history[0]  # Sequential([Input(shape), ...]), as in Keras
         if isinstance(layer, InputLayer):
             if len(self._stack) or self._input_layer is not None:
                 raise ValueError(f"{self.name}: an Input can only be the first layer of a Sequential "
@@ -96,12 +88,16 @@ class Sequential(Trainer, torch.nn.Module):
             shape = layer.compute_output_shape(shape)
         self.built = True
 
-    def forward(self, x, training=None):
+    def build_on(self, input_shape, device=None) -> None:
+        """Built by its first input: any batch size goes, as in Keras."""
+        self.build((None,) + tuple(input_shape[1:]), device=device)
+
+    def forward(self, *args, **kwargs):
         if not self._stack:
             raise ValueError(f"{self.name}: the model has no layers; add some with model.add().")
-        if not self.built:
-            self.build((None,) + tuple(x.shape[1:]), device=getattr(x, "device", None))
-        mask = None
+        return super().forward(*args, **kwargs)
+
+    def call(self, x, training=None, mask=None):
         for layer in self._stack:
             x, mask = layer.call_masked(x, mask, training=training)
         self._output_mask = mask  # Keras weights the loss with it (see Trainer._total_loss)
@@ -119,32 +115,7 @@ class Sequential(Trainer, torch.nn.Module):
             shape = layer.compute_output_shape(shape)
         return shape
 
-    # -- weights and config ---------------------------------------------------------------------
-    @property
-    def weights(self):
-        return [w for layer in self._stack for w in layer.weights]
-
-    def count_params(self) -> int:
-        return sum(layer.count_params() for layer in self._stack)
-
-    def get_weights(self):
-        return get_weights(self._stack)
-
-    def set_weights(self, weights) -> None:
-        set_weights(self.name, self._stack, weights)
-
-    def get_layer(self, name=None, index=None) -> Layer:
-        if index is not None:
-            return self.layers[index]
-        for layer in self._stack:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"{self.name}: no layer named {name!r}; the layers are "
-                         f"{[layer.name for layer in self._stack]}.")
-
-    def summary(self, line_length=None, positions=None, print_fn=None) -> None:
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
-
+    # -- config ---------------------------------------------------------------------------------
     def get_config(self) -> dict:
         config = {"name": self.name, "layers": []}
         if self._input_layer is not None:
@@ -155,16 +126,13 @@ class Sequential(Trainer, torch.nn.Module):
         return config
 
     @classmethod
-    def from_config(cls, config: dict) -> "Sequential":
-        from ..layers import deserialize
+    def from_config(cls, config: dict, custom_objects=None) -> "Sequential":
+        from .functional_config import deserialize_layer
 
         model = cls(name=config.get("name"))
         for record in config["layers"]:
-            model.add(deserialize(record))
+            model.add(deserialize_layer(record, custom_objects))
         if not model.built and config.get("build_input_shape") is not None:
             model.build(config["build_input_shape"])
         return model
-
-    def extra_repr(self) -> str:
-        return f"name={self.name!r}"
 

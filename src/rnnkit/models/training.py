@@ -91,7 +91,7 @@ class Trainer:
         return dict(sorted(logs.items()))
 
     # -- one batch ------------------------------------------------------------------------------
-    def _device(self):
+    def _weights_device(self):
         for p in self.parameters():
             return p.device
         return torch.device("cpu")
@@ -144,7 +144,7 @@ class Trainer:
         if self._dist is not None:
             return self._dist.step(x, y, train)
         self._ensure_built(x)
-        device = self._device()
+        device = self._weights_device()
         x, y = x.to(device), y.to(device)
         if train:
             self._build_optimizer()
@@ -197,7 +197,7 @@ class Trainer:
         self._ensure_built(x)
         self.train(False)
         with torch.no_grad():
-            return self(x.to(self._device()), training=False).cpu().numpy()
+            return self(x.to(self._weights_device()), training=False).cpu().numpy()
 
     # -- loops ----------------------------------------------------------------------------------
     @distributed.data_parallel
@@ -305,7 +305,7 @@ class Trainer:
         x, _ = self._tensors(where, x)
         self._ensure_built(x)
         cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(x.shape[0], batch_size))
-        device, outputs = self._device(), []
+        device, outputs = self._weights_device(), []
         self.train(False)
         cbs.on_predict_begin()
         with torch.no_grad():

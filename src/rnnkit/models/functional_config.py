@@ -1,0 +1,156 @@
+"""A Functional model's config, in Keras 3's layout (so Keras's own files read the same way):
+each layer's config with its `inbound_nodes` (the arguments of each of its calls inside the
+model, symbolic tensors as {"class_name": "__keras_tensor__", "config": {"shape", "dtype",
+"keras_history": [layer name, node index, tensor index]}}), then `input_layers` and
+`output_layers` as [layer name, node index, tensor index].
+
+Node indices count only a layer's calls inside the model; a nested Functional model's start at
+1, as in Keras (its own construction is its node 0 there).
+"""
+
+from __future__ import annotations
+
+from ..layers.symbolic import KerasTensor
+from ..utils import tree
+
+_TENSOR = "__keras_tensor__"
+
+
+def _node_offset(layer) -> int:
+    from .functional import Functional
+    return 1 if isinstance(layer, Functional) else 0
+
+
+def functional_config(model) -> dict:
+    own = {id(n) for n in model._graph_nodes}
+    local_index = {}  # id(node) -> its index among the layer's nodes inside this model
+    for layer in model.layers:
+        k = _node_offset(layer)
+        for node in getattr(layer, "_inbound_nodes", []):
+            if id(node) in own:
+                local_index[id(node)] = k
+                k += 1
+
+    def history(x: KerasTensor):
+        layer, node_index, tensor_index = x._keras_history
+        return [layer.name, local_index[id(layer._inbound_nodes[node_index])], tensor_index]
+
+    def serialize_leaf(leaf):
+        if isinstance(leaf, KerasTensor):
+            return {"class_name": _TENSOR, "config": {"shape": list(leaf.shape),
+                                                      "dtype": leaf.dtype,
+                                                      "keras_history": history(leaf)}}
+        return leaf
+
+    layers = []
+    for layer in model.layers:
+        nodes = [{"args": tree.map_structure(serialize_leaf, list(node.args)),
+                  "kwargs": tree.map_structure(serialize_leaf, node.kwargs)}
+                 for node in getattr(layer, "_inbound_nodes", [])
+                 if id(node) in own and not node.is_input]
+        layers.append({"module": type(layer).__module__, "class_name": type(layer).__name__,
+                       "config": layer.get_config(), "name": layer.name,
+                       "inbound_nodes": nodes})
+    return {"name": model.name, "trainable": model.trainable, "layers": layers,
+            "input_layers": tree.map_structure(history, model._inputs_struct),
+            "output_layers": tree.map_structure(history, model._outputs_struct)}
+
+
+def deserialize_layer(record: dict, custom_objects=None):
+    """A layer (or model) from {"class_name", "config"}: rnnkit's classes, then
+    `custom_objects` ({class name: class}), as Keras's deserialize_keras_object."""
+    from ..layers import deserialize
+    from .model import Model
+    from .functional import Functional
+    from .sequential import Sequential
+
+    name = record.get("class_name")
+    custom = dict(custom_objects or {})
+    classes = {"Functional": Functional, "Sequential": Sequential, "Model": Functional}
+    cls = custom.get(name) or classes.get(name)
+    if cls is None:
+        return deserialize(record)
+    config = dict(record.get("config") or {})
+    if issubclass(cls, Model) and hasattr(cls, "from_config"):
+        try:
+            return cls.from_config(config, custom_objects=custom_objects)
+        except TypeError:
+            return cls.from_config(config)
+    return cls.from_config(config)
+
+
+def _is_tensor_record(value) -> bool:
+    return isinstance(value, dict) and value.get("class_name") == _TENSOR
+
+
+def _history(value) -> list:
+    if _is_tensor_record(value):
+        return value["config"]["keras_history"]
+    return value  # a legacy [name, node index, tensor index] triple
+
+
+def functional_from_config(cls, config: dict, custom_objects=None):
+    """Layers first, then their calls in dependency order, then Model(inputs, outputs)."""
+    created, pending = {}, {}
+    for record in config["layers"]:
+        layer = deserialize_layer(record, custom_objects)
+        created[record.get("name", layer.name)] = layer
+        pending[layer] = list(record.get("inbound_nodes") or [])
+
+    def tensor(history):
+        name, node_index, tensor_index = history
+        if name not in created:
+            raise ValueError(f"{config.get('name')}: the config refers to a layer {name!r} it "
+                             "does not define.")
+        layer = created[name]
+        nodes = layer._inbound_nodes if hasattr(layer, "_inbound_nodes") else []
+        index = node_index - _node_offset(layer)
+        if index >= len(nodes):
+            return None
+        return nodes[index].outputs[tensor_index]
+
+    missing = object()
+
+    def resolve(structure):
+        """The structure with each tensor record replaced by its tensor (`missing` where
+        that call has not been made yet)."""
+        if _is_tensor_record(structure):
+            found = tensor(_history(structure))
+            return missing if found is None else found
+        if isinstance(structure, dict):
+            items = {k: resolve(v) for k, v in structure.items()}
+            return missing if any(v is missing for v in items.values()) else items
+        if isinstance(structure, (list, tuple)):
+            items = [resolve(v) for v in structure]
+            return missing if any(v is missing for v in items) else type(structure)(items)
+        return structure
+
+    while any(pending.values()):
+        progress = False
+        for layer, nodes in pending.items():
+            while nodes:
+                args = resolve(nodes[0].get("args", []))
+                kwargs = resolve(nodes[0].get("kwargs", {}))
+                if args is missing or kwargs is missing:
+                    break
+                layer(*args, **kwargs)
+                nodes.pop(0)
+                progress = True
+        if not progress:
+            raise ValueError(f"{config.get('name')}: the config's layer calls cannot be "
+                             "ordered; a call needs a tensor that no other call makes.")
+
+    inputs = _map_triples(config["input_layers"], tensor)
+    outputs = _map_triples(config["output_layers"], tensor)
+    return cls(inputs, outputs, name=config.get("name"),
+               trainable=config.get("trainable", True))
+
+
+def _map_triples(structure, fn):
+    """[name, node, tensor] triples (nested in lists or dicts) mapped through fn."""
+    if isinstance(structure, dict):
+        return {k: _map_triples(v, fn) for k, v in structure.items()}
+    if (isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str)
+            and all(isinstance(v, int) for v in structure[1:])):
+        return fn(structure)
+    return [_map_triples(v, fn) for v in structure]
