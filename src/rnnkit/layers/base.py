@@ -107,6 +107,7 @@ class Layer(torch.nn.Module):
             self._device = torch.device(device)
         self.build(input_shape)
         self.built = True
+        self._build_shape = input_shape  # what summary() shows for a layer called on data
 
     def _apply(self, fn, *args, **kwargs):
         """.to() / .double() / .cuda() also apply to weights not built yet: a probe tensor

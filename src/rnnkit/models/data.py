@@ -26,6 +26,64 @@ def to_tensor(a, where: str, what: str, float_dtype=torch.float32) -> torch.Tens
     return t.to(float_dtype) if t.is_floating_point() else t
 
 
+def to_tensors(structure, where: str, what: str, float_dtype=torch.float32):
+    """to_tensor on every array of a list or dict of them (a model of several inputs or
+    outputs), or on one."""
+    if isinstance(structure, dict):
+        return {k: to_tensor(v, where, f"{what}[{k!r}]", float_dtype) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)) and structure and not np.isscalar(structure[0]) \
+            and all(torch.is_tensor(v) or isinstance(v, np.ndarray) for v in structure):
+        return [to_tensor(v, where, f"{what}[{i}]", float_dtype) for i, v in enumerate(structure)]
+    return to_tensor(structure, where, what, float_dtype)
+
+
+def leaves(structure) -> list:
+    if isinstance(structure, dict):
+        return [structure[k] for k in sorted(structure)]
+    return list(structure) if isinstance(structure, (list, tuple)) else [structure]
+
+
+def take(structure, idx):
+    """The samples `idx` of every tensor of the structure."""
+    if isinstance(structure, dict):
+        return {k: v[idx] for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [v[idx] for v in structure]
+    return structure[idx]
+
+
+def to_device(structure, device):
+    if isinstance(structure, dict):
+        return {k: v.to(device) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [v.to(device) for v in structure]
+    return structure.to(device)
+
+
+def count(structure) -> int:
+    return int(leaves(structure)[0].shape[0])
+
+
+def check_lengths(where: str, x, y, allow_empty: bool = False) -> int:
+    """check_same_length over every array of x and y (lists or dicts of them, or one each)."""
+    xs, ys = leaves(x), ([] if y is None else leaves(y))
+    if len(xs) == 1 and len(ys) <= 1:
+        return check_same_length(where, xs[0], ys[0] if ys else None, allow_empty)
+    for t in xs + ys:
+        if t.dim() == 0:
+            raise ValueError(f"{where}: expected every input and target with a batch axis, "
+                             "got a scalar.")
+    sizes = {int(t.shape[0]) for t in xs + ys}
+    if len(sizes) != 1:
+        raise ValueError(f"{where}: expected every input and target to have the same number of "
+                         f"samples, got x with {[int(t.shape[0]) for t in xs]} and y with "
+                         f"{[int(t.shape[0]) for t in ys]}.")
+    n = sizes.pop()
+    if n == 0 and not allow_empty:
+        raise ValueError(f"{where}: expected at least one sample, got none.")
+    return n
+
+
 def check_same_length(where: str, x: torch.Tensor, y: torch.Tensor | None,
                       allow_empty: bool = False) -> int:
     """The number of samples; x and y must agree on it, and (unless allow_empty) have some:
@@ -98,12 +156,13 @@ def validation_split(where: str, x, y, fraction: float):
     """Keras's split: the last `fraction` of the samples, taken before any shuffling."""
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"{where}: expected validation_split in (0, 1), got {fraction}.")
-    n = x.shape[0]
+    n = count(x)
     split_at = int(math.floor(n * (1.0 - fraction)))
     if split_at == 0 or split_at == n:
         raise ValueError(f"{where}: validation_split={fraction} leaves an empty training or "
                          f"validation set for {n} samples.")
-    return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+    first, rest = slice(0, split_at), slice(split_at, n)
+    return (take(x, first), take(y, first)), (take(x, rest), take(y, rest))
 
 
 def sample_order(n: int, shuffle: bool) -> torch.Tensor:

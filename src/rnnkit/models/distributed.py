@@ -152,6 +152,9 @@ class Session:
     # -- one global batch -----------------------------------------------------------------------
     def step(self, x, y, train: bool) -> dict[str, float]:
         """Trainer._step for a global batch (x, y): this rank's share, reduced logs."""
+        if not (torch.is_tensor(x) and torch.is_tensor(y)):
+            raise NotImplementedError(f"{self.model.name}: data-parallel training of a model with "
+                                      "several inputs or outputs is not supported yet.")
         model, global_n = self.model, x.shape[0]
         local, n = self.share(torch.arange(global_n))
         x, y = x[local], y[local]

@@ -289,6 +289,8 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
                          "layer input_shape= or call the model on data first.")
     config = {"class_name": type(model).__name__, "config": model.get_config(),
               "compile_config": compile_config(model)}
+    if getattr(model, "_build_shape", None) is not None:  # a subclassed model rebuilds from it
+        config["build_config"] = {"input_shape": model._build_shape}
     arrays = _weight_arrays(model)
     weights = safetensors.dumps(arrays, _weights_metadata(model, arrays))
     opt_arrays = _optimizer_arrays(model) if model.compiled else None
@@ -312,9 +314,27 @@ def compile_config(model) -> dict | None:
     return {
         "optimizer": ({"class_name": type(opt).__name__, "config": opt.get_config()}
                       if isinstance(opt, optimizers.Optimizer) else None),
-        "loss": None if model.loss is None else losses.serialize(model.loss),
-        "metrics": [m for m in model._metric_ids if isinstance(m, str)],
+        "loss": _serialize_losses(model.loss),
+        "loss_weights": getattr(model, "loss_weights", None),
+        "metrics": _named_metrics(model._metric_ids),
     }
+
+
+def _serialize_losses(loss):
+    if isinstance(loss, dict):
+        return {k: _serialize_losses(v) for k, v in loss.items()}
+    if isinstance(loss, (list, tuple)):
+        return [_serialize_losses(v) for v in loss]
+    return None if loss is None else losses.serialize(loss)
+
+
+def _named_metrics(ids):
+    """The metrics given by name (functions and objects are not kept), in their structure."""
+    if isinstance(ids, dict):
+        return {k: _named_metrics(v) for k, v in ids.items()}
+    if isinstance(ids, (list, tuple)):
+        return [v for v in (_named_metrics(i) for i in ids) if v is not None and v != []]
+    return ids if isinstance(ids, str) else None
 
 
 # -- loading ------------------------------------------------------------------------------------
@@ -345,27 +365,45 @@ def _read_model_file(file, budget: Budget):
     return version, config, arrays, opt_arrays
 
 
-def load_model(filepath, compile: bool = True, *, max_bytes: int | None = None):
+def load_model(filepath, compile: bool = True, custom_objects=None, *,
+               max_bytes: int | None = None):
     """A model saved by `model.save(path)`, with its weights and, when it was compiled with
     named or serializable objects, its optimizer (settings and state), loss and metrics.
+    A subclassed model, or a graph with layers of your own, needs its classes in
+    `custom_objects` ({"MyModel": MyModel}), as in Keras.
 
     Raises ModelFileError (a ValueError) naming the file for anything wrong with its content,
     and refuses a file that expands to more than `max_bytes` (default MAX_LOAD_BYTES)."""
-    from .sequential import Sequential
-
     path = os.fspath(filepath)
     with open(path, "rb") as file, reading(path):
         version, config, arrays, opt_arrays = _read_model_file(file, Budget(path, max_bytes))
-        if config.get("class_name") != "Sequential":
-            raise ValueError(f"unknown model class {config.get('class_name')!r}.")
-        model = Sequential.from_config(config["config"])
+        model = _model_from_config(config, custom_objects)
         _assign(model, arrays, version)
         cc = config.get("compile_config")
         if compile and cc and cc.get("optimizer") and cc.get("loss"):
             model.compile(optimizer=cc["optimizer"], loss=cc["loss"],
-                          metrics=cc.get("metrics") or None)
+                          loss_weights=cc.get("loss_weights"), metrics=cc.get("metrics") or None)
             if opt_arrays is not None:
                 _restore_optimizer(model, opt_arrays)
+    return model
+
+
+def _model_from_config(config: dict, custom_objects=None):
+    from .functional_config import deserialize_layer
+    from .model import Model
+
+    name = config.get("class_name")
+    known = {"Sequential", "Functional", "Model", *(custom_objects or {})}
+    if name not in known:
+        raise ValueError(f"unknown model class {name!r}; a model of your own class loads with "
+                         f"load_model(path, custom_objects={{{name!r}: {name}}}).")
+    model = deserialize_layer({"class_name": name, "config": config.get("config") or {}},
+                              custom_objects)
+    if not isinstance(model, Model):
+        raise ValueError(f"{name!r} is not a model class.")
+    build = (config.get("build_config") or {}).get("input_shape")
+    if not model.built and build is not None:
+        model.build(build)
     return model
 
 

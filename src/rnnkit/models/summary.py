@@ -12,6 +12,7 @@ import shutil
 import textwrap
 
 _POSITIONS = (0.45, 0.80, 1.0)
+_GRAPH_POSITIONS = (0.3, 0.56, 0.74, 1.0)  # a Functional graph's, with "Connected to"
 _HEADERS = ("Layer (type)", "Output Shape", "Param #")
 
 
@@ -48,14 +49,91 @@ def _shape_text(shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _rows(model):
+def _params(layer) -> str:
+    return f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+
+
+def _row(layer, shape_text) -> tuple:
+    return f"{layer.name} ({type(layer).__name__})", shape_text, _params(layer)
+
+
+def _sequential_rows(model):
     shape = model._batch_input_shape
     for layer in model.layers:
         if shape is not None and layer.built:
             shape = layer.compute_output_shape(shape)
-            yield f"{layer.name} ({type(layer).__name__})", _shape_text(shape), f"{layer.count_params():,}"
+            yield _row(layer, _shape_text(shape))
         else:
-            yield f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)"
+            yield _row(layer, "?")
+
+
+def _node_shapes_text(layer) -> str:
+    """Keras's output shape of a layer: that of its last call on symbolic tensors, else of its
+    build shape, else "?"."""
+    nodes = getattr(layer, "_inbound_nodes", [])
+    if nodes:
+        structure = nodes[-1].output_structure
+        flat = [_shape_text(t.shape) for t in _flatten(structure)]
+        if len(flat) == 1:
+            return flat[0]
+        return _structure_text(structure)
+    shape = getattr(layer, "_build_shape", None)
+    if shape is None or not layer.built:
+        return "?"
+    return _shape_text(layer.compute_output_shape(shape))
+
+
+def _flatten(structure):
+    from ..utils import tree
+    return tree.flatten(structure)
+
+
+def _structure_text(structure) -> str:
+    """str() of Keras's structure of shape texts, quotes removed: "[(None, 4), (None, 4)]"."""
+    if isinstance(structure, dict):
+        return "{" + ", ".join(f"{k}: {_structure_text(v)}" for k, v in structure.items()) + "}"
+    if isinstance(structure, (list, tuple)):
+        return "[" + ", ".join(_structure_text(v) for v in structure) + "]"
+    return _shape_text(structure.shape)
+
+
+def _connections(layer, own_nodes) -> str:
+    names = []
+    for node in getattr(layer, "_inbound_nodes", []):
+        if id(node) not in own_nodes:
+            continue
+        for t in node.input_tensors:
+            source, node_index, tensor_index = t._keras_history
+            names.append(f"{source.name}[{node_index}][{tensor_index}]")
+    return ", ".join(names) or "-"
+
+
+def _sequential_like(model) -> bool:
+    """Keras's test: a graph with one node per depth, each of one input, and no layer called
+    twice, prints as a Sequential model does."""
+    nodes = []
+    for depth in sorted(model._nodes_by_depth):
+        level = model._nodes_by_depth[depth]
+        if len(level) > 1 or (len(level) == 1 and len(level[0].input_tensors) > 1):
+            return False
+        nodes += level
+    own = {id(n) for n in nodes}
+    return all(sum(id(n) in own for n in getattr(layer, "_inbound_nodes", [])) <= 1
+               for layer in model.layers)
+
+
+def _rows(model, connected: bool):
+    from .functional import Functional
+    from .sequential import Sequential
+
+    if isinstance(model, Sequential):
+        yield from _sequential_rows(model)
+        return
+    own = {id(n) for n in getattr(model, "_graph_nodes", [])}
+    for layer in model.layers:
+        row = _row(layer, _node_shapes_text(layer) if isinstance(model, Functional) or
+                   getattr(layer, "_build_shape", None) is not None else "?")
+        yield row + ((_connections(layer, own),) if connected else ())
 
 
 def _rule(left, fill, mid, right, widths):
@@ -96,18 +174,24 @@ def _optimizer_tally(model):
 
 
 def summary_text(model, line_length=None, positions=None) -> str:
+    from .functional import Functional
+
+    connected = isinstance(model, Functional) and not _sequential_like(model)
+    default_length, default_positions, headers, aligns = (
+        (108, _GRAPH_POSITIONS, _HEADERS + ("Connected to",), ("<", "<", ">", "<")) if connected
+        else (88, _POSITIONS, _HEADERS, ("<", "<", ">")))
     if line_length is None:
-        line_length = min(88, shutil.get_terminal_size().columns - 4)
-    widths = column_widths(line_length, positions or _POSITIONS)
+        line_length = min(default_length, shutil.get_terminal_size().columns - 4)
+    widths = column_widths(line_length, positions or default_positions)
     lines = [f'Model: "{model.name}"', _rule("┏", "━", "┳", "┓", widths),
-             _cells(_HEADERS, widths, "┃"), _rule("┡", "━", "╇", "┩", widths)]
-    rows = list(_rows(model))
+             _cells(headers, widths, "┃", aligns), _rule("┡", "━", "╇", "┩", widths)]
+    rows = list(_rows(model, connected))
     for i, row in enumerate(rows):
         if i:
             lines.append(_rule("├", "─", "┼", "┤", widths))
-        lines.append(_cells(row, widths, "│"))
+        lines.append(_cells(row, widths, "│", aligns))
     lines.append(_rule("└", "─", "┴", "┘", widths))
-    weights = [p for layer in model.layers if layer.built for p in layer.weights]
+    weights = model.weights
     trainable = _tally(p for p in weights if p.requires_grad)
     frozen = _tally(p for p in weights if not p.requires_grad)
     optimizer = _optimizer_tally(model)

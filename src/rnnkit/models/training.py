@@ -8,14 +8,16 @@ import torch
 from .. import callbacks as callbacks_module
 from .. import losses, optimizers
 from .. import metrics as metrics_module
+from ..utils import tree
 from . import data, distributed
+from .objectives import Objectives
 from .progress import ProgbarLogger, resolve_verbose
 
 
 # compile() arguments that only tune Keras's own graph compilation; they change no result here.
 _IGNORED = ("jit_compile", "run_eagerly", "steps_per_execution", "auto_scale_loss")
 # Keras's other compile() arguments, refused until implemented.
-_UNSUPPORTED = ("loss_weights", "weighted_metrics")
+_UNSUPPORTED = ("weighted_metrics",)
 
 
 class Trainer:
@@ -28,13 +30,16 @@ class Trainer:
         self.stop_training = False
         self.history = None
         self._metric_ids: list = []
-        self._metrics: list[metrics_module.Metric] | None = None
+        self._objectives = Objectives(self.name)
         self._loss_tracker = metrics_module.Mean("loss")
         self._dist: distributed.Session | None = None  # set while fit etc. run data-parallel
 
     # -- compile --------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
-        """Choose the optimizer, loss and metrics by Keras name, class or instance."""
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                **kwargs):
+        """Choose the optimizer, loss and metrics by Keras name, class or instance; for a model
+        of several outputs, a loss and metrics per output (a list in output order or a dict by
+        output name) and `loss_weights` to weigh the losses in the total."""
         where = f"{self.name}.compile"
         unknown = sorted(set(kwargs) - set(_IGNORED) - set(_UNSUPPORTED))
         if unknown:
@@ -42,13 +47,10 @@ class Trainer:
                             f"loss, metrics or {', '.join(_UNSUPPORTED + _IGNORED)}.")
         _refuse(where, **{k: v for k, v in kwargs.items() if k in _UNSUPPORTED})
         self.optimizer = optimizers.get(optimizer, where=self.name)
-        self.loss = None if loss is None else losses.get(loss, where=self.name)
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"{self.name}: expected metrics as a list, got {type(metrics).__name__}.")
-        for m in metrics or []:
-            metrics_module.check(m, where=self.name)
-        self._metric_ids = list(metrics or [])
-        self._metrics = None
+        self._objectives = Objectives(self.name, loss, loss_weights, metrics)
+        self.loss = self._objectives.loss
+        self.loss_weights = loss_weights
+        self._metric_ids = metrics if isinstance(metrics, dict) else list(metrics or [])
         self.compiled = True
 
     def _require_compiled(self, what: str, need_loss: bool = True) -> None:
@@ -65,29 +67,35 @@ class Trainer:
                 raise ValueError(f"{self.name}: the model has no trainable weights to optimize.")
             opt.build(params)
 
+    def _output_names(self) -> list[str]:
+        return list(getattr(self, "output_names", None) or [])
+
     def _metric_objects(self, y, y_pred) -> list[metrics_module.Metric]:
-        if self._metrics is None:
-            self._metrics = [metrics_module.get(m, tuple(y.shape), tuple(y_pred.shape),
-                                                where=self.name)
-                             for m in self._metric_ids]
-        return self._metrics
+        """The compiled metrics, built at the first batch (its targets and outputs)."""
+        objectives = self._objectives
+        if not objectives.built:
+            pred = tree.flatten(y_pred)
+            objectives.build(self._output_names(), objectives.targets(
+                y, self._output_names(), len(pred)), pred)
+        return [metric for _, metric, _ in objectives.metrics]
 
     @property
     def metrics(self) -> list[metrics_module.Metric]:
-        """The loss tracker, then the compiled metrics once a batch has built them (Keras)."""
-        return [self._loss_tracker] + list(self._metrics or [])
+        """The loss tracker, then the compiled metrics once a batch has built them, then the
+        per-output losses (Keras)."""
+        return ([self._loss_tracker] + [m for _, m, _ in self._objectives.metrics]
+                + [t for _, t in self._objectives.trackers])
 
     def reset_metrics(self) -> None:
         self._loss_tracker.reset_state()
-        for m in self._metrics or []:
-            m.reset_state()
+        self._objectives.reset()
 
     def _logs(self) -> dict[str, float]:
         """Loss and metrics, keys sorted as Keras sorts its logs."""
         if self._dist is not None:
             return self._dist.logs()
         logs = {"loss": self._loss_tracker.result()}
-        logs.update({m.name: m.result() for m in self._metrics or []})
+        logs.update(self._objectives.results())
         return dict(sorted(logs.items()))
 
     # -- one batch ------------------------------------------------------------------------------
@@ -107,10 +115,10 @@ class Trainer:
         if need_y and y is None:
             raise ValueError(f"{where}: expected targets y, got None.")
         dtype = self._float_dtype()
-        x = data.to_tensor(x, where, "x", dtype)
-        y = None if y is None else data.to_tensor(y, where, "y", dtype)
-        data.check_same_length(where, x, y, allow_empty)
-        if y is not None and self.loss is not None:
+        x = data.to_tensors(x, where, "x", dtype)
+        y = None if y is None else data.to_tensors(y, where, "y", dtype)
+        data.check_lengths(where, x, y, allow_empty)
+        if torch.is_tensor(x) and torch.is_tensor(y) and isinstance(self.loss, losses.Loss):
             output = self.compute_output_shape((None,) + tuple(x.shape[1:]))
             data.check_targets(where, tuple(y.shape), output, self.loss)
         return x, y
@@ -119,7 +127,8 @@ class Trainer:
         """Build on the first batch's shape; weights go where .to() asked, else the default
         device, and only then is the model's device known."""
         if not self.built:
-            self.build((None,) + tuple(x.shape[1:]))
+            shapes = [(None,) + tuple(t.shape[1:]) for t in data.leaves(x)]
+            self.build(shapes[0] if torch.is_tensor(x) else shapes)
 
     def _total_loss(self, y, y_pred):
         """The compiled loss plus every regularization penalty (`model.losses`), which Keras
@@ -130,22 +139,31 @@ class Trainer:
     def _loss_parts(self, y, y_pred):
         """The compiled loss and the sum of the penalties (None without any), apart: a
         data-parallel step weighs them differently (see distributed.py)."""
-        mask = self._output_mask  # passed only when there is one: user losses may not take it
-        loss = self.loss(y, y_pred) if mask is None else self.loss(y, y_pred, mask=mask)
+        pred = tree.flatten(y_pred)
+        self._metric_objects(y, y_pred)
+        loss = self._objectives.total(self._objectives.targets(y, self._output_names(), len(pred)),
+                                      pred, self._output_masks(len(pred)))
         penalties = self.losses
         return loss, (torch.stack(penalties).sum() if penalties else None)
 
+    def _output_masks(self, n: int) -> list:
+        """The mask of each output (Keras weights losses and metrics with it), or None."""
+        mask = self._output_mask
+        if isinstance(mask, (list, tuple)):
+            return list(mask)
+        return [mask] + [None] * (n - 1)
+
     def _update_metrics(self, metrics, y, y_pred) -> None:
-        masked = {} if self._output_mask is None else {"mask": self._output_mask}
-        for m in metrics:
-            m.update_state(*losses.align(y, y_pred.detach()), **masked)
+        pred = tree.flatten(y_pred)
+        self._objectives.update(self._objectives.targets(y, self._output_names(), len(pred)),
+                                pred, self._output_masks(len(pred)), data.count(y))
 
     def _step(self, x, y, train: bool):
         if self._dist is not None:
             return self._dist.step(x, y, train)
         self._ensure_built(x)
         device = self._weights_device()
-        x, y = x.to(device), y.to(device)
+        x, y = data.to_device(x, device), data.to_device(y, device)
         if train:
             self._build_optimizer()
             self.train(True)
@@ -159,16 +177,18 @@ class Trainer:
             with torch.no_grad():
                 y_pred = self(x, training=False)
                 loss = self._total_loss(y, y_pred)
-        self._loss_tracker.update_state(loss.item(), x.shape[0])
+        self._loss_tracker.update_state(loss.item(), data.count(x))
         self._update_metrics(self._metric_objects(y, y_pred), y, y_pred)
         return self._logs()
 
     def _return(self, logs, return_dict):
-        """A dict, or Keras's flat list: the loss, then metrics in compile order (a lone loss
-        is returned as a float)."""
+        """A dict, or Keras's flat list: the loss, the metrics logged under their own names
+        in compile order, the per-output losses, then the rest sorted (a lone loss is returned
+        as a float)."""
         if return_dict:
             return logs
-        values = [logs["loss"]] + [logs[m.name] for m in self._metrics or []]
+        order = ["loss"] + [k for k in self._objectives.ordered_keys() if k in logs]
+        values = [logs[k] for k in order] + [logs[k] for k in sorted(logs) if k not in order]
         return values[0] if len(values) == 1 else values
 
     @distributed.data_parallel
@@ -197,7 +217,7 @@ class Trainer:
         self._ensure_built(x)
         self.train(False)
         with torch.no_grad():
-            return self(x.to(self._weights_device()), training=False).cpu().numpy()
+            return _numpy(self(data.to_device(x, self._weights_device()), training=False))
 
     # -- loops ----------------------------------------------------------------------------------
     @distributed.data_parallel
@@ -224,7 +244,7 @@ class Trainer:
             (x, y), val = data.validation_split(where, x, y, validation_split)
         history = callbacks_module.History()
         cbs = self._callback_list(callbacks, verbose, epochs,
-                                  data.num_batches(x.shape[0], batch_size), history)
+                                  data.num_batches(data.count(x), batch_size), history)
         self.stop_training = False
         cbs.on_train_begin()
         logs = {}
@@ -243,9 +263,9 @@ class Trainer:
     def _train_epoch(self, epoch, x, y, batch_size, shuffle, cbs) -> dict[str, float]:
         self.reset_metrics()
         cbs.on_epoch_begin(epoch)
-        for step, idx in enumerate(self._batch_indices(x.shape[0], batch_size, shuffle)):
+        for step, idx in enumerate(self._batch_indices(data.count(x), batch_size, shuffle)):
             cbs.on_train_batch_begin(step)
-            logs = self._step(x[idx], y[idx], train=True)
+            logs = self._step(data.take(x, idx), data.take(y, idx), train=True)
             cbs.on_train_batch_end(step, logs)
             if self._stopping():
                 break
@@ -275,9 +295,9 @@ class Trainer:
         """evaluate's loop, also fit's validation (with fit's callbacks, as Keras does)."""
         cbs.on_test_begin()
         self.reset_metrics()
-        for step, idx in enumerate(self._batch_indices(x.shape[0], batch_size, shuffle=False)):
+        for step, idx in enumerate(self._batch_indices(data.count(x), batch_size, shuffle=False)):
             cbs.on_test_batch_begin(step)
-            logs = self._step(x[idx], y[idx], train=False)
+            logs = self._step(data.take(x, idx), data.take(y, idx), train=False)
             cbs.on_test_batch_end(step, logs)
         logs = self._logs()
         cbs.on_test_end(logs)
@@ -292,7 +312,7 @@ class Trainer:
         _refuse(where, sample_weight=sample_weight, steps=steps)
         batch_size = data.check_batch_size(where, batch_size)
         x, y = self._tensors(where, x, y, need_y=True)
-        cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(x.shape[0], batch_size))
+        cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(data.count(x), batch_size))
         logs = self._run_evaluation(x, y, batch_size, cbs)
         return self._return(logs, return_dict)
 
@@ -304,24 +324,30 @@ class Trainer:
         batch_size = data.check_batch_size(where, batch_size)
         x, _ = self._tensors(where, x)
         self._ensure_built(x)
-        cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(x.shape[0], batch_size))
+        cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(data.count(x), batch_size))
         device, outputs = self._weights_device(), []
         self.train(False)
         cbs.on_predict_begin()
         with torch.no_grad():
-            for step, idx in enumerate(self._batch_indices(x.shape[0], batch_size, shuffle=False)):
+            for step, idx in enumerate(self._batch_indices(data.count(x), batch_size,
+                                                           shuffle=False)):
                 cbs.on_predict_batch_begin(step)
-                outputs.append(self._predict_batch(x[idx], device))
+                outputs.append(self._predict_batch(data.take(x, idx), device))
                 cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
         cbs.on_predict_end()
         if self._dist is not None:
             outputs = self._dist.gather_outputs(outputs)
-        return np.concatenate(outputs) if outputs else np.zeros((0,))
+        if not outputs:
+            return np.zeros((0,))
+        if isinstance(outputs[0], np.ndarray):
+            return np.concatenate(outputs)
+        return tree.pack_as(outputs[0], [np.concatenate(parts) for parts in zip(
+            *(tree.flatten(o) for o in outputs))])
 
-    def _predict_batch(self, x, device) -> np.ndarray:
+    def _predict_batch(self, x, device):
         if self._dist is not None:
             return self._dist.predict_batch(x)
-        return self(x.to(device), training=False).cpu().numpy()
+        return _numpy(self(data.to_device(x, device), training=False))
 
     # -- saving ---------------------------------------------------------------------------------
     def save(self, filepath, overwrite=True) -> None:
@@ -339,6 +365,13 @@ class Trainer:
     def load_weights(self, filepath) -> None:
         from .saving import load_weights
         load_weights(self, filepath)
+
+
+def _numpy(outputs):
+    """The outputs as numpy arrays, in their structure (a list or dict for several)."""
+    if torch.is_tensor(outputs):
+        return outputs.cpu().numpy()
+    return tree.map_structure(lambda t: t.cpu().numpy(), outputs)
 
 
 def _refuse(where: str, **options) -> None:

@@ -1,0 +1,180 @@
+"""What `compile` asks a model to minimise and report, for one output or several: a loss per
+output (one for all, a list, or a dict by output name) with `loss_weights`, and metrics per
+output, logged under Keras's names ("dense_loss", "dense_1_mae", ...)."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import losses
+from .. import metrics as metrics_module
+
+
+def _is_structure(value) -> bool:
+    return isinstance(value, (list, tuple, dict))
+
+
+class Objectives:
+    """The compiled losses and metrics. Built at the first batch, when the outputs (their
+    number, names and shapes) are known, as Keras builds its CompileLoss and CompileMetrics."""
+
+    def __init__(self, where: str, loss=None, loss_weights=None, metrics=None):
+        self.where = where
+        self.loss = _resolve_losses(where, loss)
+        self.loss_weights = _check_weights(where, loss_weights)
+        self.metric_ids = _check_metrics(where, metrics)
+        self.built = False
+        self.entries: list = []        # per output: (loss or None, weight or None)
+        self.trackers: list = []       # per-output loss means, when there are several losses
+        self.metrics: list = []        # (log key, Metric, output index)
+        self.last_values: list = []
+
+    # -- building -------------------------------------------------------------------------------
+    def build(self, output_names, y_flat, pred_flat) -> None:
+        n = len(pred_flat)
+        names = list(output_names) if output_names and len(output_names) == n else [
+            f"output_{i}" for i in range(n)]
+        fns = self._per_output(self.loss, names, "loss")
+        weights = (self._per_output(self.loss_weights, names, "loss_weights")
+                   if self.loss_weights is not None else [None] * n)
+        self.entries = list(zip(fns, weights))
+        with_loss = [i for i, (fn, _) in enumerate(self.entries) if fn is not None]
+        self.trackers = ([(i, metrics_module.Mean(f"{names[i]}_loss")) for i in with_loss]
+                         if len(with_loss) > 1 else [])
+        self.metrics = []
+        per_output = self._metrics_per_output(names, n)
+        for i, ids in enumerate(per_output):
+            for m in ids:
+                metric = metrics_module.get(m, tuple(y_flat[i].shape), tuple(pred_flat[i].shape),
+                                            where=self.where)
+                key = metric.name if n == 1 else f"{names[i]}_{metric.name}"
+                self.metrics.append((key, metric, i))
+        self.built = True
+
+    def _per_output(self, value, names, what) -> list:
+        n = len(names)
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(names))
+            if unknown:
+                raise ValueError(f"{self.where}: {what} has keys {unknown} that are not output "
+                                 f"names; the outputs are {names}.")
+            return [value.get(name) for name in names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != n:
+                raise ValueError(f"{self.where}: expected {what} with one entry per output "
+                                 f"({n}: {names}), got {len(value)}.")
+            return list(value)
+        return [value] * n
+
+    def _metrics_per_output(self, names, n) -> list[list]:
+        ids = self.metric_ids
+        if not ids:
+            return [[] for _ in range(n)]
+        if n == 1:
+            flat = list(ids.values()) if isinstance(ids, dict) else list(ids)
+            return [[m for entry in flat for m in (entry if _is_structure(entry) else [entry])]]
+        if isinstance(ids, dict):
+            per = self._per_output(ids, names, "metrics")
+        elif len(ids) == n:
+            per = list(ids)
+        else:
+            raise ValueError(f"{self.where}: for a model with {n} outputs ({names}), expected "
+                             "metrics as a list with one entry per output or a dict keyed by "
+                             f"output name, got a list of {len(ids)}.")
+        return [[] if p is None else list(p) if _is_structure(p) else [p] for p in per]
+
+    # -- targets, loss and logs -----------------------------------------------------------------
+    def targets(self, y, output_names, n: int) -> list:
+        """y as one target per output: a list in output order, a dict by output name, or one
+        tensor for one output."""
+        if isinstance(y, dict):
+            missing = [name for name in output_names if name not in y]
+            if missing or len(output_names) != n:
+                raise ValueError(f"{self.where}: expected y as a dict keyed by the output names "
+                                 f"{list(output_names)}, got keys {sorted(y)}.")
+            return [y[name] for name in output_names]
+        flat = list(y) if isinstance(y, (list, tuple)) else [y]
+        if len(flat) != n:
+            raise ValueError(f"{self.where}: expected {n} target(s), one per output, got "
+                             f"{len(flat)}.")
+        return flat
+
+    def total(self, y_flat, pred_flat, masks):
+        """The sum of the weighted losses; keeps each unweighted value for its tracker."""
+        total, self.last_values = None, []
+        for (fn, weight), y, p, mask in zip(self.entries, y_flat, pred_flat, masks):
+            if fn is None:
+                self.last_values.append(None)
+                continue
+            value = fn(y, p) if mask is None else fn(y, p, mask=mask)
+            self.last_values.append(value)
+            if weight is not None:
+                value = value * weight
+            total = value if total is None else total + value
+        if total is None:
+            raise ValueError(f"{self.where}: no output has a loss; compile(loss=...) named none "
+                             "of them.")
+        return total
+
+    def update(self, y_flat, pred_flat, masks, batch: int) -> None:
+        for i, tracker in self.trackers:
+            tracker.update_state(self.last_values[i].item(), batch)
+        for _, metric, i in self.metrics:
+            masked = {} if masks[i] is None else {"mask": masks[i]}
+            metric.update_state(*losses.align(y_flat[i], pred_flat[i].detach()), **masked)
+
+    def results(self) -> dict[str, float]:
+        out = {f"{tracker.name}": tracker.result() for _, tracker in self.trackers}
+        out.update({key: metric.result() for key, metric, _ in self.metrics})
+        return out
+
+    def ordered_keys(self) -> list[str]:
+        """Keras's order for evaluate's list: compiled metrics logged under their own names
+        (one output), then the per-output losses; the rest follows sorted."""
+        plain = [key for key, metric, _ in self.metrics if key == metric.name]
+        return plain + [tracker.name for _, tracker in self.trackers]
+
+    def reset(self) -> None:
+        for _, tracker in self.trackers:
+            tracker.reset_state()
+        for _, metric, _ in self.metrics:
+            metric.reset_state()
+
+
+def _serialized(value) -> bool:
+    """{"class_name", "config"}: one loss as `losses.serialize` writes it, not a dict of them."""
+    return isinstance(value, dict) and set(value) == {"class_name", "config"}
+
+
+def _resolve_losses(where, loss):
+    if isinstance(loss, dict) and not _serialized(loss):
+        return {k: None if v is None else losses.get(v, where=where) for k, v in loss.items()}
+    if isinstance(loss, (list, tuple)):
+        return [None if v is None else losses.get(v, where=where) for v in loss]
+    return None if loss is None else losses.get(loss, where=where)
+
+
+def _check_weights(where, weights):
+    if weights is None:
+        return None
+    values = list(weights.values()) if isinstance(weights, dict) else (
+        list(weights) if isinstance(weights, (list, tuple)) else [weights])
+    for w in values:
+        if isinstance(w, bool) or not isinstance(w, (int, float)):
+            raise TypeError(f"{where}: expected loss_weights as numbers (a float, a list or a "
+                            f"dict of them), got {weights!r}.")
+    return weights
+
+
+def _check_metrics(where, metrics):
+    if metrics is None:
+        return None
+    if not isinstance(metrics, (list, tuple, dict)):
+        raise TypeError(f"{where}: expected metrics as a list (or, for several outputs, a list "
+                        f"per output or a dict by output name), got {type(metrics).__name__}.")
+    values = metrics.values() if isinstance(metrics, dict) else metrics
+    for entry in values:
+        for m in (entry if _is_structure(entry) else [entry]):
+            if m is not None:
+                metrics_module.check(m, where=where)
+    return metrics
