@@ -161,9 +161,9 @@ class Layer(torch.nn.Module):
         that do not say run `call` on zeros to find it, as Keras traces `call`."""
         if self._keeps_shape:
             return _shape(input_shape)
-        dtype = self._output_dtype()
-        spec = tree.map_structure(lambda s: symbolic.KerasTensor(s, dtype), _shape_structure(
-            input_shape))
+        dtype, shapes = self._output_dtype(), _shape_structure(input_shape)
+        spec = ([symbolic.KerasTensor(s, dtype) for s in shapes] if isinstance(shapes, list)
+                else symbolic.KerasTensor(shapes, dtype))
         return symbolic.shapes_of(symbolic.output_spec(self, (spec,), {}))
 
     def _has_output_shape_rule(self) -> bool:

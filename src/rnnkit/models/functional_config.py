@@ -64,8 +64,10 @@ def deserialize_layer(record: dict, custom_objects=None):
     from .functional import Functional
     from .sequential import Sequential
 
+    from ..saving import get_custom_objects
+
     name = record.get("class_name")
-    custom = dict(custom_objects or {})
+    custom = {**get_custom_objects(), **(custom_objects or {})}
     classes = {"Functional": Functional, "Sequential": Sequential, "Model": Functional}
     cls = custom.get(name) or classes.get(name)
     if cls is None:

@@ -393,7 +393,9 @@ def _model_from_config(config: dict, custom_objects=None):
     from .model import Model
 
     name = config.get("class_name")
-    known = {"Sequential", "Functional", "Model", *(custom_objects or {})}
+    from ..saving import get_custom_objects
+
+    known = {"Sequential", "Functional", "Model", *get_custom_objects(), *(custom_objects or {})}
     if name not in known:
         raise ValueError(f"unknown model class {name!r}; a model of your own class loads with "
                          f"load_model(path, custom_objects={{{name!r}: {name}}}).")

@@ -118,7 +118,8 @@ class Trainer:
         x = data.to_tensors(x, where, "x", dtype)
         y = None if y is None else data.to_tensors(y, where, "y", dtype)
         data.check_lengths(where, x, y, allow_empty)
-        if torch.is_tensor(x) and torch.is_tensor(y) and isinstance(self.loss, losses.Loss):
+        if (torch.is_tensor(x) and torch.is_tensor(y) and isinstance(self.loss, losses.Loss)
+                and self._has_output_shape_rule()):  # a subclassed model's `call` is not run
             output = self.compute_output_shape((None,) + tuple(x.shape[1:]))
             data.check_targets(where, tuple(y.shape), output, self.loss)
         return x, y
