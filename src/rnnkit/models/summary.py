@@ -78,8 +78,8 @@ def _node_shapes_text(layer) -> str:
             return flat[0]
         return _structure_text(structure)
     shape = getattr(layer, "_build_shape", None)
-    if shape is None or not layer.built:
-        return "?"
+    if shape is None or not layer.built or not layer._has_output_shape_rule():
+        return "?"  # Keras shows "?" for a layer that does not compute its output shape
     return _shape_text(layer.compute_output_shape(shape))
 
 

@@ -86,6 +86,14 @@ class Trainer:
         return ([self._loss_tracker] + [m for _, m, _ in self._objectives.metrics]
                 + [t for _, t in self._objectives.trackers])
 
+    @property
+    def metrics_names(self) -> list[str]:
+        """Keras 3's names: "loss", "compile_metrics" (all compiled metrics, once built), then
+        the per-output losses."""
+        objectives = self._objectives
+        return (["loss"] + (["compile_metrics"] if objectives.metrics else [])
+                + [t.name for _, t in objectives.trackers])
+
     def reset_metrics(self) -> None:
         self._loss_tracker.reset_state()
         self._objectives.reset()
