@@ -70,6 +70,9 @@ def deserialize_layer(record: dict, custom_objects=None):
     custom = {**get_custom_objects(), **(custom_objects or {})}
     classes = {"Functional": Functional, "Sequential": Sequential, "Model": Functional}
     cls = custom.get(name) or classes.get(name)
+    if cls is None and _from_keras(record):
+        from ..interop.keras import _layer as keras_layer
+        return deserialize(keras_layer(record))
     if cls is None:
         return deserialize(record)
     config = dict(record.get("config") or {})
@@ -79,6 +82,17 @@ def deserialize_layer(record: dict, custom_objects=None):
         except TypeError:
             return cls.from_config(config)
     return cls.from_config(config)
+
+
+def _from_keras(record: dict) -> bool:
+    """A record written by Keras itself (its configs name their module)."""
+    return str(record.get("module") or "").split(".")[0] in ("keras", "tf_keras")
+
+
+def _is_keras_op(record: dict) -> bool:
+    """Keras 3 records the ops that compute a Masking layer's mask (NotEqual, Any) as nodes
+    of the graph; rnnkit computes masks as the graph runs, so it leaves them out."""
+    return str(record.get("module") or "").startswith("keras.src.ops")
 
 
 def _is_tensor_record(value) -> bool:
@@ -94,7 +108,10 @@ def _history(value) -> list:
 def functional_from_config(cls, config: dict, custom_objects=None):
     """Layers first, then their calls in dependency order, then Model(inputs, outputs)."""
     created, pending = {}, {}
+    ops = {record.get("name") for record in config["layers"] if _is_keras_op(record)}
     for record in config["layers"]:
+        if record.get("name") in ops:
+            continue
         layer = deserialize_layer(record, custom_objects)
         created[record.get("name", layer.name)] = layer
         pending[layer] = list(record.get("inbound_nodes") or [])
@@ -117,6 +134,10 @@ def functional_from_config(cls, config: dict, custom_objects=None):
         """The structure with each tensor record replaced by its tensor (`missing` where
         that call has not been made yet)."""
         if _is_tensor_record(structure):
+            if _history(structure)[0] in ops:
+                raise ValueError(f"{config.get('name')}: a layer call takes the output of the "
+                                 f"Keras op {_history(structure)[0]!r}; rnnkit builds graphs "
+                                 "of layers only.")
             found = tensor(_history(structure))
             return missing if found is None else found
         if isinstance(structure, dict):
@@ -132,7 +153,7 @@ def functional_from_config(cls, config: dict, custom_objects=None):
         for layer, nodes in pending.items():
             while nodes:
                 args = resolve(nodes[0].get("args", []))
-                kwargs = resolve(nodes[0].get("kwargs", {}))
+                kwargs = resolve(_without_op_masks(nodes[0].get("kwargs", {}), ops))
                 if args is missing or kwargs is missing:
                     break
                 layer(*args, **kwargs)
@@ -146,6 +167,15 @@ def functional_from_config(cls, config: dict, custom_objects=None):
     outputs = _map_triples(config["output_layers"], tensor)
     return cls(inputs, outputs, name=config.get("name"),
                trainable=config.get("trainable", True))
+
+
+def _without_op_masks(kwargs: dict, ops: set) -> dict:
+    """A call's keyword arguments less a `mask` that one of Keras's mask ops made (the mask
+    reaches the layer as the graph runs)."""
+    mask = kwargs.get("mask")
+    if _is_tensor_record(mask) and _history(mask)[0] in ops:
+        return {k: v for k, v in kwargs.items() if k != "mask"}
+    return kwargs
 
 
 def _map_triples(structure, fn):

@@ -153,11 +153,11 @@ class Model(Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None) -> None:
-        for what, value in (("expand_nested", expand_nested), ("show_trainable", show_trainable),
-                            ("layer_range", layer_range)):
+        for what, value in (("show_trainable", show_trainable), ("layer_range", layer_range)):
             if value:
                 raise NotImplementedError(f"{self.name}.summary: {what} is not supported yet.")
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested)
 
     def get_config(self) -> dict:
         """A subclassed model's config: its name and trainability, as Keras's base Model."""

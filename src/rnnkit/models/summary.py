@@ -122,28 +122,41 @@ def _sequential_like(model) -> bool:
                for layer in model.layers)
 
 
-def _rows(model, connected: bool):
+def _rows(model, connected: bool, expand_nested: bool = False, level: int = 0):
+    """One row per layer; with expand_nested, a model's layers follow its row, indented as
+    Keras indents them ("   └ name")."""
     from .functional import Functional
+    from .model import Model
     from .sequential import Sequential
 
+    prefix = "   " * level + "└ " if level else ""
     if isinstance(model, Sequential):
-        yield from _sequential_rows(model)
-        return
-    own = {id(n) for n in getattr(model, "_graph_nodes", [])}
-    for layer in model.layers:
-        row = _row(layer, _node_shapes_text(layer) if isinstance(model, Functional) or
-                   getattr(layer, "_build_shape", None) is not None else "?")
-        yield row + ((_connections(layer, own),) if connected else ())
+        rows = _sequential_rows(model)
+    else:
+        rows = (_row(layer, _node_shapes_text(layer) if isinstance(model, Functional) or
+                     getattr(layer, "_build_shape", None) is not None else "?")
+                for layer in model.layers)
+    own = {id(n) for n in getattr(model, "_graph_nodes", [])} if not level else set()
+    for layer, row in zip(model.layers, rows):
+        yield (prefix + row[0],) + row[1:] + ((_connections(layer, own),) if connected else ())
+        if expand_nested and isinstance(layer, Model) and layer.layers:
+            yield from _rows(layer, connected, True, level + 1)
 
 
 def _rule(left, fill, mid, right, widths):
     return left + mid.join(fill * w for w in widths) + right
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """rich's wrapping: at spaces; a word wider than the cell is cut with an ellipsis."""
+    lines = textwrap.wrap(text, width, break_long_words=False) or [""]
+    return [line if len(line) <= width else line[:width - 1] + "…" for line in lines]
+
+
 def _cells(texts, widths, edge, aligns=("<", "<", ">")) -> str:
     """One table row; a text wider than its cell wraps at spaces onto more lines, as rich (and
     so Keras) wraps it."""
-    wrapped = [textwrap.wrap(t, w - 2) or [""] for t, w in zip(texts, widths)]
+    wrapped = [_wrap(t, w - 2) for t, w in zip(texts, widths)]
     height = max(len(lines) for lines in wrapped)
     return "\n".join(
         edge + edge.join(f" {(lines[k] if k < len(lines) else ''):{a}{w - 2}} "
@@ -173,7 +186,7 @@ def _optimizer_tally(model):
     return n + 2, size + 8
 
 
-def summary_text(model, line_length=None, positions=None) -> str:
+def summary_text(model, line_length=None, positions=None, expand_nested=False) -> str:
     from .functional import Functional
 
     connected = isinstance(model, Functional) and not _sequential_like(model)
@@ -185,7 +198,7 @@ def summary_text(model, line_length=None, positions=None) -> str:
     widths = column_widths(line_length, positions or default_positions)
     lines = [f'Model: "{model.name}"', _rule("┏", "━", "┳", "┓", widths),
              _cells(headers, widths, "┃", aligns), _rule("┡", "━", "╇", "┩", widths)]
-    rows = list(_rows(model, connected))
+    rows = list(_rows(model, connected, expand_nested))
     for i, row in enumerate(rows):
         if i:
             lines.append(_rule("├", "─", "┼", "┤", widths))
@@ -204,8 +217,9 @@ def summary_text(model, line_length=None, positions=None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_summary(model, line_length=None, positions=None, print_fn=None) -> None:
-    text = summary_text(model, line_length, positions)
+def print_summary(model, line_length=None, positions=None, print_fn=None,
+                  expand_nested=False) -> None:
+    text = summary_text(model, line_length, positions, expand_nested)
     if print_fn is None:
         print(text, end="")
     else:
