@@ -24,7 +24,7 @@ IDS = [f"{cls}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}" for c
 def test_gradcheck(cls, kwargs, time):
     layer = getattr(layers, cls)(3, return_sequences=True, return_state=True, **kwargs,
                                  input_shape=(None, 2)).double()
-    names = layer._weight_names
+    names = [name for name, _ in layer.named_parameters()]
     n_states = len(layer.spec.state_names)
     g = torch.Generator().manual_seed(1)
     x = torch.randn(2, time, 2, dtype=torch.float64, generator=g, requires_grad=True)

@@ -44,7 +44,7 @@ def test_initial_bias_matches_keras(golden, name):
 
 def test_weight_names_and_order(golden):
     lstm = layers.LSTM(5, input_shape=(None, 4))
-    assert lstm._weight_names == ["kernel", "recurrent_kernel", "bias"]
+    assert lstm.weight_names == ["kernel", "recurrent_kernel", "bias"]
     gru = layers.GRU(5, use_bias=False, input_shape=(None, 4))
     assert [w.shape for w in gru.get_weights()] == [(4, 15), (5, 15)]
 

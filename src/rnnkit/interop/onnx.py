@@ -232,8 +232,8 @@ def _check_recurrent(layer):
                       "starts every call from zero states. Export a copy with stateful=False.")
     if layer.return_state:
         raise _refuse(layer, "return_state=True gives several outputs; expected one.")
-    if layer._options():
-        raise _refuse(layer, f"options {sorted(layer._options())} change its cell; ONNX's "
+    if layer.cell._options():
+        raise _refuse(layer, f"options {sorted(layer.cell._options())} change its cell; ONNX's "
                       "nodes compute the plain cell.")
 
 

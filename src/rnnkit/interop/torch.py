@@ -270,8 +270,8 @@ def _check_layer(layer, first, in_bidirectional) -> None:
             raise _refusal(layer, f"{key}={getattr(layer, key)}", f"{key}={getattr(first, key)} "
                            f"as layer {first.name!r}: {why}")
     _check_activations(layer, first)
-    if layer._options():
-        raise _refusal(layer, f"options {sorted(layer._options())}", "none: torch.nn computes "
+    if layer.cell._options():
+        raise _refusal(layer, f"options {sorted(layer.cell._options())}", "none: torch.nn computes "
                        "the plain cell")
     if not getattr(layer, "reset_after", True):
         raise _refusal(layer, "reset_after=False", "reset_after=True, the only GRU form "

@@ -3,16 +3,20 @@
 from .base import Layer
 from .core import Activation, Dense, Dropout, Embedding, Input, InputLayer, Masking
 from .recurrent import GRU, LSTM, RNNLayer, SimpleRNN
+from .rnn import RNN
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from .stacked_rnn_cells import StackedRNNCells
 from .reshaping import Flatten, RepeatVector
 from .wrappers import Bidirectional, TimeDistributed
 
 __all__ = ["Layer", "RNNLayer", "SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Dropout",
            "Activation", "Input", "InputLayer", "Masking", "Flatten", "RepeatVector", "TimeDistributed",
-           "Bidirectional"]
+           "Bidirectional", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells"]
 
 _CLASSES = {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Dense, Embedding, Dropout,
                                           Activation, InputLayer, Masking, Flatten,
-                                          RepeatVector, TimeDistributed, Bidirectional)}
+                                          RepeatVector, TimeDistributed, Bidirectional, RNN,
+                                          SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells)}
 
 
 def serialize(layer: Layer) -> dict:

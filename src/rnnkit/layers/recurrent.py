@@ -1,24 +1,30 @@
-"""SimpleRNN, LSTM and GRU layers: Keras arguments, Keras weights, one time loop per backend."""
+"""SimpleRNN, LSTM and GRU: RNN over Keras's three cells, with Keras's flat arguments."""
 
 from __future__ import annotations
 
-import torch
 
-from .. import activations, backends, constraints, initializers, regularizers
-from ..cells import GRU_RESET_BEFORE_SPEC, GRU_SPEC, LSTM_SPEC, SIMPLE_RNN_SPEC
+from ..utils.naming import snake_case, unique_name
 from .base import Layer
-from ._checks import (check_initial_state, check_mask, check_rate, check_recurrent_input,
-                      check_units)
+from .rnn import RNN
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 
-# Keras options that do not change what the layer computes here.
-_IGNORED = ("unroll", "use_cudnn", "time_major", "implementation")
+# What the built-in layers read from their cell, as Keras's LSTM, GRU and SimpleRNN do.
+_FROM_CELL = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+              "recurrent_initializer", "bias_initializer", "kernel_regularizer",
+              "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+              "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed",
+              "kernel", "recurrent_kernel", "bias", "spec")
+_WEIGHTS = ("kernel", "recurrent_kernel", "bias")
 
 
-class RNNLayer(Layer):
-    """Shared base of SimpleRNN, LSTM and GRU: runs a cell over (batch, time, features)."""
+class RNNLayer(RNN):
+    """Shared base of SimpleRNN, LSTM and GRU: RNN over the layer's own cell (`cell_class`),
+    made from the layer's arguments; the cell holds the weights (`layer.cell.kernel`, also
+    `layer.kernel`). The config is flat, as Keras's: the cell's arguments beside the layer's.
+    """
 
-    spec = None  # a cells.CellSpec
-    supports_masking = True
+    cell_class = None
+    _cell_options: tuple[str, ...] = ()  # arguments only this layer's cell takes
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -27,209 +33,56 @@ class RNNLayer(Layer):
                  bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, stateful=False,
                  zero_output_for_mask=False, seed=None, backend="auto", **kwargs):
-        for key in _IGNORED:
-            kwargs.pop(key, None)
-        super().__init__(**kwargs)
-        self.units = check_units(self.name, units)
-        self.activation = activations.get(activation, where=self.name)
-        self.recurrent_activation = activations.get(recurrent_activation, where=self.name)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer, where=self.name)
-        self.recurrent_initializer = initializers.get(recurrent_initializer, where=self.name)
-        self.bias_initializer = initializers.get(bias_initializer, where=self.name)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer, where=self.name)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer, where=self.name)
-        self.bias_regularizer = regularizers.get(bias_regularizer, where=self.name)
-        self.kernel_constraint = constraints.get(kernel_constraint, where=self.name)
-        self.recurrent_constraint = constraints.get(recurrent_constraint, where=self.name)
-        self.bias_constraint = constraints.get(bias_constraint, where=self.name)
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
-        # Keras clips these into [0, 1] (and NaN to 0); a rate outside it is refused here, as
-        # Keras's Dropout layer refuses one
-        self.dropout = check_rate(self.name, "dropout", dropout)
-        self.recurrent_dropout = check_rate(self.name, "recurrent_dropout", recurrent_dropout)
-        self.zero_output_for_mask = bool(zero_output_for_mask)
-        self._seed_generator(seed)
-        self.backend = backends.check(backend, self.name)
-        self.last_backend: str | None = None
-        self.state_probe = None  # rnnkit.diagnostics: sees every step's state (reference loop)
+        kwargs.pop("unroll", None)  # the loop is the same either way
+        kwargs["name"] = kwargs.get("name") or unique_name(snake_case(type(self).__name__))
+        options = {key: kwargs.pop(key) for key in self._cell_options if key in kwargs}
+        if self.cell_class is not SimpleRNNCell:
+            options["recurrent_activation"] = recurrent_activation
+        cell = self.cell_class(
+            units, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint, dropout=dropout, recurrent_dropout=recurrent_dropout,
+            seed=seed, name=snake_case(self.cell_class.__name__), dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True), _where=kwargs["name"], **options)
+        super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
+                         zero_output_for_mask=zero_output_for_mask, backend=backend, **kwargs)
 
-    # -- weights --------------------------------------------------------------------------------
-    @property
-    def input_dim(self) -> int | None:
-        return self.kernel.shape[0] if self.built else None
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """torch state dicts saved before the weights moved into the cell keep them as
+        "<prefix>kernel"; they load as "<prefix>cell.kernel"."""
+        for name in _WEIGHTS:
+            old, new = prefix + name, f"{prefix}cell.{name}"
+            if old in state_dict and new not in state_dict:
+                state_dict[new] = state_dict.pop(old)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def build(self, input_shape) -> None:
-        input_shape = tuple(input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(f"{self.name}: expected input of shape (batch, time, features), "
-                             f"got shape {input_shape}.")
-        if input_shape[-1] is None:
-            raise ValueError(f"{self.name}: the feature axis must be known to build, got shape "
-                             f"{input_shape}.")
-        width = self.spec.gates * self.units
-        self.add_weight("kernel", (input_shape[-1], width), self.kernel_initializer,
-                        regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer,
-                        regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
-        if self.use_bias:
-            self.add_weight("bias", self._bias_shape(), self._bias_init(),
-                            regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        if self.stateful:
-            self._build_states(input_shape[0])
-        self.built = True
-
-    # -- stateful layers ------------------------------------------------------------------------
-    def _build_states(self, batch) -> None:
-        """Keras's stateful RNN: states of a fixed batch size, zeros at first, carried from one
-        call to the next (not weights: neither counted, saved, nor trained)."""
-        if batch is None:
-            raise ValueError(f"{self.name}: stateful=True needs a fixed batch size; pass "
-                             "batch_size= (or batch_input_shape=) to the first layer, or "
-                             "Input(shape, batch_size=...); got a dynamic batch size.")
-        device = self._device or torch.get_default_device()
-        for name in self.spec.state_names:
-            self.register_buffer(f"state_{name}", torch.zeros(batch, self.units, device=device,
-                                                              dtype=getattr(torch, self.dtype_name)),
-                                 persistent=False)
-
-    @property
-    def states(self) -> list[torch.Tensor] | None:
-        """A stateful layer's current states (h, and c for LSTM); None otherwise."""
-        if not (self.stateful and self.built):
-            return None
-        return [getattr(self, f"state_{name}") for name in self.spec.state_names]
-
-    def reset_state(self) -> None:
-        """Zero a stateful layer's states, as before its first batch."""
-        with torch.no_grad():
-            for s in self.states or []:
-                s.zero_()
-
-    reset_states = reset_state  # Keras's older name
-
-    def _carried_states(self, x):
-        states = self.states
-        if states[0].shape[0] != x.shape[0]:
-            raise ValueError(f"{self.name}: a stateful layer keeps states for batches of "
-                             f"{states[0].shape[0]}, got a batch of {x.shape[0]}.")
-        # copies: the kept states are overwritten after this call, and backward may need these
-        return tuple(s.to(dtype=x.dtype, copy=True) for s in states)
-
-    def _bias_shape(self):
-        return (self.spec.gates * self.units,)
-
-    def _bias_init(self):
-        return self.bias_initializer
-
-    def _biases(self):
-        """(input-side bias, recurrent-side bias); only GRU reset_after has the second."""
-        return (self.bias if self.use_bias else None), None
-
-    def _options(self) -> dict:
-        """Anything beyond the spec, activations, weights and masks that this layer's cell
-        computes with (none for Keras's three cells). Every backend that does not list an
-        option refuses a call carrying it."""
-        return {}
-
-    # -- dropout ----------------------------------------------------------------------------------
-    def _dropout_masks(self, x, training):
-        """Keras's variational dropout: (input masks, recurrent masks), each None or a list of
-        (batch, features) / (batch, units) masks of 0 and 1/(1 - rate), drawn once per call and
-        used at every step. As in Keras, LSTM and GRU draw one per gate when recurrent_dropout
-        is on (its implementation 1), else one input mask for all gates."""
-        if not self._is_training(training):
-            return None, None
-        count = self.spec.gates if self.recurrent_dropout > 0 else 1
-
-        def draw(rate, width):
-            # a rate of 1: Keras's SimpleRNN drops everything, its LSTM and GRU nothing
-            if rate <= 0.0 or (rate >= 1.0 and self.spec.name != "simple_rnn"):
-                return None
-            scale = 1.0 / (1.0 - rate) if rate < 1.0 else 0.0
-            return [(self._uniform((x.shape[0], width), x) >= rate).to(x.dtype) * scale
-                    for _ in range(count)]
-
-        return draw(self.dropout, x.shape[-1]), draw(self.recurrent_dropout, self.units)
-
-    # -- running --------------------------------------------------------------------------------
-    def compute_mask(self, inputs, mask=None):
-        return mask if self.return_sequences else None
-
-    def call(self, inputs, initial_state=None, mask=None, training=None):
-        x = check_recurrent_input(self, inputs)
-        mask = check_mask(self, mask, x)
-        if self.stateful and initial_state is None:
-            states = self._carried_states(x)
-        else:
-            states = check_initial_state(self, initial_state, x)
-        input_masks, recurrent_masks = self._dropout_masks(x, training)
-        call = self._describe(x, states, mask, input_masks, recurrent_masks)
-        backend = backends.select(call, backends.requested(self))
-        output, states = backends.run(backend, call)
-        self.last_backend = backend
-        if self.stateful:  # carried to the next call, cut from this call's graph (truncated BPTT)
-            with torch.no_grad():
-                for kept, new in zip(self.states, states):
-                    kept.copy_(new.detach())
-        if self.return_state:
-            return [output, *states]
-        return output
-
-    def _describe(self, x, states, mask, input_masks, recurrent_masks) -> backends.RecurrentCall:
-        """This call, once, as every backend sees it."""
-        input_bias, recurrent_bias = self._biases()
-        return backends.RecurrentCall(
-            layer=self.name, spec=self.spec, activation=self.activation,
-            recurrent_activation=self.recurrent_activation, x=x, states=tuple(states),
-            kernel=self.kernel, recurrent_kernel=self.recurrent_kernel, input_bias=input_bias,
-            recurrent_bias=recurrent_bias, mask=mask,
-            input_masks=None if input_masks is None else tuple(input_masks),
-            recurrent_masks=None if recurrent_masks is None else tuple(recurrent_masks),
-            go_backwards=self.go_backwards, return_sequences=self.return_sequences,
-            return_state=self.return_state, zero_output_for_mask=self.zero_output_for_mask,
-            state_probe=self.state_probe, options=self._options(), memo={})
-
-    def compute_output_shape(self, input_shape):
-        batch, time = input_shape[0], input_shape[1]
-        out = (batch, time, self.units) if self.return_sequences else (batch, self.units)
-        if self.return_state:
-            return [out] + [(batch, self.units)] * len(self.spec.state_names)
-        return out
-
-    # -- config ---------------------------------------------------------------------------------
     def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "stateful": self.stateful,
-            "zero_output_for_mask": self.zero_output_for_mask,
-            "seed": self.seed,
-            "backend": self.backend,
-        }
+        cell = self.cell.get_config()
+        for key in ("name", "trainable", "dtype"):
+            del cell[key]
+        config = {**Layer.get_config(self), **cell, "return_sequences": self.return_sequences,
+                  "return_state": self.return_state, "go_backwards": self.go_backwards,
+                  "stateful": self.stateful, "zero_output_for_mask": self.zero_output_for_mask,
+                  "backend": self.backend}
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, units={self.units}"
+
+
+def _read_from_cell(name: str) -> property:
+    return property(lambda self: getattr(self.cell, name), doc=f"The cell's `{name}`.")
+
+
+for _name in _FROM_CELL:
+    setattr(RNNLayer, _name, _read_from_cell(_name))
 
 
 class SimpleRNN(RNNLayer):
@@ -260,19 +113,13 @@ class SimpleRNN(RNNLayer):
     torch.Size([2, 4])
     """
 
-    spec = SIMPLE_RNN_SPEC
+    cell_class = SimpleRNNCell
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", return_sequences=False,
                  return_state=False, go_backwards=False, **kwargs):
         super().__init__(units, activation, None, use_bias, kernel_initializer, recurrent_initializer,
                          bias_initializer, return_sequences, return_state, go_backwards, **kwargs)
-        self._build_now_if_shape_known()
-
-    def get_config(self):
-        config = super().get_config()
-        del config["recurrent_activation"]
-        return config
 
 
 class LSTM(RNNLayer):
@@ -290,7 +137,8 @@ class LSTM(RNNLayer):
     torch.Size([2, 5, 8])
     """
 
-    spec = LSTM_SPEC
+    cell_class = LSTMCell
+    _cell_options = ("unit_forget_bias",)
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -298,25 +146,11 @@ class LSTM(RNNLayer):
                  return_state=False, go_backwards=False, **kwargs):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, return_sequences, return_state,
-                         go_backwards, **kwargs)
-        self.unit_forget_bias = bool(unit_forget_bias)
-        self._build_now_if_shape_known()
+                         go_backwards, unit_forget_bias=unit_forget_bias, **kwargs)
 
-    def _bias_init(self):
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        init, units = self.bias_initializer, self.units
-
-        def forget_ones(shape, dtype=None):
-            return torch.cat([init((units,), dtype), torch.ones(units, dtype=dtype),
-                              init((2 * units,), dtype)])
-
-        return forget_ones
-
-    def get_config(self):
-        config = super().get_config()
-        config["unit_forget_bias"] = self.unit_forget_bias
-        return config
+    @property
+    def unit_forget_bias(self) -> bool:
+        return self.cell.unit_forget_bias
 
 
 class GRU(RNNLayer):
@@ -334,32 +168,17 @@ class GRU(RNNLayer):
     torch.Size([2, 8])
     """
 
+    cell_class = GRUCell
+    _cell_options = ("reset_after",)
+
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", return_sequences=False, return_state=False,
                  go_backwards=False, reset_after=True, **kwargs):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, return_sequences, return_state,
-                         go_backwards, **kwargs)
-        self.reset_after = bool(reset_after)
-        self._build_now_if_shape_known()
+                         go_backwards, reset_after=reset_after, **kwargs)
 
     @property
-    def spec(self):
-        """GRU's two forms are two cells (rnnkit.cells.gru)."""
-        return GRU_SPEC if self.reset_after else GRU_RESET_BEFORE_SPEC
-
-    def _bias_shape(self):
-        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-
-    def _biases(self):
-        if not self.use_bias:
-            return None, None
-        if self.reset_after:
-            return self.bias[0], self.bias[1]
-        return self.bias, None
-
-    def get_config(self):
-        config = super().get_config()
-        config["reset_after"] = self.reset_after
-        return config
+    def reset_after(self) -> bool:
+        return self.cell.reset_after

@@ -1,0 +1,163 @@
+"""StackedRNNCells: several cells run as one, each step feeding the next cell's input."""
+
+from __future__ import annotations
+
+import torch
+
+from ..utils import tree
+from ..utils.naming import snake_case
+from .base import Layer
+
+
+def check_cell(cell, where: str) -> None:
+    """Keras's test of an RNN cell: a `call` method and a `state_size` attribute."""
+    if not callable(getattr(cell, "call", None)):
+        raise ValueError(f"{where}: expected a cell with a `call(inputs, states)` method, got "
+                         f"{cell!r}.")
+    if getattr(cell, "state_size", None) is None:
+        raise ValueError(f"{where}: expected a cell with a `state_size` attribute (an int, or a "
+                         f"list of ints, one per state), got {cell!r}.")
+
+
+def cell_output_size(cell) -> int:
+    """The size of a cell's output: its `output_size`, else its (first) state's size."""
+    size = getattr(cell, "output_size", None)
+    if size is not None:
+        return size
+    size = cell.state_size
+    return size[0] if isinstance(size, (list, tuple)) else size
+
+
+def call_cell(cell, inputs, states, training):
+    """cell(inputs, states) as Keras's RNN calls it: `training` goes only to a Layer (which
+    passes it on only where its call takes it); an object that is not callable is called
+    through its `call`."""
+    if isinstance(cell, Layer):
+        return cell(inputs, states, training=training)
+    return (cell if callable(cell) else cell.call)(inputs, states)
+
+
+def cell_weights(cell) -> list[tuple[str, torch.Tensor]]:
+    """(name, weight) of a cell: a Layer's weights by name, a torch module's parameters."""
+    if isinstance(cell, Layer):
+        return list(zip(cell.weight_names, cell.weights))
+    if isinstance(cell, torch.nn.Module):
+        return [(name.replace(".", "/"), p) for name, p in cell.named_parameters()]
+    return []
+
+
+def cell_keys(cells) -> list[str]:
+    """One key per cell, as Keras's files key a list of objects: the snake_case class name,
+    "_k" added for the k-th later cell of that class ("gru_cell", "lstm_cell", "gru_cell_1")."""
+    counts: dict[str, int] = {}
+    keys = []
+    for cell in cells:
+        base = snake_case(type(cell).__name__)
+        k = counts.get(base, 0)
+        counts[base] = k + 1
+        keys.append(base if k == 0 else f"{base}_{k}")
+    return keys
+
+
+class StackedRNNCells(Layer):
+    """A list of cells that behaves as one cell: at each step cell k's output is cell k+1's
+    input, and the states are one entry per cell (Keras 3's StackedRNNCells).
+
+    Args:
+        cells: the cells, first to last: rnnkit cells (SimpleRNNCell, LSTMCell, GRUCell) or
+            any object with `call(inputs, states[, training])` and `state_size`.
+
+    `state_size` is [each cell's state_size]; `output_size` is the last cell's. Weights: each
+    cell's, in order, named "<cell key>/<weight name>" ("lstm_cell/kernel", ...). `RNN(cells)`
+    with a list makes one of these.
+
+    >>> from rnnkit.layers import GRUCell, LSTMCell, RNN
+    >>> RNN(StackedRNNCells([GRUCell(3), LSTMCell(2)]))(torch.zeros(4, 5, 6)).shape
+    torch.Size([4, 2])
+    """
+
+    def __init__(self, cells, **kwargs):
+        super().__init__(**kwargs)
+        cells = list(cells)
+        if not cells:
+            raise ValueError(f"{self.name}: expected at least one cell, got none.")
+        for cell in cells:
+            check_cell(cell, self.name)
+        if all(isinstance(c, torch.nn.Module) for c in cells):
+            self.cells = torch.nn.ModuleList(cells)
+        else:
+            self.cells = cells
+            for k, cell in enumerate(cells):
+                if isinstance(cell, torch.nn.Module):
+                    self.add_module(f"cell_{k}", cell)
+
+    @property
+    def state_size(self) -> list:
+        return [c.state_size for c in self.cells]
+
+    @property
+    def output_size(self) -> int:
+        return cell_output_size(self.cells[-1])
+
+    def get_initial_state(self, batch_size=None) -> list:
+        """Each cell's initial states (its own get_initial_state, else zeros)."""
+        dtype = getattr(torch, self.dtype_name)
+        device = self._device or torch.get_default_device()
+        states = []
+        for cell in self.cells:
+            if callable(getattr(cell, "get_initial_state", None)):
+                states.append(cell.get_initial_state(batch_size=batch_size))
+            elif isinstance(cell.state_size, int):
+                states.append(torch.zeros(batch_size, cell.state_size, dtype=dtype, device=device))
+            else:
+                states.append([torch.zeros(batch_size, d, dtype=dtype, device=device)
+                               for d in cell.state_size])
+        return states
+
+    def build(self, input_shape) -> None:
+        batch = tuple(input_shape)[0]
+        for cell in self.cells:
+            if isinstance(cell, Layer) and not cell.built:
+                cell.build_on(tuple(input_shape), self._device)
+            input_shape = (batch, cell_output_size(cell))
+        self.built = True
+
+    def call(self, inputs, states, training=None):
+        """One step of every cell: (the last cell's output, [each cell's new states])."""
+        new_states = []
+        for cell, cell_states in zip(self.cells, states):
+            was_list = tree.is_nested(cell_states)
+            cell_states = list(cell_states) if was_list else [cell_states]
+            inputs, cell_states = call_cell(cell, inputs, cell_states, training)
+            if not tree.is_nested(cell_states):
+                cell_states = [cell_states]
+            new_states.append(cell_states[0] if len(cell_states) == 1 and not was_list
+                              else cell_states)
+        return inputs, new_states
+
+    # -- weights ----------------------------------------------------------------------------------
+    def _named_weights(self) -> list[tuple[str, torch.Tensor]]:
+        return [(f"{key}/{name}", w) for key, cell in zip(cell_keys(self.cells), self.cells)
+                for name, w in cell_weights(cell)]
+
+    @property
+    def weights(self) -> list:
+        return [w for _, w in self._named_weights()]
+
+    @property
+    def weight_names(self) -> list[str]:
+        return [name for name, _ in self._named_weights()]
+
+    def _sublayers(self) -> list[Layer]:
+        return [c for c in self.cells if isinstance(c, Layer)]
+
+    # -- config ---------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        from . import serialize
+        return {**super().get_config(), "cells": [serialize(c) for c in self.cells]}
+
+    @classmethod
+    def from_config(cls, config):
+        from . import deserialize
+        config = dict(config)
+        return cls([deserialize(c) for c in config.pop("cells")], **config)
