@@ -125,11 +125,11 @@ def test_load_model_rejects_other_files(tmp_path):
     junk.write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="is not an rnnkit model file"):
         load_model(junk)
-    keras_like = tmp_path / "model.keras"
+    keras_like = tmp_path / "model.keras"  # read as Keras files are read: its weights are junk
     with zipfile.ZipFile(keras_like, "w") as zf:
         zf.writestr("config.json", "{}")
         zf.writestr("model.weights.h5", b"")
-    with pytest.raises(ValueError, match="looks like a Keras file"):
+    with pytest.raises(ModelFileError, match="model.keras: .*file signature not found"):
         load_model(keras_like)
 
 

@@ -244,6 +244,24 @@ class Layer(torch.nn.Module):
             kwargs["mask"] = mask
         return self(inputs, **kwargs), self.compute_mask(inputs, mask)
 
+    @property
+    def input(self):
+        """The symbolic input of this layer's first call on symbolic tensors (Keras)."""
+        node = self._first_node("input")
+        return node.args[0] if node.args else next(iter(node.kwargs.values()))
+
+    @property
+    def output(self):
+        """The symbolic output(s) of this layer's first call on symbolic tensors (Keras)."""
+        return self._first_node("output").output_structure
+
+    def _first_node(self, what):
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise AttributeError(f"{self.name}: the layer has not been called on a symbolic "
+                                 f"tensor, so it has no {what}.")
+        return nodes[0]
+
     def _is_training(self, training) -> bool:
         return self.training if training is None else bool(training)
 

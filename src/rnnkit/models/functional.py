@@ -43,6 +43,9 @@ class Functional(Model):
         self._graph_nodes = graph.nodes
         self._graph_layers = torch.nn.ModuleList(graph.layers)
         self.output_names = [x._keras_history[0].name for x in self.outputs]
+        # what losses and metrics are named after: a dict of outputs names them by its keys
+        self._objective_names = (sorted(self._outputs_struct)
+                                 if isinstance(self._outputs_struct, dict) else self.output_names)
         self.input_names = [x._keras_history[0].name for x in self.inputs]
         self.built = True
         if not trainable:

@@ -56,9 +56,10 @@ def functional_config(model) -> dict:
             "output_layers": tree.map_structure(history, model._outputs_struct)}
 
 
-def deserialize_layer(record: dict, custom_objects=None):
+def deserialize_layer(record: dict, custom_objects=None, keras: bool = False):
     """A layer (or model) from {"class_name", "config"}: rnnkit's classes, then
-    `custom_objects` ({class name: class}), as Keras's deserialize_keras_object."""
+    `custom_objects` ({class name: class}), as Keras's deserialize_keras_object. A record
+    Keras wrote (`keras`, or a Keras module named in it) is translated first."""
     from ..layers import deserialize
     from .model import Model
     from .functional import Functional
@@ -70,7 +71,7 @@ def deserialize_layer(record: dict, custom_objects=None):
     custom = {**get_custom_objects(), **(custom_objects or {})}
     classes = {"Functional": Functional, "Sequential": Sequential, "Model": Functional}
     cls = custom.get(name) or classes.get(name)
-    if cls is None and _from_keras(record):
+    if cls is None and (keras or _from_keras(record)):
         from ..interop.keras import _layer as keras_layer
         return deserialize(keras_layer(record))
     if cls is None:
@@ -105,14 +106,14 @@ def _history(value) -> list:
     return value  # a legacy [name, node index, tensor index] triple
 
 
-def functional_from_config(cls, config: dict, custom_objects=None):
+def functional_from_config(cls, config: dict, custom_objects=None, keras: bool = False):
     """Layers first, then their calls in dependency order, then Model(inputs, outputs)."""
     created, pending = {}, {}
     ops = {record.get("name") for record in config["layers"] if _is_keras_op(record)}
     for record in config["layers"]:
         if record.get("name") in ops:
             continue
-        layer = deserialize_layer(record, custom_objects)
+        layer = deserialize_layer(record, custom_objects, keras)
         created[record.get("name", layer.name)] = layer
         pending[layer] = list(record.get("inbound_nodes") or [])
 

@@ -48,7 +48,7 @@ class Objectives:
                 metric = metrics_module.get(m, tuple(y_flat[i].shape), tuple(pred_flat[i].shape),
                                             where=self.where)
                 key = metric.name if n == 1 else f"{names[i]}_{metric.name}"
-                self.metrics.append((key, metric, i))
+                self.metrics.append((_unique(key, {k for k, _, _ in self.metrics}), metric, i))
         self.built = True
 
     def _per_output(self, value, names, what) -> list:
@@ -132,13 +132,23 @@ class Objectives:
         """Keras's order for evaluate's list: compiled metrics logged under their own names
         (one output), then the per-output losses; the rest follows sorted."""
         plain = [key for key, metric, _ in self.metrics if key == metric.name]
-        return plain + [tracker.name for _, tracker in self.trackers]
+        return plain + [tracker.name for _, tracker in self.trackers]  # repeats as Keras's
 
     def reset(self) -> None:
         for _, tracker in self.trackers:
             tracker.reset_state()
         for _, metric, _ in self.metrics:
             metric.reset_state()
+
+
+def _unique(key: str, taken: set) -> str:
+    """Keras's names for a repeated metric: "dense_mae", then "dense_mae_1", ..."""
+    if key not in taken:
+        return key
+    k = 1
+    while f"{key}_{k}" in taken:
+        k += 1
+    return f"{key}_{k}"
 
 
 def _serialized(value) -> bool:

@@ -370,11 +370,15 @@ def load_model(filepath, compile: bool = True, custom_objects=None, *,
     """A model saved by `model.save(path)`, with its weights and, when it was compiled with
     named or serializable objects, its optimizer (settings and state), loss and metrics.
     A subclassed model, or a graph with layers of your own, needs its classes in
-    `custom_objects` ({"MyModel": MyModel}), as in Keras.
+    `custom_objects` ({"MyModel": MyModel}), as in Keras. A file Keras wrote (.keras or
+    .h5) is read as `rnnkit.interop.load_keras` reads it.
 
     Raises ModelFileError (a ValueError) naming the file for anything wrong with its content,
     and refuses a file that expands to more than `max_bytes` (default MAX_LOAD_BYTES)."""
     path = os.fspath(filepath)
+    if _is_keras_file(path):
+        from ..interop.keras import load_keras
+        return load_keras(path, compile=compile, max_bytes=max_bytes)
     with open(path, "rb") as file, reading(path):
         version, config, arrays, opt_arrays = _read_model_file(file, Budget(path, max_bytes))
         model = _model_from_config(config, custom_objects)
@@ -386,6 +390,22 @@ def load_model(filepath, compile: bool = True, custom_objects=None, *,
             if opt_arrays is not None:
                 _restore_optimizer(model, opt_arrays)
     return model
+
+
+def _is_keras_file(path: str) -> bool:
+    """A file Keras wrote: a .keras zip (it holds model.weights.h5) or an HDF5 file."""
+    with open(path, "rb") as f:
+        if f.read(8) == b"\x89HDF\r\n\x1a\n":
+            return True
+        f.seek(0)
+        if not zipfile.is_zipfile(f):
+            return False
+        try:
+            with zipfile.ZipFile(f) as zf:
+                names = set(zf.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return False
+    return "model.weights.h5" in names and "model.safetensors" not in names
 
 
 def _model_from_config(config: dict, custom_objects=None):

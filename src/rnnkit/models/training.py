@@ -68,7 +68,7 @@ class Trainer:
             opt.build(params)
 
     def _output_names(self) -> list[str]:
-        return list(getattr(self, "output_names", None) or [])
+        return list(getattr(self, "_objective_names", None) or [])
 
     def _metric_objects(self, y, y_pred) -> list[metrics_module.Metric]:
         """The compiled metrics, built at the first batch (its targets and outputs)."""
