@@ -37,6 +37,47 @@ class Golden:
         return [self.arrays[f"{prefix}{i}"] for i in range(n)]
 
 
+class FunctionalGolden(Golden):
+    """Keras's numbers for graphs, subclassed models and cells (tests/data/
+    make_keras_functional.py); arrays are numbered from 0: all(prefix) gives every one."""
+
+    def __init__(self):
+        self.meta = json.loads((DATA / "keras_functional.json").read_text())
+        self.arrays = np.load(DATA / "keras_functional.npz")
+
+    def has(self, key):
+        return key in self.arrays.files
+
+    def count(self, prefix):
+        n = 0
+        while self.has(f"{prefix}{n}"):
+            n += 1
+        return n
+
+    def all(self, prefix):
+        return self.seq(prefix, self.count(prefix))
+
+
+# Keras 3 records the ops that compute a Masking layer's mask as graph nodes of their own; rnnkit
+# computes masks as the graph runs, so its tables leave these rows out.
+KERAS_MASK_OPS = ("(NotEqual)", "(Any)")
+
+
+def keras_table_rows(summary: str, drop=KERAS_MASK_OPS) -> list[tuple[str, str, str]]:
+    """(layer, output shape, parameters) of each row of a summary table, a cell's wrapped lines
+    joined, and the rows whose type is in `drop` left out."""
+    rows, current = [], None
+    for line in summary.splitlines():
+        if line.startswith("│"):
+            cells = [c.strip() for c in line.strip("│").split("│")][:3]
+            current = cells if current is None else [
+                f"{a} {b}".strip() for a, b in zip(current, cells)]
+        elif current is not None:
+            rows.append(tuple(current))
+            current = None
+    return [row for row in rows if not row[0].endswith(drop)]
+
+
 def assert_close(actual, expected, tol=2e-5):
     actual = actual.detach().cpu().numpy() if torch.is_tensor(actual) else np.asarray(actual)
     np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)
