@@ -123,7 +123,8 @@ class _Store:
 
 
 class _Keras3Weights:
-    """Arrays under layers/<key>/: the layer's own vars, then those of its parts."""
+    """Arrays under layers/<key>/: the layer's own vars, then those of its parts (an RNN's
+    cell, a StackedRNNCells' cells keyed as Keras keys a list, a wrapper's layers)."""
 
     _PARTS = ("cell", "layer", "forward_layer", "backward_layer")
 
@@ -135,9 +136,9 @@ class _Keras3Weights:
 
     def arrays(self, layer, key):
         group = self.store.get(self.store.file, f"layers/{key}")
-        return [] if group is None else self._collect(group)
+        return [] if group is None else self._collect(group, layer)
 
-    def _collect(self, group):
+    def _collect(self, group, owner):
         arrays = []
         variables = self.store.get(group, "vars")
         if variables is not None:
@@ -146,7 +147,28 @@ class _Keras3Weights:
         for part in self._PARTS:
             found = self.store.get(group, part)
             if found is not None:
-                arrays += self._collect(found)
+                arrays += self._collect(found, getattr(owner, part, None))
+        cells = self.store.get(group, "cells")
+        if cells is not None:
+            arrays += self._collect_cells(cells, owner)
+        return arrays
+
+    def _collect_cells(self, group, owner):
+        """A StackedRNNCells' cells, in the order of the owner's cells (HDF5 lists names
+        alphabetically: "gru_cell_1" would come before "lstm_cell")."""
+        from ..layers.stacked_rnn_cells import cell_keys
+
+        cells = list(getattr(owner, "cells", None) or [])
+        keys = cell_keys(cells)
+        extra = sorted(set(self.store.names(group)) - set(keys))
+        if extra:
+            raise ValueError(f"HDF5 group {group.name} holds cells {extra}, which the layer's "
+                             f"cells ({', '.join(keys) or 'none'}) do not name.")
+        arrays = []
+        for key, cell in zip(keys, cells):
+            found = self.store.get(group, key)
+            if found is not None:
+                arrays += self._collect(found, cell)
         return arrays
 
 

@@ -5,9 +5,11 @@
 
 Where the weights are:
     .keras   layers/<key>/vars/<i> for most layers, layers/<key>/cell/vars/<i> for SimpleRNN,
-             LSTM and GRU, .../forward_layer/... then .../backward_layer/... for Bidirectional,
-             .../layer/... inside TimeDistributed; <key> is the snake_case class name, "_k"
-             added for the k-th later layer of that class ("lstm", "lstm_1"), as rnnkit keys.
+             LSTM, GRU and RNN over one cell, .../cell/cells/<cell key>/vars/<i> for each cell
+             of a StackedRNNCells, .../forward_layer/... then .../backward_layer/... for
+             Bidirectional, .../layer/... inside TimeDistributed; <key> is the snake_case class
+             name, "_k" added for the k-th later layer of that class ("lstm", "lstm_1"), as
+             rnnkit keys (and cells: "gru_cell", "lstm_cell", "gru_cell_1").
     .h5      model_weights/<layer name>/<weight name> for each name of the group's
              `weight_names` attribute, in Keras order (tf.keras 2 names end in ":0").
 rnnkit stores Keras's layouts and orders, so arrays go into `set_weights` unchanged.
@@ -29,8 +31,9 @@ from .. import constraints, initializers, regularizers
 from ..models import saving
 from ._keras_files import read, require_h5py
 
-SUPPORTED = ("InputLayer", "SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Masking", "Dropout",
-             "Activation", "Flatten", "RepeatVector", "TimeDistributed", "Bidirectional")
+SUPPORTED = ("InputLayer", "SimpleRNN", "LSTM", "GRU", "RNN", "Dense", "Embedding", "Masking",
+             "Dropout", "Activation", "Flatten", "RepeatVector", "TimeDistributed", "Bidirectional")
+CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells")  # an RNN layer's cell
 _WRAPPED_KEYS = ("layer", "backward_layer")
 _RECORD_ONLY = ("module", "registered_name", "build_config", "compile_config", "shared_object_id")
 _ANY = object()
@@ -47,7 +50,7 @@ _OPTIMIZER_NO_EFFECT = {"use_ema": False, "ema_momentum": _ANY, "ema_overwrite_f
                         "jit_compile": _ANY, "is_legacy_optimizer": False, "decay": 0.0}
 _FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 _KERAS_MODULES = ("keras", "tf_keras")  # the top-level packages of Keras's own objects
-_LAYER_KEYS = ("layers", "layer", "forward_layer", "backward_layer")
+_LAYER_KEYS = ("layers", "layer", "forward_layer", "backward_layer", "cell", "cells")
 
 
 def _refuse_code(value, where: str = "the model", key=None) -> None:
@@ -123,16 +126,25 @@ def _value(key, value, where):
             return _keras_object(value, module, suffix[1:], where)
     if key in _WRAPPED_KEYS and value is not None:
         return _layer(value)
+    if key == "cell":
+        return _layer(value, CELLS)
+    if key == "cells" and isinstance(value, list):
+        return [_layer(cell, CELLS) for cell in value]
     return value
 
 
-def _layer(record):
-    """A Keras layer record as rnnkit's `{"class_name", "config"}`."""
+def _layer(record, supported=SUPPORTED):
+    """A Keras layer (or, with supported=CELLS, an RNN cell) record as rnnkit's
+    `{"class_name", "config"}`."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a Keras layer record ({{'class_name', 'config'}}), got "
+                         f"{type(record).__name__}.")
     cls, raw = record.get("class_name"), dict(record.get("config") or {})
     where = f"Keras layer {raw.get('name', '?')!r} ({cls})"
-    if cls not in SUPPORTED:
-        raise ValueError(f"{where}: rnnkit has no {cls} layer; load_keras supports "
-                         f"{', '.join(SUPPORTED)}.")
+    if cls not in supported:
+        what = "cell" if supported is CELLS else "layer"
+        raise ValueError(f"{where}: rnnkit has no {cls} {what}; load_keras supports "
+                         f"{', '.join(supported)}.")
     config = {}
     for key, value in raw.items():
         if key in _RECORD_ONLY:
@@ -272,8 +284,9 @@ def load_keras(path, compile: bool = False, *, max_bytes: int | None = None):
             weights read); default `rnnkit.models.saving.MAX_LOAD_BYTES` (1 GiB).
 
     Reads the files with zipfile, json and h5py only: neither Keras nor TensorFlow is needed.
-    Layers: InputLayer, SimpleRNN, LSTM, GRU, Dense, Embedding, Masking, Dropout, Activation,
-    Flatten, RepeatVector, TimeDistributed, Bidirectional. Anything else, a Lambda layer, a
+    Layers: InputLayer, SimpleRNN, LSTM, GRU, RNN (over SimpleRNNCell, LSTMCell, GRUCell or
+    StackedRNNCells of them), Dense, Embedding, Masking, Dropout, Activation, Flatten,
+    RepeatVector, TimeDistributed, Bidirectional. Anything else, a Lambda layer, a
     custom object, or HDF5 data kept outside the file raises `ModelFileError` (a ValueError)
     naming the file and what was refused; so does a damaged file.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from ..utils.naming import snake_case, unique_name
 from .base import Layer
 from .rnn import RNN

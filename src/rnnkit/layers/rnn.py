@@ -269,13 +269,15 @@ class RNN(Layer):
 
     # -- shapes and masks -------------------------------------------------------------------------
     def _state_shapes(self, batch) -> list:
-        if describes_calls(self.cell):
-            return [(batch, self.cell.units)] * len(self.cell.spec.state_names)
-        return tree.map_structure(lambda s: (batch, *s.shape[1:]), self.get_initial_state(1))
+        """Keras's shapes of the returned states, from state_size: (batch, size) for an int,
+        a list of them for a list (a stack of cells: [(batch, 3), [(batch, 2), (batch, 2)]])."""
+        return [(batch, s) if isinstance(s, int) else [(batch, d) for d in s]
+                for s in self.state_size]
 
     def compute_output_shape(self, input_shape):
         """(batch, time, output size) or (batch, output size); with return_state the list
-        [output shape, *state shapes], the states nested as the layer returns them."""
+        [output shape, *state shapes] as Keras gives it (symbolic outputs take this structure;
+        an eager call returns a stacked cell's single state as the list its cell gives)."""
         batch, time = input_shape[0], input_shape[1]
         size = cell_output_size(self.cell)
         out = (batch, time, size) if self.return_sequences else (batch, size)

@@ -17,6 +17,11 @@ from .base import Layer
 from .dropout_rnn_cell import DropoutRNNCell
 
 
+def _like(value, weight: torch.Tensor) -> torch.Tensor:
+    """A tensor (or numpy array, as Keras takes) in the weights' dtype, on their device."""
+    return torch.as_tensor(value).to(dtype=weight.dtype, device=weight.device)
+
+
 def _as_list(masks):
     """A mask, a list of masks or None, as what a cell's step takes (a list or None)."""
     if masks is None or isinstance(masks, list):
@@ -146,7 +151,8 @@ class RecurrentCell(Layer, DropoutRNNCell):
         As Keras: LSTMCell returns `h, [h, c]`; SimpleRNNCell and GRUCell return `h, [h]`
         when `states` is a list or tuple and `h, h` when it is one tensor."""
         nested = isinstance(states, (list, tuple))
-        states = tuple(states) if nested else (states,)
+        states = tuple(_like(s, self.kernel) for s in (states if nested else (states,)))
+        inputs = _like(inputs, self.kernel)
         input_masks, recurrent_masks = self.step_masks(inputs, states[0],
                                                        self._is_training(training))
         input_bias, recurrent_bias = self._biases()

@@ -133,7 +133,8 @@ class StackedRNNCells(Layer):
                 cell_states = [cell_states]
             new_states.append(cell_states[0] if len(cell_states) == 1 and not was_list
                               else cell_states)
-        return inputs, new_states
+        # Keras returns a stack of one cell's states unwrapped; RNN packs them as it gave them
+        return inputs, (new_states[0] if len(new_states) == 1 else new_states)
 
     # -- weights ----------------------------------------------------------------------------------
     def _named_weights(self) -> list[tuple[str, torch.Tensor]]:
