@@ -134,8 +134,16 @@ class _Keras3Weights:
     def close(self):
         self.store.close()
 
-    def arrays(self, layer, key):
-        group = self.store.get(self.store.file, f"layers/{key}")
+    def arrays(self, layer, key, path="layers"):
+        """A layer's arrays; a model's are its layers', under <key>/layers/<their keys>."""
+        from ..models.model import Model
+        from ..models.weights import layer_keys
+
+        if isinstance(layer, Model):
+            inner = f"{path}/{key}/layers"
+            return [a for sub, subkey in zip(layer.layers, layer_keys(layer.layers))
+                    for a in self.arrays(sub, subkey, inner)]
+        group = self.store.get(self.store.file, f"{path}/{key}")
         return [] if group is None else self._collect(group, layer)
 
     def _collect(self, group, owner):

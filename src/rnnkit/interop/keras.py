@@ -160,45 +160,11 @@ def _layer(record, supported=SUPPORTED):
     return {"class_name": cls, "config": config}
 
 
-def _chain(config):
-    """The layer records of a functional model that is a plain chain: one input, and every layer
-    called once, on the previous layer's output."""
-    records = config.get("layers", [])
-    names = [r.get("name", (r.get("config") or {}).get("name")) for r in records]
-
-    def ends(value):  # Keras 3 ["name", 0, 0], Keras 2 [["name", 0, 0]]
-        return [v[0] for v in value] if value and isinstance(value[0], list) else value[:1]
-
-    def inbound(record):
-        nodes = record.get("inbound_nodes") or []
-        if len(nodes) != 1:
-            return None
-        node = nodes[0]
-        if isinstance(node, dict):  # Keras 3: {"args": [tensor], "kwargs": {...}}
-            extra = {k: v for k, v in (node.get("kwargs") or {}).items() if v not in (None, False)}
-            args = node.get("args") or []
-            if extra or len(args) != 1 or not isinstance(args[0], dict):
-                return None
-            return (args[0].get("config") or {}).get("keras_history", [None])[0]
-        return node[0][0] if len(node) == 1 and not (node[0][3:] and node[0][3]) else None
-
-    chain = bool(records) and records[0].get("class_name") == "InputLayer"
-    chain = chain and ends(config.get("input_layers", [])) == names[:1]
-    chain = chain and ends(config.get("output_layers", [])) == names[-1:]
-    if not chain or any(inbound(r) != prev for r, prev in zip(records[1:], names)):
-        raise ValueError("a Keras functional model loads only when it is a plain chain "
-                         "of layers (one input, each layer applied once to the previous "
-                         "layer's output); rebuild it as a Sequential model.")
-    return records
-
-
 def _model_records(record):
     cls, config = record.get("class_name"), record.get("config") or {}
     if cls == "Sequential":  # a plain list in configs of Keras before 2.3
         return config if isinstance(config, list) else config.get("layers", [])
-    if cls in ("Functional", "Model"):
-        return _chain(config)
-    raise ValueError(f"expected a Keras Sequential model, got {cls!r}.")
+    raise ValueError(f"expected a Keras Sequential or Functional model, got {cls!r}.")
 
 
 # -- building -----------------------------------------------------------------------------------
@@ -208,6 +174,8 @@ def _build(record):
 
     config = record.get("config") or {}
     config = config if isinstance(config, dict) else {}
+    if record.get("class_name") in ("Functional", "Model"):
+        return _build_graph(config)
     model = Sequential(name=config.get("name"))
     for layer_record in _model_records(record):
         translated = _layer(layer_record)
@@ -224,6 +192,19 @@ def _build(record):
         for layer in model.layers:
             layer.trainable = False
     return model
+
+
+def _build_graph(config):
+    """A Keras Functional model: its layers translated one by one (as for a Sequential), its
+    calls replayed in the file's order (rnnkit.models.functional_config)."""
+    from ..models.functional import Functional
+    from ..models.functional_config import functional_from_config
+
+    try:
+        return functional_from_config(Functional, config, keras=True)
+    except (TypeError, KeyError, IndexError, NotImplementedError) as err:
+        raise ValueError(f"cannot build the Keras functional model {config.get('name')!r} in "
+                         f"rnnkit: {err}") from err
 
 
 def _load_weights(model, weights):

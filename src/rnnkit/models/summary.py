@@ -71,30 +71,13 @@ def _node_shapes_text(layer) -> str:
     """Keras's output shape of a layer: that of its last call on symbolic tensors, else of its
     build shape, else "?"."""
     nodes = getattr(layer, "_inbound_nodes", [])
-    if nodes:
-        structure = nodes[-1].output_structure
-        flat = [_shape_text(t.shape) for t in _flatten(structure)]
-        if len(flat) == 1:
-            return flat[0]
-        return _structure_text(structure)
+    if nodes:  # Keras lists a call's outputs flat: "[(None, 4), (None, 4), (None, 4)]"
+        flat = [_shape_text(t.shape) for t in nodes[-1].outputs]
+        return flat[0] if len(flat) == 1 else "[" + ", ".join(flat) + "]"
     shape = getattr(layer, "_build_shape", None)
     if shape is None or not layer.built or not layer._has_output_shape_rule():
         return "?"  # Keras shows "?" for a layer that does not compute its output shape
     return _shape_text(layer.compute_output_shape(shape))
-
-
-def _flatten(structure):
-    from ..utils import tree
-    return tree.flatten(structure)
-
-
-def _structure_text(structure) -> str:
-    """str() of Keras's structure of shape texts, quotes removed: "[(None, 4), (None, 4)]"."""
-    if isinstance(structure, dict):
-        return "{" + ", ".join(f"{k}: {_structure_text(v)}" for k, v in structure.items()) + "}"
-    if isinstance(structure, (list, tuple)):
-        return "[" + ", ".join(_structure_text(v) for v in structure) + "]"
-    return _shape_text(structure.shape)
 
 
 def _connections(layer, own_nodes) -> str:
