@@ -130,8 +130,6 @@ class Layer(torch.nn.Module):
         `losses`) and `constraint` (rnnkit's optimizers project the weight with it after each
         update) kept as attributes of the torch Parameter; `trainable=False` keeps it out of
         training. Unnamed weights are "variable", "variable_1", ... (torch attribute names)."""
-        if isinstance(shape, str):  # TEMPORARY: the (name, shape, initializer) order
-            name, shape, initializer, dtype = shape, initializer, dtype, None
         dtype = getattr(torch, dtype_name(dtype or self.dtype_name, self.name))
         if initializer is None:
             initializer = "glorot_uniform" if dtype.is_floating_point else "zeros"

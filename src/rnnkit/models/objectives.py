@@ -4,8 +4,6 @@ output, logged under Keras's names ("dense_loss", "dense_1_mae", ...)."""
 
 from __future__ import annotations
 
-import torch
-
 from .. import losses
 from .. import metrics as metrics_module
 

@@ -34,8 +34,9 @@ import zlib
 import numpy as np
 import torch
 
-from .. import losses, optimizers
+from .. import optimizers
 from . import safetensors
+from .configs import compile_config, model_from_config
 from .weights import keyed_weights, layer_keys
 
 FORMAT = "rnnkit"
@@ -307,36 +308,6 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     _atomic_write(path, write, overwrite)
 
 
-def compile_config(model) -> dict | None:
-    if not model.compiled:
-        return None
-    opt = model.optimizer
-    return {
-        "optimizer": ({"class_name": type(opt).__name__, "config": opt.get_config()}
-                      if isinstance(opt, optimizers.Optimizer) else None),
-        "loss": _serialize_losses(model.loss),
-        "loss_weights": getattr(model, "loss_weights", None),
-        "metrics": _named_metrics(model._metric_ids),
-    }
-
-
-def _serialize_losses(loss):
-    if isinstance(loss, dict):
-        return {k: _serialize_losses(v) for k, v in loss.items()}
-    if isinstance(loss, (list, tuple)):
-        return [_serialize_losses(v) for v in loss]
-    return None if loss is None else losses.serialize(loss)
-
-
-def _named_metrics(ids):
-    """The metrics given by name (functions and objects are not kept), in their structure."""
-    if isinstance(ids, dict):
-        return {k: _named_metrics(v) for k, v in ids.items()}
-    if isinstance(ids, (list, tuple)):
-        return [v for v in (_named_metrics(i) for i in ids) if v is not None and v != []]
-    return ids if isinstance(ids, str) else None
-
-
 # -- loading ------------------------------------------------------------------------------------
 def _read_model_file(file, budget: Budget):
     """(version, config, weight arrays, optimizer arrays or None) from a model file."""
@@ -381,7 +352,7 @@ def load_model(filepath, compile: bool = True, custom_objects=None, *,
         return load_keras(path, compile=compile, max_bytes=max_bytes)
     with open(path, "rb") as file, reading(path):
         version, config, arrays, opt_arrays = _read_model_file(file, Budget(path, max_bytes))
-        model = _model_from_config(config, custom_objects)
+        model = model_from_config(config, custom_objects)
         _assign(model, arrays, version)
         cc = config.get("compile_config")
         if compile and cc and cc.get("optimizer") and cc.get("loss"):
@@ -406,27 +377,6 @@ def _is_keras_file(path: str) -> bool:
         except (zipfile.BadZipFile, OSError, ValueError):
             return False
     return "model.weights.h5" in names and "model.safetensors" not in names
-
-
-def _model_from_config(config: dict, custom_objects=None):
-    from .functional_config import deserialize_layer
-    from .model import Model
-
-    name = config.get("class_name")
-    from ..saving import get_custom_objects
-
-    known = {"Sequential", "Functional", "Model", *get_custom_objects(), *(custom_objects or {})}
-    if name not in known:
-        raise ValueError(f"unknown model class {name!r}; a model of your own class loads with "
-                         f"load_model(path, custom_objects={{{name!r}: {name}}}).")
-    model = deserialize_layer({"class_name": name, "config": config.get("config") or {}},
-                              custom_objects)
-    if not isinstance(model, Model):
-        raise ValueError(f"{name!r} is not a model class.")
-    build = (config.get("build_config") or {}).get("input_shape")
-    if not model.built and build is not None:
-        model.build(build)
-    return model
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
