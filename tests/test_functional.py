@@ -244,3 +244,29 @@ def test_graph_errors_name_the_problem():
         Model.from_config({"name": "m", "layers": [{"class_name": "Nope", "config": {},
                                                     "name": "n", "inbound_nodes": []}],
                            "input_layers": [["n", 0, 0]], "output_layers": [["n", 0, 0]]})
+
+
+def test_user_classes_load_through_custom_objects_or_the_registry(tmp_path):
+    x = Input((None, 3))
+    model = Model(x, Scale(name="scale")(Dense(2)(LSTM(4)(x))))
+    data = np.random.randn(2, 5, 3).astype("f")
+    model.save(tmp_path / "graph.rnnkit")
+    with pytest.raises(ValueError, match="unknown layer class 'Scale'"):
+        load_model(tmp_path / "graph.rnnkit")
+    loaded = load_model(tmp_path / "graph.rnnkit", custom_objects={"Scale": Scale})
+    np.testing.assert_array_equal(loaded.predict(data, verbose=0), model.predict(data, verbose=0))
+
+    tagger = Tagger(name="tagger")
+    ids = np.array([[3, 1, 4, 0, 0]])
+    tagger(ids)
+    tagger.save(tmp_path / "tagger.rnnkit")
+    with pytest.raises(ValueError, match="unknown model class 'Tagger'.*custom_objects"):
+        load_model(tmp_path / "tagger.rnnkit")
+    registry = keras.saving.get_custom_objects()
+    try:
+        keras.saving.register_keras_serializable()(Tagger)
+        again = load_model(tmp_path / "tagger.rnnkit")
+    finally:
+        registry.pop("Tagger"), registry.pop("Custom>Tagger")
+    assert isinstance(again, Tagger) and again.name == "tagger"
+    np.testing.assert_array_equal(again.predict(ids, verbose=0), tagger.predict(ids, verbose=0))
