@@ -61,7 +61,8 @@ def _torch_cell(cell):
     return module
 
 
-@pytest.mark.parametrize("make", [lambda: SimpleRNNCell(5), lambda: SimpleRNNCell(5, activation="relu"),
+@pytest.mark.parametrize("make", [lambda: SimpleRNNCell(5),
+                                  lambda: SimpleRNNCell(5, activation="relu"),
                                   lambda: LSTMCell(5), lambda: GRUCell(5)],
                          ids=["simple_rnn", "simple_rnn_relu", "lstm", "gru"])
 def test_a_step_matches_torch_nn_cells_values_and_gradients(make):
@@ -149,7 +150,7 @@ def test_cell_weights_are_keras_s():
                                                                               "recurrent_kernel"]
 
 
-# -- dropout masks ----------------------------------------------------------------------------------
+# -- dropout masks -------------------------------------------------------------------------------
 def test_dropout_masks_are_kept_until_reset():
     cell = GRUCell(4, dropout=0.5, recurrent_dropout=0.3, seed=3)
     x, h = torch.ones(6, 5), torch.ones(6, 4)
@@ -349,3 +350,66 @@ def test_a_stack_is_two_stacked_layers():
     assert stacked.compute_output_shape((3, 6, 2)) == [(3, 6, 3), [(3, 4), (3, 4)], (3, 3)]
     assert stacked.weight_names[:4] == ["lstm_cell/kernel", "lstm_cell/recurrent_kernel",
                                         "lstm_cell/bias", "gru_cell/kernel"]
+
+
+def test_a_stack_takes_its_states_nested_or_flat_and_carries_them():
+    rnn = RNN([GRUCell(3), LSTMCell(2)], return_state=True, input_shape=(None, 2), name="stack")
+    x = torch.randn(4, 5, 2)
+    h1, h2, c2 = torch.randn(4, 3), torch.randn(4, 2), torch.randn(4, 2)
+    nested, flat = rnn(x, initial_state=[[h1], [h2, c2]]), rnn(x, initial_state=[h1, h2, c2])
+    assert all(torch.equal(a, b) for a, b in zip(tree_leaves(nested), tree_leaves(flat)))
+    with pytest.raises(ValueError, match=r"stack: expected 3 initial state\(s\), got 2"):
+        rnn(x, initial_state=[h1, h2])
+    with pytest.raises(ValueError, match=r"stack: expected initial state 1 of shape \(4, 2\), "
+                                         r"got \(4, 3\)"):
+        rnn(x, initial_state=[h1, h1, c2])
+    stateful = RNN([GRUCell(3), LSTMCell(2)], stateful=True, batch_input_shape=(4, None, 2))
+    stateful.set_weights(rnn.get_weights())
+    first, second = stateful(x[:, :2]), stateful(x[:, 2:])
+    assert [[tuple(s.shape) for s in group] for group in stateful.states] == [[(4, 3)],
+                                                                              [(4, 2), (4, 2)]]
+    torch.testing.assert_close(second, rnn(x)[0])
+    stateful.reset_states()
+    torch.testing.assert_close(stateful(x[:, :2]), first)
+
+
+def tree_leaves(structure):
+    if isinstance(structure, (list, tuple)):
+        return [leaf for s in structure for leaf in tree_leaves(s)]
+    return [structure]
+
+
+def test_the_loop_over_a_cell_draws_the_masks_the_fast_backends_take():
+    """A stack of one seeded cell runs Keras's loop over its call; RNN over the cell itself
+    runs on rnnkit's backends: the same masks (from the same seed), the same outputs."""
+    kwargs = {"dropout": 0.3, "recurrent_dropout": 0.4, "seed": 11}
+    fast = RNN(LSTMCell(4, **kwargs), return_sequences=True, input_shape=(None, 3))
+    loop = RNN(StackedRNNCells([LSTMCell(4, **kwargs)]), return_sequences=True,
+               input_shape=(None, 3))
+    _randomize(fast)
+    loop.set_weights(fast.get_weights())
+    x = torch.randn(2, 6, 3)
+    for _ in range(2):  # new masks for each sequence, the same in both
+        torch.testing.assert_close(loop(x, training=True), fast(x, training=True))
+    assert loop.last_backend == "reference"
+    assert loop.cell.cells[0].get_dropout_mask(x[:, 0]) is not None  # none kept after a call
+    torch.testing.assert_close(loop(x), fast(x))
+
+
+def test_masks_of_the_outputs_as_keras():
+    x, mask = torch.zeros(2, 3, 1), torch.tensor([[True, True, False], [True, False, False]])
+    assert RNN(LSTMCell(2), return_sequences=True).compute_mask(x, mask) is mask
+    assert RNN(LSTMCell(2)).compute_mask(x, mask) is None
+    masks = RNN(LSTMCell(2), return_state=True, return_sequences=True).compute_mask(
+        x, [mask, None])
+    assert masks[0] is mask and masks[1:] == [None, None]
+    assert RNN([GRUCell(2), LSTMCell(2)], return_state=True).compute_mask(x, mask) == [None] * 4
+
+
+def test_a_compiled_stack_matches_eager():
+    from helpers import assert_compiled_matches_eager
+    from rnnkit.models import Sequential
+
+    model = Sequential([layers.Input((5, 3)), RNN([GRUCell(4), LSTMCell(2)],
+                                                 return_sequences=True), layers.Dense(1)])
+    assert_compiled_matches_eager(model, torch.randn(2, 5, 3))

@@ -13,7 +13,8 @@ import torch
 import rnnkit
 from rnnkit import layers
 from rnnkit.interop import load_keras
-from rnnkit.layers import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, StackedRNNCells
+from rnnkit.layers import (GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
+                           StackedRNNCells)
 from rnnkit.models import Sequential
 
 CELL_FILES = Path(__file__).parent / "data" / "keras_cells"

@@ -32,7 +32,8 @@ class RNNLayer(RNN):
                  bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, stateful=False,
                  zero_output_for_mask=False, seed=None, backend="auto", **kwargs):
-        kwargs.pop("unroll", None)  # the loop is the same either way
+        for key in ("unroll", "use_cudnn", "time_major", "implementation"):
+            kwargs.pop(key, None)  # Keras options of how the loop runs, not of what it computes
         kwargs["name"] = kwargs.get("name") or unique_name(snake_case(type(self).__name__))
         options = {key: kwargs.pop(key) for key in self._cell_options if key in kwargs}
         if self.cell_class is not SimpleRNNCell:

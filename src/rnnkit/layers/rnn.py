@@ -12,7 +12,8 @@ from .base import Layer
 from .cell_loop import run_cell
 from .dropout_rnn_cell import DropoutRNNCell
 from .rnn_cells import RecurrentCell
-from .stacked_rnn_cells import StackedRNNCells, cell_output_size, cell_weights, check_cell
+from .stacked_rnn_cells import (StackedRNNCells, cell_output_size, cell_weights, check_cell,
+                                zeros_for)
 
 
 def describes_calls(cell) -> bool:
@@ -63,8 +64,6 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, *, backend="auto",
                  **kwargs):
-        for key in ("time_major", "use_cudnn", "implementation"):  # how it runs, not what
-            kwargs.pop(key, None)
         super().__init__(**kwargs)
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(cell)
@@ -74,6 +73,7 @@ class RNN(Layer):
             raise ValueError(f"{self.name}: expected the cell's state_size to be an int or a list "
                              f"of ints (one per state), got {size!r}.")
         self.cell = cell
+        self._describes_calls = describes_calls(cell)  # run on rnnkit's backends
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -97,7 +97,7 @@ class RNN(Layer):
     def input_dim(self) -> int | None:
         if not self.built:
             return None
-        return self.cell.kernel.shape[0] if describes_calls(self.cell) else self._features
+        return self.cell.kernel.shape[0] if self._describes_calls else self._features
 
     def build(self, input_shape) -> None:
         input_shape = tuple(input_shape)
@@ -116,7 +116,8 @@ class RNN(Layer):
 
     @property
     def weights(self) -> list:
-        return [w for _, w in cell_weights(self.cell)]
+        cell = self.cell
+        return cell.weights if isinstance(cell, Layer) else [w for _, w in cell_weights(cell)]
 
     @property
     def weight_names(self) -> list[str]:
@@ -132,16 +133,16 @@ class RNN(Layer):
         if callable(make):
             states = make(batch_size=batch_size)
             return list(states) if tree.is_nested(states) else [states]
-        device = self._device or torch.get_default_device()
-        return [torch.zeros(batch_size, d, dtype=getattr(torch, self.dtype_name), device=device)
-                for d in self.state_size]
+        zeros = zeros_for(self)
+        return [zeros(batch_size, d) for d in self.state_size]
 
     def _state_template(self, batch, like) -> tuple[list, tuple | None]:
         """(zero states nested as the cell takes them, on like's device and dtype; their names
         where the cell names them)."""
-        if describes_calls(self.cell):
-            names = self.cell.spec.state_names
-            return [like.new_zeros(batch, self.cell.units) for _ in names], names
+        if self._describes_calls:
+            cell = self.cell
+            return [like.new_zeros(batch, cell.units) for _ in cell.spec.state_names], \
+                cell.spec.state_names
         states = tree.map_structure(lambda s: s.to(device=like.device, dtype=like.dtype),
                                     self.get_initial_state(batch))
         return states, None
@@ -224,7 +225,7 @@ class RNN(Layer):
         x = check_recurrent_input(self, inputs)
         mask = check_mask(self, mask, x)
         states = self._initial_states(initial_state, x)
-        if describes_calls(self.cell):
+        if self._describes_calls:
             input_masks, recurrent_masks = self._dropout_masks(x, training)
             call = self._describe(x, states, mask, input_masks, recurrent_masks)
             backend = backends.select(call, backends.requested(self))
@@ -292,7 +293,8 @@ class RNN(Layer):
             mask = mask[0] if mask else None
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [output_mask] + [None] * len(tree.flatten(self._state_shapes(None)))
+            count = sum(1 if isinstance(s, int) else len(s) for s in self.state_size)
+            return [output_mask] + [None] * count
         return output_mask
 
     # -- config ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from ..cells._spec import gate_product
 from ._checks import check_rate, check_units
 from .base import Layer
 from .dropout_rnn_cell import DropoutRNNCell
+from .stacked_rnn_cells import zeros_for
 
 
 def _like(value, weight: torch.Tensor) -> torch.Tensor:
@@ -168,10 +169,8 @@ class RecurrentCell(Layer, DropoutRNNCell):
 
     def get_initial_state(self, batch_size=None):
         """Zero states, one (batch_size, units) tensor per state, in a list."""
-        device = self._device or torch.get_default_device()
-        dtype = getattr(torch, self.dtype_name)
-        return [torch.zeros(batch_size, self.units, device=device, dtype=dtype)
-                for _ in self.spec.state_names]
+        zeros = zeros_for(self)
+        return [zeros(batch_size, self.units) for _ in self.spec.state_names]
 
     # -- config ---------------------------------------------------------------------------------
     def get_config(self) -> dict:

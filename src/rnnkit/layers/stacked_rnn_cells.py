@@ -46,6 +46,18 @@ def cell_weights(cell) -> list[tuple[str, torch.Tensor]]:
     return []
 
 
+def zeros_for(layer):
+    """A function making zero states in the layer's weights' dtype and device (its own dtype and
+    device before it has weights)."""
+    weights = layer.weights
+    if weights:
+        dtype, device = weights[0].dtype, weights[0].device
+    else:
+        dtype = getattr(torch, layer.dtype_name)
+        device = layer._device or torch.get_default_device()
+    return lambda *shape: torch.zeros(*shape, dtype=dtype, device=device)
+
+
 def cell_keys(cells) -> list[str]:
     """One key per cell, as Keras's files key a list of objects: the snake_case class name,
     "_k" added for the k-th later cell of that class ("gru_cell", "lstm_cell", "gru_cell_1")."""
@@ -101,17 +113,15 @@ class StackedRNNCells(Layer):
 
     def get_initial_state(self, batch_size=None) -> list:
         """Each cell's initial states (its own get_initial_state, else zeros)."""
-        dtype = getattr(torch, self.dtype_name)
-        device = self._device or torch.get_default_device()
+        zeros = zeros_for(self)
         states = []
         for cell in self.cells:
             if callable(getattr(cell, "get_initial_state", None)):
                 states.append(cell.get_initial_state(batch_size=batch_size))
             elif isinstance(cell.state_size, int):
-                states.append(torch.zeros(batch_size, cell.state_size, dtype=dtype, device=device))
+                states.append(zeros(batch_size, cell.state_size))
             else:
-                states.append([torch.zeros(batch_size, d, dtype=dtype, device=device)
-                               for d in cell.state_size])
+                states.append([zeros(batch_size, d) for d in cell.state_size])
         return states
 
     def build(self, input_shape) -> None:
