@@ -164,7 +164,7 @@ class _Keras3Weights:
     def _collect_cells(self, group, owner):
         """A StackedRNNCells' cells, in the order of the owner's cells (HDF5 lists names
         alphabetically: "gru_cell_1" would come before "lstm_cell")."""
-        from ..layers.stacked_rnn_cells import cell_keys
+        from ..layers.cell_protocol import cell_keys
 
         cells = list(getattr(owner, "cells", None) or [])
         keys = cell_keys(cells)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from ..utils import tree
-from .stacked_rnn_cells import call_cell
+from .cell_protocol import call_cell
 
 
 def _where(keep: torch.Tensor, new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:

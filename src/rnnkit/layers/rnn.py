@@ -12,8 +12,8 @@ from .base import Layer
 from .cell_loop import run_cell
 from .dropout_rnn_cell import DropoutRNNCell
 from .rnn_cells import RecurrentCell
-from .stacked_rnn_cells import (StackedRNNCells, cell_output_size, cell_weights, check_cell,
-                                zeros_for)
+from .cell_protocol import cell_output_size, cell_weights, check_cell, zeros_for
+from .stacked_rnn_cells import StackedRNNCells
 
 
 def describes_calls(cell) -> bool:

@@ -15,7 +15,7 @@ from ..cells._spec import gate_product
 from ._checks import check_rate, check_units
 from .base import Layer
 from .dropout_rnn_cell import DropoutRNNCell
-from .stacked_rnn_cells import zeros_for
+from .cell_protocol import zeros_for
 
 
 def _like(value, weight: torch.Tensor) -> torch.Tensor:
