@@ -39,7 +39,7 @@ def test_accuracy_is_resolved_like_keras(golden, case):
     assert result == pytest.approx(meta["evaluate"], rel=2e-6)
     resolved = {"BinaryAccuracy": "binary_accuracy", "CategoricalAccuracy": "categorical_accuracy",
                 "SparseCategoricalAccuracy": "sparse_categorical_accuracy"}
-    assert model._metrics[0].fn.__name__ == resolved[meta["resolved_metric_classes"][0]]
+    assert model.metrics[1].fn.__name__ == resolved[meta["resolved_metric_classes"][0]]
     assert_close(model.predict(x, verbose=0), golden[f"functions/accuracy/{case}/pred"])
 
 
