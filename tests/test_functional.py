@@ -179,6 +179,14 @@ def test_several_outputs_train_on_the_weighted_sum_of_their_losses():
                                   "out_b_mse": float(((pb - yb) ** 2).mean())}, rel=1e-5)
     assert model.evaluate([xa, xb], [ya, yb], verbose=0) == pytest.approx(
         [logs["loss"], logs["out_a_loss"], logs["out_b_loss"], logs["out_b_mse"]], rel=1e-6)
+    assert model.test_on_batch([xa, xb], [ya, yb]) == pytest.approx(
+        [logs["loss"], logs["out_a_loss"], logs["out_b_loss"], logs["out_b_mse"]], rel=1e-6)
+    pa_batch, pb_batch = model.predict_on_batch({"a": xa, "b": xb})
+    np.testing.assert_allclose(pa_batch, pa.numpy(), rtol=1e-6)
+    before = model.get_layer("out_b").kernel.detach().clone()
+    assert model.train_on_batch([xa, xb], [ya, yb], return_dict=True)["loss"] == pytest.approx(
+        logs["loss"], rel=1e-6)  # the loss before the step
+    assert not torch.equal(before, model.get_layer("out_b").kernel)
     history = model.fit([xa, xb], [ya, yb], epochs=2, batch_size=4, verbose=0,
                         validation_data=([xa, xb], [ya, yb]))
     assert sorted(history.history) == sorted(
