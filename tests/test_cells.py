@@ -413,3 +413,17 @@ def test_a_compiled_stack_matches_eager():
     model = Sequential([layers.Input((5, 3)), RNN([GRUCell(4), LSTMCell(2)],
                                                  return_sequences=True), layers.Dense(1)])
     assert_compiled_matches_eager(model, torch.randn(2, 5, 3))
+
+
+@needs_native
+def test_bidirectional_over_a_cell_equals_bidirectional_over_the_layer():
+    torch.manual_seed(0)
+    layer = layers.Bidirectional(LSTM(3, return_sequences=True, return_state=True))
+    over_cell = layers.Bidirectional(RNN(LSTMCell(3), return_sequences=True, return_state=True))
+    x = torch.randn(2, 5, 4)
+    layer(x), over_cell(x)
+    over_cell.set_weights(layer.get_weights())
+    mask = torch.tensor([[True] * 3 + [False] * 2, [True] * 5])
+    for a, b in zip(layer(x, mask=mask), over_cell(x, mask=mask)):
+        assert torch.equal(a, b)
+    assert over_cell.forward_layer.last_backend == over_cell.backward_layer.last_backend == "native"

@@ -157,7 +157,8 @@ def test_bidirectional_weights_and_errors():
                                    "forward_layer/bias"]
     with pytest.raises(ValueError, match="expected merge_mode one of"):
         layers.Bidirectional(layers.GRU(3), merge_mode="max")
-    with pytest.raises(TypeError, match="expected layer to be a SimpleRNN, LSTM or GRU layer, got Dense"):
+    with pytest.raises(TypeError, match=r"expected layer to be a recurrent layer \(SimpleRNN, LSTM, "
+                                        r"GRU or RNN over a cell\), got Dense"):
         layers.Bidirectional(layers.Dense(3))
     with pytest.raises(ValueError, match="agree on return_sequences"):
         layers.Bidirectional(layers.GRU(3), backward_layer=layers.GRU(3, go_backwards=True,

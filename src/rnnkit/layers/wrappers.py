@@ -108,11 +108,12 @@ class Bidirectional(Layer):
     supports_masking = True
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
-        from .recurrent import RNNLayer
+        from .rnn import RNN
         for role, candidate in (("layer", layer), ("backward_layer", backward_layer)):
-            if candidate is not None and not isinstance(candidate, RNNLayer):
-                raise TypeError(f"Bidirectional: expected {role} to be a SimpleRNN, LSTM or GRU "
-                                f"layer, got {type(candidate).__name__}.")
+            if candidate is not None and not isinstance(candidate, RNN):
+                raise TypeError(f"Bidirectional: expected {role} to be a recurrent layer "
+                                "(SimpleRNN, LSTM, GRU or RNN over a cell), got "
+                                f"{type(candidate).__name__}.")
         if "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
             kwargs["batch_input_shape"] = layer._batch_input_shape  # Sequential builds from it
         super().__init__(**kwargs)
