@@ -316,3 +316,13 @@ def test_every_kind_of_graph_round_trips_through_config_and_files(make, tmp_path
     fresh = Model.from_config(model.get_config())
     fresh.load_weights(tmp_path / "m.safetensors")
     same(fresh)
+
+
+def test_a_model_from_an_intermediate_tensor_runs_the_rest_of_the_graph():
+    x = Input((None, 3))
+    h = LSTM(4, return_sequences=True)(x)
+    y = Dense(2)(GRU(3)(h))
+    full, head = Model(x, y), Model(h, y)
+    assert [layer.name for layer in head.layers] == [full.layers[2].name, full.layers[3].name]
+    data = torch.randn(2, 5, 3)
+    torch.testing.assert_close(head(full.layers[1](data)), full(data))
