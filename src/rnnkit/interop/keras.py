@@ -1,4 +1,5 @@
-"""Keras model files → rnnkit `Sequential`, read with zipfile, json and h5py alone.
+"""Keras model files → rnnkit `Sequential` or Functional `Model`, read with zipfile, json and
+h5py alone.
 
     load_keras("model.keras")   Keras 3: a zip of config.json, metadata.json, model.weights.h5
     load_keras("model.h5")      legacy HDF5 (Keras 3's model.save("x.h5"), tf.keras 2)
@@ -254,11 +255,12 @@ def _compile(model, config):
 
 
 def load_keras(path, compile: bool = False, *, max_bytes: int | None = None):
-    """A Keras model file as an rnnkit `Sequential` with the same layers, settings and weights.
+    """A Keras model file as an rnnkit `Sequential` or Functional `Model` with the same layers,
+    graph, settings and weights.
 
     Args:
         path: a Keras 3 `.keras` file or a legacy `.h5` file (Keras 3 or tf.keras 2) holding a
-            Sequential model, or a functional model that is a plain chain of layers.
+            Sequential or a Functional model (any graph of the layers below).
         compile: also compile with the file's optimizer settings (not its state), loss and
             metrics.
         max_bytes: the most the file may expand to (the .keras archive's members, and the
