@@ -22,6 +22,9 @@ def test_input_is_symbolic_and_layers_give_symbolic_outputs():
     assert out._keras_history == (lstm, 0, 0) and c._keras_history == (lstm, 0, 2)
     with pytest.raises(AttributeError, match="records only layer calls"):
         x.sum()
+    for operation in (lambda: x + 1, lambda: 2 * x, lambda: x[:, -1], lambda: -x):
+        with pytest.raises(TypeError, match="records only layer calls.*Layer subclass"):
+            operation()
 
 
 def test_a_layer_of_unknown_output_shape_is_traced():

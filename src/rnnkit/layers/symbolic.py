@@ -12,6 +12,10 @@ import torch
 from ..utils import tree
 
 
+_ONLY_LAYER_CALLS = ("rnnkit records only layer calls on symbolic tensors; wrap other "
+                     "computations in a Layer subclass, or call the model on data.")
+
+
 class KerasTensor:
     """A tensor with a shape (None where any size goes) and a dtype but no data.
 
@@ -42,10 +46,13 @@ class KerasTensor:
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        raise AttributeError(
-            f"a symbolic tensor has no {name!r}: rnnkit records only layer calls on symbolic "
-            f"tensors ({self}); wrap other computations in a Layer subclass, or call the model "
-            "on data.")
+        raise AttributeError(f"a symbolic tensor has no {name!r}: {_ONLY_LAYER_CALLS}")
+
+    def _refuse(self, *args):
+        raise TypeError(f"an operation on {self}: {_ONLY_LAYER_CALLS}")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _refuse
+    __rtruediv__ = __matmul__ = __rmatmul__ = __pow__ = __neg__ = __getitem__ = _refuse
 
 
 class Node:
