@@ -78,6 +78,41 @@ def keras_table_rows(summary: str, drop=KERAS_MASK_OPS) -> list[tuple[str, str, 
     return [row for row in rows if not row[0].endswith(drop)]
 
 
+@pytest.fixture(autouse=False)
+def fresh_names():
+    """Keras's default names from the start ("lstm", not "lstm_7"), as a new session has them;
+    a test file makes it autouse by `pytestmark = pytest.mark.usefixtures("fresh_names")`."""
+    from rnnkit.utils import clear_session
+    clear_session()
+    yield
+    clear_session()
+
+
+def shapes(structure):
+    """The shapes of a (nested) list of arrays, as lists."""
+    if isinstance(structure, (list, tuple)):
+        return [shapes(s) for s in structure]
+    return list(structure.shape)
+
+
+def flat(structure):
+    if isinstance(structure, (list, tuple)):
+        return [leaf for s in structure for leaf in flat(s)]
+    return [structure]
+
+
+def one_or_list(arrays):
+    return arrays[0] if len(arrays) == 1 else arrays
+
+
+def summary_of(model, monkeypatch, capsys, columns, **kwargs):
+    """model.summary()'s text with the terminal `columns` wide."""
+    monkeypatch.setenv("COLUMNS", columns)
+    capsys.readouterr()
+    model.summary(**kwargs)
+    return capsys.readouterr().out
+
+
 def assert_close(actual, expected, tol=2e-5):
     actual = actual.detach().cpu().numpy() if torch.is_tensor(actual) else np.asarray(actual)
     np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)

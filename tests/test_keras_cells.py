@@ -10,40 +10,14 @@ import torch
 
 import rnnkit as keras
 from rnnkit import layers
-from helpers import FunctionalGolden, assert_close, keras_table_rows
+from helpers import (FunctionalGolden, assert_close, flat, fresh_names,  # noqa: F401
+                     keras_table_rows, one_or_list, shapes, summary_of)
 
 GOLDEN = FunctionalGolden()
 CELLS = GOLDEN.meta["cells"]
 
 
-@pytest.fixture(autouse=True)
-def fresh_names():
-    keras.utils.clear_session()
-    yield
-    keras.utils.clear_session()
-
-
-def shapes(structure):
-    if isinstance(structure, (list, tuple)):
-        return [shapes(s) for s in structure]
-    return list(structure.shape)
-
-
-def flatten(structure):
-    if isinstance(structure, (list, tuple)):
-        return [leaf for s in structure for leaf in flatten(s)]
-    return [structure]
-
-
-def one_or_list(arrays):
-    return arrays[0] if len(arrays) == 1 else arrays
-
-
-def summary_of(model, monkeypatch, capsys, columns, **kwargs):
-    monkeypatch.setenv("COLUMNS", columns)
-    capsys.readouterr()
-    model.summary(**kwargs)
-    return capsys.readouterr().out
+pytestmark = pytest.mark.usefixtures("fresh_names")
 
 
 # -- RNN(cell), StackedRNNCells, a custom cell, single steps ---------------------------------------
@@ -142,7 +116,7 @@ def test_rnn_of_cells_matches_keras(name, monkeypatch, capsys):
     xs = GOLDEN.all(f"cells/{name}/x")
     result = model.predict(one_or_list(xs), verbose=0)
     assert shapes(result) == meta["output_structure"]
-    for ours, theirs in zip(flatten(result), GOLDEN.all(f"cells/{name}/out"), strict=True):
+    for ours, theirs in zip(flat(result), GOLDEN.all(f"cells/{name}/out"), strict=True):
         assert_close(ours, theirs)
     ours, theirs = summary_of(model, monkeypatch, capsys, "120"), meta["summary"]["120"]
     if CELL_CASES[name][1]:  # masked: Keras adds its mask ops (NotEqual, Any) as rows
@@ -170,8 +144,6 @@ STEP_CELLS = {
     "gru_cell_reset_before": lambda: layers.GRUCell(3, reset_after=False),
     "stacked_cells": lambda: layers.StackedRNNCells([layers.LSTMCell(3), layers.GRUCell(3)]),
 }
-
-
 
 
 @pytest.mark.parametrize("name", sorted(STEP_CELLS))

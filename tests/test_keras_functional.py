@@ -14,7 +14,8 @@ import torch
 import rnnkit as keras
 from rnnkit import layers
 from rnnkit.interop import load_keras
-from helpers import DATA, FunctionalGolden, assert_close, keras_table_rows
+from helpers import (DATA, FunctionalGolden, assert_close, fresh_names,  # noqa: F401
+                     keras_table_rows, one_or_list, summary_of)
 
 FILES = DATA / "keras_files" / "functional_models"
 # After several epochs of float32 updates the two frameworks' sums round differently.
@@ -25,23 +26,7 @@ GOLDEN = FunctionalGolden()
 CASES = GOLDEN.meta["cases"]
 
 
-@pytest.fixture(autouse=True)
-def fresh_names():
-    keras.utils.clear_session()
-    yield
-    keras.utils.clear_session()
-
-
-def shapes(structure):
-    if isinstance(structure, (list, tuple)):
-        return [shapes(s) for s in structure]
-    return list(structure.shape)
-
-
-def flatten(structure):
-    if isinstance(structure, (list, tuple)):
-        return [leaf for s in structure for leaf in flatten(s)]
-    return [structure]
+pytestmark = pytest.mark.usefixtures("fresh_names")
 
 
 def outputs_list(result):
@@ -50,10 +35,6 @@ def outputs_list(result):
     if isinstance(result, (list, tuple)):
         return list(result)
     return [result]
-
-
-def one_or_list(arrays):
-    return arrays[0] if len(arrays) == 1 else arrays
 
 
 # -- the models, as the script builds them ---------------------------------------------------------
@@ -274,13 +255,6 @@ def test_model_from_keras_config_predicts_as_keras(case):
     predicted = outputs_list(model.predict(case_inputs(case), verbose=0))
     for ours, theirs in zip(predicted, GOLDEN.all(f"{case}/predict"), strict=True):
         assert_close(ours, theirs)
-
-
-def summary_of(model, monkeypatch, capsys, columns, **kwargs):
-    monkeypatch.setenv("COLUMNS", columns)
-    capsys.readouterr()
-    model.summary(**kwargs)
-    return capsys.readouterr().out
 
 
 @pytest.mark.parametrize("variant", ["120", "80", "line_length_120"])

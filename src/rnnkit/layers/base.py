@@ -9,7 +9,7 @@ import torch
 
 from .. import initializers, regularizers
 from ..utils import tree
-from ..utils.naming import snake_case, unique_name
+from ..utils.naming import free_name, snake_case, unique_name
 from . import symbolic
 
 
@@ -134,7 +134,7 @@ class Layer(torch.nn.Module):
         if initializer is None:
             initializer = "glorot_uniform" if dtype.is_floating_point else "zeros"
         init = initializers.get(initializer, where=self.name)
-        name = self._free_weight_name(name or "variable")
+        name = free_name(name or "variable", set(self._weight_names) | set(dir(self)))
         device = self._device or torch.get_default_device()
         shape = () if shape is None else tuple(int(d) for d in shape)
         value = torch.as_tensor(init(shape, dtype=dtype), dtype=dtype).to(device)
@@ -145,14 +145,6 @@ class Layer(torch.nn.Module):
         self._weight_names.append(name)
         return param
 
-    def _free_weight_name(self, name: str) -> str:
-        taken = set(self._weight_names) | set(dir(self))
-        if name not in taken:
-            return name
-        k = 1
-        while f"{name}_{k}" in taken:
-            k += 1
-        return f"{name}_{k}"
 
     def compute_output_shape(self, input_shape):
         """The output shape for inputs of `input_shape` (None where any size goes). Layers

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from ..utils.naming import snake_case
+from ..utils.naming import class_keys
 from .base import Layer
 
 
@@ -60,13 +60,6 @@ def zeros_for(layer):
 
 
 def cell_keys(cells) -> list[str]:
-    """One key per cell, as Keras's files key a list of objects: the snake_case class name,
-    "_k" added for the k-th later cell of that class ("gru_cell", "lstm_cell", "gru_cell_1")."""
-    counts: dict[str, int] = {}
-    keys = []
-    for cell in cells:
-        base = snake_case(type(cell).__name__)
-        k = counts.get(base, 0)
-        counts[base] = k + 1
-        keys.append(base if k == 0 else f"{base}_{k}")
-    return keys
+    """One key per cell, as Keras's files key a list of objects ("gru_cell", "lstm_cell",
+    "gru_cell_1")."""
+    return class_keys(cells)

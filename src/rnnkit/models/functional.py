@@ -168,7 +168,7 @@ class Functional(Model):
         return value
 
     def _float_dtype_name(self, spec) -> str:
-        for w in self.weights:
+        for w in self.parameters():
             return str(w.dtype).removeprefix("torch.")
         return spec.dtype
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .. import losses
 from .. import metrics as metrics_module
+from ..utils.naming import free_name
 
 
 def _is_structure(value) -> bool:
@@ -46,7 +47,7 @@ class Objectives:
                 metric = metrics_module.get(m, tuple(y_flat[i].shape), tuple(pred_flat[i].shape),
                                             where=self.where)
                 key = metric.name if n == 1 else f"{names[i]}_{metric.name}"
-                self.metrics.append((_unique(key, {k for k, _, _ in self.metrics}), metric, i))
+                self.metrics.append((free_name(key, {k for k, _, _ in self.metrics}), metric, i))
         self.built = True
 
     def _per_output(self, value, names, what) -> list:
@@ -137,16 +138,6 @@ class Objectives:
             tracker.reset_state()
         for _, metric, _ in self.metrics:
             metric.reset_state()
-
-
-def _unique(key: str, taken: set) -> str:
-    """Keras's names for a repeated metric: "dense_mae", then "dense_mae_1", ..."""
-    if key not in taken:
-        return key
-    k = 1
-    while f"{key}_{k}" in taken:
-        k += 1
-    return f"{key}_{k}"
 
 
 def _serialized(value) -> bool:

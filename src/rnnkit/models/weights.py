@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..utils.naming import snake_case
+from ..utils.naming import class_keys
 
 
 def get_weights(layers) -> list[np.ndarray]:
@@ -36,14 +36,7 @@ def layer_keys(layers) -> list[str]:
     """One key per layer, by position as Keras keys its weight files: the snake_case class
     name, "_k" added for the k-th later layer of that class ("lstm", "lstm_1", "dense"), so a
     file loads into any model built the same way whatever its layers are named."""
-    counts: dict[str, int] = {}
-    keys = []
-    for layer in layers:
-        base = snake_case(type(layer).__name__)
-        k = counts.get(base, 0)
-        counts[base] = k + 1
-        keys.append(base if k == 0 else f"{base}_{k}")
-    return keys
+    return class_keys(layers)
 
 
 def keyed_weights(layers, by_name: bool = False) -> dict[str, torch.nn.Parameter]:

@@ -20,6 +20,29 @@ def unique_name(prefix: str) -> str:
     return prefix if n == 0 else f"{prefix}_{n}"
 
 
+def free_name(name: str, taken) -> str:
+    """`name`, or the first of name_1, name_2, ... not in `taken` (Keras's repeated names)."""
+    if name not in taken:
+        return name
+    k = 1
+    while f"{name}_{k}" in taken:
+        k += 1
+    return f"{name}_{k}"
+
+
+def class_keys(objects) -> list[str]:
+    """One key per object, as Keras's files key a list of them: the snake_case class name, "_k"
+    added for the k-th later object of that class ("lstm", "lstm_1", "dense")."""
+    counts: dict[str, int] = {}
+    keys = []
+    for obj in objects:
+        base = snake_case(type(obj).__name__)
+        k = counts.get(base, 0)
+        counts[base] = k + 1
+        keys.append(base if k == 0 else f"{base}_{k}")
+    return keys
+
+
 def clear_session() -> None:
     """Restart default naming, as `keras.backend.clear_session()` does."""
     _counts.clear()
