@@ -156,3 +156,115 @@ def outputs_and_grads(layer, x, initial_state=None, **call):
     grads = torch.autograd.grad(sum((o * torch.cos(o)).sum() for o in out),
                                 [x, *layer.weights, *(initial_state or [])])
     return [o.detach() for o in out] + list(grads)
+
+
+def _symbolic_inputs(input_shape, dtype):
+    """Input(s) for a layer contract: a shape, a list of shapes (one list argument) or a dict of
+    shapes (keyword arguments); shapes include the batch axis (None)."""
+    import rnnkit
+    if isinstance(input_shape, dict):
+        return {k: _symbolic_inputs(s, dtype) for k, s in input_shape.items()}
+    if isinstance(input_shape, list):
+        return [_symbolic_inputs(s, dtype) for s in input_shape]
+    return rnnkit.Input(tuple(input_shape[1:]), dtype=dtype)
+
+
+def _data_like(input_shape, dtype, batch=2, time=4, generator=None):
+    if isinstance(input_shape, dict):
+        return {k: _data_like(s, dtype, batch, time, generator) for k, s in input_shape.items()}
+    if isinstance(input_shape, list):
+        return [_data_like(s, dtype, batch, time, generator) for s in input_shape]
+    shape = (batch,) + tuple(time if d is None else d for d in input_shape[1:])
+    if dtype.startswith("int"):
+        return torch.randint(1, 5, shape, generator=generator)
+    return torch.randn(shape, generator=generator)
+
+
+def _call(layer, inputs, call_kwargs):
+    if isinstance(inputs, dict):
+        return layer(**inputs, **call_kwargs)
+    return layer(inputs, **call_kwargs)
+
+
+def _concrete(shape, like):
+    return tuple(like[i] if d is None else d for i, d in enumerate(shape))
+
+
+def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape, *,
+                   expected_num_trainable_weights=0, expected_num_non_trainable_weights=0,
+                   supports_masking=False, input_dtype="float32", call_kwargs=None,
+                   input_data=None, input_mask=None, expected_mask=None, saveable=True,
+                   run_training_check=True):
+    """The contract every layer keeps, as Keras's run_layer_test checks it.
+
+    Args:
+        input_shape: with the batch axis (None), e.g. (None, 5, 3); a list of shapes for a layer
+            taking a list (merging), a dict of shapes for keyword arguments (query=, value=).
+        expected_output_shape: the symbolic output shape (batch None; None where any size goes).
+        input_mask: a (batch, time) boolean tensor for input_data (or the first of its inputs);
+            expected_mask: the output mask then expected (None: none).
+
+    Checks: config round trip (class and `layers.deserialize`), the symbolic call and
+    compute_output_shape, weight counts, an eager call of the same shape and the same values as
+    the Functional model around the layer, masks passed or dropped, rnnkit's own file, and one
+    training step that moves every trainable weight and reaches the inputs' gradients.
+    Returns the Functional model around the layer.
+    """
+    import tempfile
+
+    import rnnkit
+    from rnnkit import layers
+
+    call_kwargs = dict(call_kwargs or {})
+    layer = layer_cls(**init_kwargs)
+    config = layer.get_config()
+    assert layer_cls.from_config(config).get_config() == config
+    assert layers.deserialize(layers.serialize(layer)).get_config() == config
+    assert layer.supports_masking == supports_masking
+
+    inputs = _symbolic_inputs(input_shape, input_dtype)
+    outputs = _call(layer, inputs, call_kwargs)
+    assert tuple(outputs.shape) == tuple(expected_output_shape)
+    if not isinstance(input_shape, dict):  # keyword-argument layers: the symbolic call says
+        assert tuple(layer.compute_output_shape(input_shape)) == tuple(expected_output_shape)
+    assert len(layer.trainable_weights) == expected_num_trainable_weights
+    assert len(layer.non_trainable_weights) == expected_num_non_trainable_weights
+    model = rnnkit.Model(inputs, outputs)
+
+    data = input_data if input_data is not None else _data_like(
+        input_shape, input_dtype, generator=torch.Generator().manual_seed(0))
+    if input_mask is not None:
+        tree_first(data)._keras_mask = input_mask
+    eager = _call(layer, data, call_kwargs)
+    assert tuple(eager.shape) == _concrete(expected_output_shape, eager.shape)
+    mask = getattr(eager, "_keras_mask", None)
+    if expected_mask is None:
+        assert mask is None
+    else:
+        assert torch.equal(mask, expected_mask)
+    if input_mask is None:
+        torch.testing.assert_close(model(data), eager)
+
+    if saveable:
+        with tempfile.TemporaryDirectory() as folder:
+            model.save(f"{folder}/model.rnnkit")
+            loaded = rnnkit.models.load_model(f"{folder}/model.rnnkit")
+        torch.testing.assert_close(loaded(data), model(data))
+
+    if run_training_check and input_dtype.startswith("float"):
+        before = [w.detach().clone() for w in layer.trainable_weights]
+        model.compile(optimizer="sgd", loss="mean_squared_error")
+        x = list(data.values()) if isinstance(data, dict) else data
+        loss = model.train_on_batch(x, torch.randn_like(eager.detach()))
+        assert np.isfinite(loss)
+        for old, new in zip(before, layer.trainable_weights):
+            assert not torch.equal(old, new.detach()), "a trainable weight did not move"
+    return model
+
+
+def tree_first(structure):
+    if isinstance(structure, dict):
+        return tree_first(next(iter(structure.values())))
+    if isinstance(structure, (list, tuple)):
+        return tree_first(structure[0])
+    return structure
