@@ -12,38 +12,25 @@ Layout: rnnkit is batch-first (batch, time, features); the recurrent nodes run w
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 try:
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto, helper
 except ImportError as error:  # pragma: no cover - depends on the installation
     raise ImportError("rnnkit.interop.to_onnx needs the onnx package: "
                       "pip install 'rnnkit[onnx]' (or pip install onnx).") from error
 
-from .. import activations
 from ..layers import (GRU, LSTM, Activation, Bidirectional, Dense, Dropout, Embedding, Flatten,
                       InputLayer, Masking, RepeatVector, SimpleRNN, TimeDistributed)
 from . import _gates
+from ._onnx_graph import (_Graph, _Value, _activation_name, _apply_activation, _float32,
+                          _refuse, _refuse_activation)
 
 MIN_OPSET = 14  # RNN/LSTM/GRU with `layout`, HardSwish
 BATCH, TIME = "batch", "time"
 _INT64_MIN = np.iinfo(np.int64).min
-
-# Keras activation → ONNX operator, its attributes, the first opset that has it.
-_ELEMENTWISE = {
-    "relu": ("Relu", {}, 1), "sigmoid": ("Sigmoid", {}, 1), "tanh": ("Tanh", {}, 1),
-    "softmax": ("Softmax", {"axis": -1}, 13), "log_softmax": ("LogSoftmax", {"axis": -1}, 13),
-    "elu": ("Elu", {"alpha": 1.0}, 1), "selu": ("Selu", {}, 1), "softplus": ("Softplus", {}, 1),
-    "softsign": ("Softsign", {}, 1), "exponential": ("Exp", {}, 1),
-    # Keras 3 hard_sigmoid: relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1)
-    "hard_sigmoid": ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}, 6),
-    "hard_silu": ("HardSwish", {}, 14), "leaky_relu": ("LeakyRelu", {"alpha": 0.2}, 6),
-    "mish": ("Mish", {}, 18), "gelu": ("Gelu", {"approximate": "none"}, 20),
-}
 
 # Keras activation → the name (alpha, beta) an ONNX recurrent node takes in `activations`.
 _RECURRENT = {
@@ -53,97 +40,6 @@ _RECURRENT = {
 }
 _NODE = {SimpleRNN: "RNN", LSTM: "LSTM", GRU: "GRU"}
 _MERGE_MODES = ("concat", "sum", "mul", "ave")
-
-
-@dataclass(frozen=True)
-class _Value:
-    """A tensor of the graph: its name and its shape (ints, symbolic names, or None)."""
-
-    name: str
-    shape: tuple
-
-
-class _Graph:
-    """The nodes and initializers written so far, with unique names."""
-
-    def __init__(self, opset: int):
-        self.opset = opset
-        self.nodes, self.initializers = [], []
-        self._used: set[str] = {"input", "output"}
-        self._consts: dict = {}
-
-    def fresh(self, hint: str) -> str:
-        name, k = hint, 0
-        while name in self._used:
-            k += 1
-            name = f"{hint}_{k}"
-        self._used.add(name)
-        return name
-
-    def const(self, hint: str, array) -> str:
-        """An initializer; one per hint and value, however often it is asked for."""
-        array = np.asarray(array)
-        key = (hint, array.dtype.str, array.shape, array.tobytes())
-        if key not in self._consts:
-            self._consts[key] = name = self.fresh(hint)
-            self.initializers.append(numpy_helper.from_array(array, name))
-        return self._consts[key]
-
-    def ints(self, hint: str, values) -> str:
-        return self.const(hint, np.asarray(values, dtype=np.int64))
-
-    def op(self, op_type: str, inputs, hint: str, n_out: int = 1, **attrs):
-        """Add one node; its output name (a list of them when n_out > 1)."""
-        outs = [self.fresh(f"{hint}/{op_type}" + (f":{i}" if n_out > 1 else ""))
-                for i in range(n_out)]
-        self.nodes.append(helper.make_node(op_type, list(inputs), outs,
-                                           name=self.fresh(f"{hint}/{op_type}_node"), **attrs))
-        return outs[0] if n_out == 1 else outs
-
-
-def _float32(p: torch.Tensor) -> np.ndarray:
-    return p.detach().cpu().numpy().astype(np.float32)
-
-
-def _activation_name(fn) -> str | None:
-    """The Keras name of an activation, None for a callable rnnkit does not know by name."""
-    name = activations.serialize(fn)
-    try:
-        return name if activations.get(name) is fn else None
-    except ValueError:
-        return None
-
-
-def _refuse(layer, why: str):
-    return NotImplementedError(f"to_onnx: layer {layer.name!r} ({type(layer).__name__}): {why}")
-
-
-def _refuse_activation(layer, fn, known, where: str):
-    name = activations.serialize(fn)
-    if _activation_name(fn) is None:
-        return _refuse(layer, f"activation {name!r} is a Python function, not one of "
-                       "rnnkit.activations; an ONNX graph cannot run it.")
-    return _refuse(layer, f"activation {name!r} has no equivalent {where}; expected one of "
-                   f"{sorted(known)}.")
-
-
-# -- elementwise layers ---------------------------------------------------------------------------
-def _apply_activation(g: _Graph, layer, fn, x: str) -> str:
-    name = _activation_name(fn)
-    if name == "linear":
-        return x
-    if name == "relu6":
-        return g.op("Clip", [x, g.const("zero", np.float32(0)), g.const("six", np.float32(6))],
-                    layer.name)
-    if name == "silu":
-        return g.op("Mul", [x, g.op("Sigmoid", [x], layer.name)], layer.name)
-    if name not in _ELEMENTWISE:
-        raise _refuse_activation(layer, fn, [*_ELEMENTWISE, "linear", "relu6", "silu"], "in ONNX")
-    op_type, attrs, since = _ELEMENTWISE[name]
-    if g.opset < since:
-        raise _refuse(layer, f"activation {name!r} needs ONNX opset {since} or later ({op_type}), "
-                      f"got opset={g.opset}.")
-    return g.op(op_type, [x], layer.name, **attrs)
 
 
 def _activation(g, layer, x):
@@ -173,9 +69,9 @@ def _masking(g, layer, x):
 def _embedding(g, layer, x):
     if layer.mask_zero:
         raise _refuse(layer, f"mask_zero=True: {_NO_MASKS}, e.g. with mask_zero=False.")
-    if x.name != "input":
-        raise _refuse(layer, "expected to be the model's first layer (its ids are the graph's "
-                      "int64 input), got it after another layer.")
+    if x.name not in g.graph_inputs:
+        raise _refuse(layer, "expected to take one of the model's inputs (its ids are the "
+                      "graph's int64 input), got it after another layer.")
     table = g.const(f"{layer.name}/embeddings", _float32(layer.embeddings))
     return _Value(g.op("Gather", [table, x.name], layer.name), x.shape + (layer.output_dim,))
 
@@ -358,35 +254,101 @@ _CONVERTERS = {SimpleRNN: _recurrent, LSTM: _recurrent, GRU: _recurrent,
                TimeDistributed: _time_distributed}
 
 
-def _convert(g: _Graph, layer, x: _Value) -> _Value:
-    convert = _CONVERTERS.get(type(layer))
+def _convert(g: _Graph, layer, *args, **kwargs):
+    """The layer's ONNX nodes on its call's arguments (a _Value, a list of them for a layer
+    taking a list, keyword arguments for one taking several); its output _Value(s)."""
+    from ..models import Model
+
+    convert = _model if isinstance(layer, Model) else _converter(layer)
+    try:
+        return convert(g, layer, *args, **kwargs)
+    except TypeError as err:
+        if "argument" not in str(err):
+            raise
+        raise _refuse(layer, f"its call arguments {sorted(kwargs)} have no ONNX "
+                      "counterpart.") from err
+
+
+def _converter(layer):
+    from ._onnx_layers import CONVERTERS
+
+    convert = _CONVERTERS.get(type(layer)) or CONVERTERS.get(type(layer).__name__)
     if convert is None:
-        names = sorted(cls.__name__ for cls in _CONVERTERS if cls is not Masking)
+        names = sorted({cls.__name__ for cls in _CONVERTERS if cls is not Masking}
+                       | set(CONVERTERS))
         raise NotImplementedError(f"to_onnx: layer {getattr(layer, 'name', layer)!r} of class "
                                   f"{type(layer).__name__} has no ONNX converter; expected one "
                                   f"of {', '.join(names)}.")
-    return convert(g, layer, x)
+    return convert
 
 
-def _input_value(model) -> tuple[_Value, int]:
-    """The graph input: batch always symbolic, and time too where axis 1 is one."""
-    shape = getattr(model, "_batch_input_shape", None)
-    if not getattr(model, "built", False) or shape is None:
+def _model(g: _Graph, model, x):
+    """A model used as a layer: its graph on x."""
+    outputs = _model_outputs(g, model, x if isinstance(x, list) else [x])
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _model_outputs(g: _Graph, model, inputs: list[_Value]) -> list[_Value]:
+    """The model's graph on `inputs` (in model.inputs order): a Sequential layer after layer,
+    a Functional model node by node from its inputs (Keras's depth order)."""
+    from ..models import Sequential
+
+    if isinstance(model, Sequential):
+        (x,) = inputs
+        for layer in model.layers:
+            x = _convert(g, layer, x)
+        return [x]
+    values = {id(t): v for t, v in zip(model.inputs, inputs)}
+    for depth in sorted(model._nodes_by_depth, reverse=True):
+        for node in model._nodes_by_depth[depth]:
+            if node.is_input:
+                continue
+            args, kwargs = node.fill(values)
+            result = _convert(g, node.layer, *args, **kwargs)
+            results = result if isinstance(result, list) else [result]
+            if len(results) != len(node.outputs):
+                raise _refuse(node.layer, f"expected {len(node.outputs)} outputs, the export gives "
+                              f"{len(results)}.")
+            values.update({id(t): v for t, v in zip(node.outputs, results)})
+    return [values[id(t)] for t in model.outputs]
+
+
+def _dims(where, shape, time_axis: bool) -> tuple:
+    """An input's ONNX shape: batch always symbolic, time too where axis 1 is one."""
+    dims = [BATCH]
+    for axis, d in enumerate(shape[1:], start=1):
+        if axis == 1 and time_axis:
+            dims.append(TIME)
+        elif d is None:
+            raise ValueError(f"to_onnx: {where} has input shape {tuple(shape)}; expected every "
+                             f"axis after batch and time to be known, got None at axis {axis}.")
+        else:
+            dims.append(int(d))
+    return tuple(dims)
+
+
+def _graph_inputs(model) -> list[tuple[_Value, int]]:
+    """(value, element type) of each graph input: "input" for a one-input model, else the
+    names of its Inputs; int64 ids where the model starts with an Embedding or the Input is
+    of an integer dtype."""
+    from ..models import Sequential
+
+    if not getattr(model, "built", False) or (isinstance(model, Sequential)
+                                              and model._batch_input_shape is None):
         raise ValueError(f"to_onnx: model {model.name!r} is not built, so its input shape is "
                          "unknown; pass input_shape= to its first layer, start it with Input(...), "
                          "or call model.build((None, time, features)) first.")
-    ids = bool(model.layers) and isinstance(model.layers[0], Embedding)
-    dims = [BATCH]
-    for axis, d in enumerate(shape[1:], start=1):
-        if axis == 1 and (len(shape) >= 3 or ids):
-            dims.append(TIME)
-        elif d is None:
-            raise ValueError(f"to_onnx: model {model.name!r} has input shape {tuple(shape)}; "
-                             f"expected every axis after batch and time to be known, got None "
-                             f"at axis {axis}.")
-        else:
-            dims.append(int(d))
-    return _Value("input", tuple(dims)), TensorProto.INT64 if ids else TensorProto.FLOAT
+    if isinstance(model, Sequential):
+        ids = bool(model.layers) and isinstance(model.layers[0], Embedding)
+        specs = [("input", model._batch_input_shape, ids)]
+    else:
+        specs = [(x._keras_history[0].name if len(model.inputs) > 1 else "input", x.shape,
+                  not x.dtype.startswith(("float", "bfloat"))) for x in model.inputs]
+    found = []
+    for name, shape, ids in specs:
+        dims = _dims(f"model {model.name!r}", shape, len(shape) >= 3 or ids)
+        found.append((_Value(name, dims), TensorProto.INT64 if ids else TensorProto.FLOAT))
+    return found
 
 
 def _check_opset(opset) -> int:
@@ -398,15 +360,19 @@ def _check_opset(opset) -> int:
 
 
 def to_onnx(model, path, opset: int = 22):
-    """Write `model` (a built rnnkit Sequential) to `path` as an ONNX model.
+    """Write `model` (a built rnnkit Sequential or Functional model) to `path` as an ONNX model.
 
     Recurrent layers become native ONNX RNN / LSTM / GRU nodes (a Bidirectional one node with
-    direction="bidirectional" where possible). The graph has one float32 input named "input"
-    (int64 ids when the model starts with an Embedding) of shape (batch, time, features), batch
-    and time symbolic, and one output named "output". Weights are written as float32.
+    direction="bidirectional" where possible); the layers around them (merging, pooling,
+    Conv1D, normalization, activations, attention) become the ONNX operators that compute them.
+    A one-input model's graph input is named "input", float32 (int64 ids when an Embedding
+    takes it) of shape (batch, time, features), batch and time symbolic; a model of several
+    inputs names each after its Input. One output is named "output"; several are named after
+    the model's output_names. Weights are written as float32.
 
     Args:
-        model: a built `rnnkit.models.Sequential`.
+        model: a built `rnnkit.models.Sequential` or Functional `rnnkit.Model` (nested models
+            included).
         path: where to write the `.onnx` file (str or path-like).
         opset: the ONNX operator set to target (14 or later; default 22).
 
@@ -415,21 +381,25 @@ def to_onnx(model, path, opset: int = 22):
 
     Raises:
         NotImplementedError: a layer or option has no exact ONNX equivalent (the message names
-            the layer and why), e.g. stateful layers or merge_mode=None.
+            the layer and why), e.g. stateful layers, masks, merge_mode=None or a Lambda layer.
 
     >>> to_onnx(model, "model.onnx")  # doctest: +SKIP
     """
-    from ..models import Sequential
+    from ..models import Model
 
-    if not isinstance(model, Sequential):
-        raise TypeError(f"to_onnx: expected a rnnkit Sequential model, got {type(model).__name__}.")
+    if not isinstance(model, Model) or not hasattr(model, "layers"):
+        raise TypeError(f"to_onnx: expected a rnnkit Sequential or Functional model, got "
+                        f"{type(model).__name__}.")
     g = _Graph(_check_opset(opset))
-    x, input_type = _input_value(model)
-    inputs = [helper.make_tensor_value_info("input", input_type, x.shape)]
-    for layer in model.layers:
-        x = _convert(g, layer, x)
-    g.nodes.append(helper.make_node("Identity", [x.name], ["output"], name="output/Identity"))
-    outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, x.shape)]
+    graph_inputs = _graph_inputs(model)
+    g.graph_inputs = {v.name for v, _ in graph_inputs}
+    ys = _model_outputs(g, model, [v for v, _ in graph_inputs])
+    names = ["output"] if len(ys) == 1 else list(model.output_names)
+    outputs = []
+    for name, y in zip(names, ys):
+        g.nodes.append(helper.make_node("Identity", [y.name], [name], name=f"{name}/Identity"))
+        outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, y.shape))
+    inputs = [helper.make_tensor_value_info(v.name, kind, v.shape) for v, kind in graph_inputs]
     graph = helper.make_graph(g.nodes, model.name, inputs, outputs, g.initializers)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="rnnkit")
