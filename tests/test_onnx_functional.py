@@ -15,6 +15,7 @@ ort = pytest.importorskip("onnxruntime")
 import rnnkit  # noqa: E402
 from rnnkit import layers  # noqa: E402
 from rnnkit.interop import to_onnx  # noqa: E402
+from helpers import fresh_names  # noqa: E402,F401
 
 SHAPES = [(2, 5), (3, 9)]  # (batch, time)
 TOL = 2e-5
@@ -107,3 +108,119 @@ def test_refuses_masks_in_a_graph_by_name(tmp_path):
     y = layers.LSTM(4)(layers.Masking(name="pad")(inputs))
     with pytest.raises(NotImplementedError, match=r"'pad' \(Masking\)"):
         to_onnx(rnnkit.Model(inputs, y), tmp_path / "m.onnx")
+
+
+# -- the layers around recurrent ones -------------------------------------------------------------
+def _two_inputs(merge):
+    a, b = rnnkit.Input((None, 3), name="a"), rnnkit.Input((None, 3), name="b")
+    return rnnkit.Model([a, b], layers.GRU(2, backend="reference")(merge([a, b])))
+
+
+def _on_sequence(*stack, features=4, time=None):
+    inputs = rnnkit.Input((time, features))
+    y = inputs
+    for layer in stack:
+        y = layer(y)
+    return rnnkit.Model(inputs, y)
+
+
+def _attention(layer, **call):
+    inputs = rnnkit.Input((None, 3))
+    q = layers.LSTM(4, return_sequences=True, backend="reference")(inputs)
+    v = layers.GRU(4, return_sequences=True, backend="reference")(inputs)
+    out = layer([q, v], **call)
+    return rnnkit.Model(inputs, out)
+
+
+def _self_attention(**kwargs):
+    inputs = rnnkit.Input((None, 4))
+    call = {k: kwargs.pop(k) for k in ("use_causal_mask", "return_attention_scores")
+            if k in kwargs}
+    out = layers.MultiHeadAttention(**kwargs)(query=inputs, value=inputs, **call)
+    return rnnkit.Model(inputs, out)
+
+
+MODELS = {
+    "concatenate": lambda: _two_inputs(layers.Concatenate()),
+    "concatenate_time": lambda: _two_inputs(layers.Concatenate(axis=1)),
+    "add": lambda: _two_inputs(layers.Add()),
+    "subtract": lambda: _two_inputs(layers.Subtract()),
+    "multiply": lambda: _two_inputs(layers.Multiply()),
+    "average": lambda: _two_inputs(layers.Average()),
+    "maximum": lambda: _two_inputs(layers.Maximum()),
+    "minimum": lambda: _two_inputs(layers.Minimum()),
+    "dot_sequences": lambda: _on_dot(layers.Dot(axes=(2, 2))),
+    "dot_time": lambda: _on_dot(layers.Dot(axes=1)),
+    "dot_normalized": lambda: _on_dot(layers.Dot(axes=-1, normalize=True), return_sequences=False),
+    "conv_same_strided": lambda: _on_sequence(layers.Conv1D(4, 3, strides=2, padding="same",
+                                                            activation="relu"),
+                                              layers.GRU(2, backend="reference")),
+    "conv_causal_dilated": lambda: _on_sequence(layers.Conv1D(3, 2, padding="causal",
+                                                              dilation_rate=2)),
+    "conv_valid_groups": lambda: _on_sequence(layers.Conv1D(4, 2, groups=2, use_bias=False)),
+    "conv_channels_first": lambda: _on_sequence(layers.Conv1D(2, 2, data_format="channels_first"),
+                                                features=4, time=6),
+    "pooling": lambda: _on_sequence(layers.MaxPooling1D(2, padding="same"),
+                                    layers.AveragePooling1D(2, strides=1),
+                                    layers.AveragePooling1D(3, padding="same")),
+    "global_pooling": lambda: _two_globals(),
+    "reshape_permute": lambda: _on_sequence(layers.Reshape((3, 8)), layers.Permute((2, 1)),
+                                            layers.LSTM(2, backend="reference"), time=6),
+    "batch_normalization": lambda: _on_sequence(layers.Conv1D(3, 2),
+                                                layers.BatchNormalization(),
+                                                layers.BatchNormalization(axis=1, center=False),
+                                                time=6),
+    "layer_normalization": lambda: _on_sequence(
+        layers.LSTM(4, return_sequences=True, backend="reference"), layers.LayerNormalization(),
+        layers.LayerNormalization(axis=[1, 2], scale=False), layers.LayerNormalization(
+            rms_scaling=True), time=5),
+    "activation_layers": lambda: _on_sequence(
+        layers.ReLU(max_value=1.0, negative_slope=0.1, threshold=0.2), layers.LeakyReLU(0.2),
+        layers.ReLU(), layers.ELU(0.5), layers.Softmax(), layers.SpatialDropout1D(0.5),
+        layers.GaussianNoise(1.0)),
+    "attention_dot": lambda: _attention(layers.Attention(use_scale=True)),
+    "attention_concat_causal": lambda: _attention(layers.Attention(score_mode="concat",
+                                                                   use_scale=True),
+                                                  use_causal_mask=True),
+    "attention_scores": lambda: _attention(layers.Attention(), return_attention_scores=True),
+    "additive_attention": lambda: _attention(layers.AdditiveAttention()),
+    "multi_head_attention": lambda: _self_attention(num_heads=2, key_dim=3),
+    "multi_head_attention_causal": lambda: _self_attention(
+        num_heads=2, key_dim=2, value_dim=3, output_shape=5, use_causal_mask=True,
+        return_attention_scores=True),
+    "multi_head_attention_no_bias": lambda: _self_attention(num_heads=1, key_dim=4,
+                                                            use_bias=False),
+}
+
+
+def _on_dot(dot, return_sequences=True):
+    inputs = rnnkit.Input((None, 3))
+    a = layers.LSTM(4, return_sequences=return_sequences, backend="reference")(inputs)
+    b = layers.GRU(4, return_sequences=return_sequences, backend="reference")(inputs)
+    return rnnkit.Model(inputs, dot([a, b]))
+
+
+def _two_globals():
+    inputs = rnnkit.Input((None, 3))
+    seq = layers.Bidirectional(layers.LSTM(3, return_sequences=True, backend="reference"))(inputs)
+    return rnnkit.Model(inputs, [layers.GlobalMaxPool1D()(seq),
+                                 layers.GlobalAveragePooling1D(keepdims=True)(seq)])
+
+
+@pytest.mark.parametrize("case", sorted(MODELS))
+def test_layers_around_recurrent_ones_export_exactly(case, fresh_names, tmp_path):
+    export_and_compare(randomize(MODELS[case]()), tmp_path)
+
+
+def test_refuses_a_lambda_layer_by_name(tmp_path):
+    model = _on_sequence(layers.Lambda(lambda x: x * 2, name="double"))
+    with pytest.raises(NotImplementedError, match=r"'double' of class Lambda has no ONNX"):
+        to_onnx(model, tmp_path / "m.onnx")
+
+
+def test_refuses_a_padding_mask_reaching_attention(tmp_path):
+    inputs = rnnkit.Input((None, 4))
+    masked = layers.Masking(name="pad")(inputs)
+    model = rnnkit.Model(inputs, layers.Attention()([masked, masked]))
+    with pytest.raises(NotImplementedError, match=r"'pad' \(Masking\)"):
+        to_onnx(model, tmp_path / "m.onnx")

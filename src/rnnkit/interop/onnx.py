@@ -270,6 +270,7 @@ def _convert(g: _Graph, layer, *args, **kwargs):
 
 
 def _converter(layer):
+    from . import _onnx_attention  # noqa: F401 (its converters join the table)
     from ._onnx_layers import CONVERTERS
 
     convert = _CONVERTERS.get(type(layer)) or CONVERTERS.get(type(layer).__name__)
