@@ -152,7 +152,8 @@ class _Keras3Weights:
         if variables is not None:
             arrays += [self.store.array(self.store.get(variables, name))
                        for name in sorted(self.store.names(variables), key=int)]
-        for part in self._PARTS:
+        # a layer with sublayers of its own names them in `_keras_parts` (MultiHeadAttention)
+        for part in self._PARTS + tuple(getattr(owner, "_keras_parts", ())):
             found = self.store.get(group, part)
             if found is not None:
                 arrays += self._collect(found, getattr(owner, part, None))

@@ -69,6 +69,7 @@ class Layer(torch.nn.Module):
     supports_masking = False
     _takes_mask = False
     _takes_training = False
+    _masked_arguments: tuple = ()  # call's arguments x that have an x_mask argument
     _keeps_shape = False  # True: the output has the input's shape (Dropout, Activation, ...)
 
     def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None,
@@ -169,6 +170,8 @@ class Layer(torch.nn.Module):
         if not self.built:
             self.build_on(symbolic.shapes_of(inputs), _device_of(inputs))
         kwargs = self._call_arguments(inputs, kwargs)
+        kwargs.update(self.argument_masks(args, kwargs,
+                                          lambda t: getattr(t, "_keras_mask", None)))
         outputs = self.call(*args, **kwargs)
         if self.activity_regularizer is not None:
             flat = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
@@ -192,6 +195,24 @@ class Layer(torch.nn.Module):
                 kwargs["mask"] = masks[0] if not tree.is_nested(inputs) else tree.pack_as(
                     inputs, masks)
         return kwargs
+
+    def argument_masks(self, args, kwargs, mask_of) -> dict:
+        """Keras's masks of a call with several tensor arguments: `<argument>_mask` =
+        mask_of(argument) for each tensor argument whose `<argument>_mask` `call` takes and was
+        not given (or given as None), where mask_of finds one."""
+        if not self._masked_arguments or torch.compiler.is_compiling():
+            return {}
+        try:
+            bound = inspect.signature(self.call).bind_partial(*args, **kwargs).arguments
+        except TypeError:
+            return {}  # the call itself says what is wrong
+        tensors = {k: v for k, v in bound.items()
+                   if isinstance(v, (torch.Tensor, symbolic.KerasTensor))}
+        if len(tensors) < 2:
+            return {}
+        found = {f"{k}_mask": mask_of(tensors[k]) for k in self._masked_arguments
+                 if k in tensors and bound.get(f"{k}_mask") is None}
+        return {k: m for k, m in found.items() if m is not None}
 
     def _activity_penalty(self, output):
         """Keras: the penalty of an output divided by its batch size (0 for an empty batch)."""
@@ -225,6 +246,8 @@ class Layer(torch.nn.Module):
         extra = any(p.kind is p.VAR_KEYWORD for p in params.values())
         cls._takes_mask = "mask" in params or extra
         cls._takes_training = "training" in params or extra
+        # Keras: a call of several tensor arguments gets each one's mask as `<argument>_mask`
+        cls._masked_arguments = tuple(p for p in params if f"{p}_mask" in params)
 
     def call_masked(self, inputs, mask=None, training=None):
         """(output, output mask): the call Sequential makes, passing the mask to layers that

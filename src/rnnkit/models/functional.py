@@ -120,6 +120,8 @@ class Functional(Model):
             kwargs["mask"] = mask
         if layer._takes_training and training is not None and "training" not in kwargs:
             kwargs["training"] = training
+        kwargs.update(layer.argument_masks(node.args, node.kwargs,
+                                           lambda t: value_masks.get(id(t))))
         outputs = layer(*args, **kwargs)
         out_mask = layer.compute_mask(args[0] if args else first, kwargs.get("mask", mask))
         flat = tree.flatten(outputs)
