@@ -6,7 +6,7 @@ from .recurrent import GRU, LSTM, RNNLayer, SimpleRNN
 from .rnn import RNN
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .stacked_rnn_cells import StackedRNNCells
-from .reshaping import Flatten, RepeatVector
+from .reshaping import Flatten, Permute, RepeatVector, Reshape
 from .wrappers import Bidirectional, TimeDistributed
 from . import (activation_layers, attention, convolution, lambda_layer, merging, noise,
                normalization, pooling)
@@ -25,13 +25,15 @@ _AREAS = (activation_layers, attention, convolution, lambda_layer, merging, nois
           pooling)
 
 __all__ = ["Layer", "RNNLayer", "SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Dropout",
-           "Activation", "Input", "InputLayer", "Masking", "Flatten", "RepeatVector", "TimeDistributed",
+           "Activation", "Input", "InputLayer", "Masking", "Flatten", "RepeatVector", "Reshape",
+           "Permute", "TimeDistributed",
            "Bidirectional", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
            *(name for area in _AREAS for name in area.__all__)]
 
 _CLASSES = {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Dense, Embedding, Dropout,
                                           Activation, InputLayer, Masking, Flatten,
-                                          RepeatVector, TimeDistributed, Bidirectional, RNN,
+                                          RepeatVector, Reshape, Permute, TimeDistributed,
+                                          Bidirectional, RNN,
                                           SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells)}
 # Keras serializes a layer under its class's own name (an alias's is the class it names).
 _CLASSES.update({obj.__name__: obj for area in _AREAS for obj in map(vars(area).get, area.__all__)

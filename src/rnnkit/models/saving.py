@@ -283,8 +283,17 @@ def _metadata() -> dict:
             "date_saved": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
+def _refuse_code(model) -> None:
+    """A layer holding Python code (Lambda) says why no file can hold it; nothing is written."""
+    for module in model.modules():
+        reason = module.saving_refusal() if hasattr(module, "saving_refusal") else None
+        if reason:
+            raise ValueError(f"cannot save model {model.name!r}: {reason}")
+
+
 def save_model(model, filepath, overwrite: bool = True) -> None:
     path = os.fspath(filepath)
+    _refuse_code(model)
     if not model.built:
         raise ValueError(f"{model.name}: cannot save a model that is not built; give the first "
                          "layer input_shape= or call the model on data first.")
