@@ -92,7 +92,11 @@ def _from_keras(record: dict) -> bool:
 
 def _is_keras_op(record: dict) -> bool:
     """Keras 3 records the ops that compute a Masking layer's mask (NotEqual, Any) as nodes
-    of the graph; rnnkit computes masks as the graph runs, so it leaves them out."""
+    of the graph; rnnkit computes masks as the graph runs, so it leaves them out. (A legacy
+    .h5 config names no module: there the ops are known by class, no Keras layer being
+    called NotEqual or Any.)"""
+    if record.get("module") is None and record.get("class_name") in ("NotEqual", "Any"):
+        return True
     return str(record.get("module") or "").startswith("keras.src.ops")
 
 
