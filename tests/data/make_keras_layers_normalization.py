@@ -73,7 +73,8 @@ CASES = {
     "batchnorm_frozen": _masked([("BatchNormalization", {"trainable": False})]),
     "batchnorm_features": {
         "inputs": [{"name": "f", "shape": [6]}],
-        "nodes": [["d", "Dense", {"units": 4}, "f"],
+        # no bias before the normalization: its gradient is rounding noise, which Adam amplifies
+        "nodes": [["d", "Dense", {"units": 4, "use_bias": False}, "f"],
                   ["b", "BatchNormalization", {"momentum": 0.9, "center": False}, "d"],
                   ["o", "Dense", {"units": 2}, "b"]],
         "outputs": ["o"]},
@@ -98,12 +99,13 @@ CASES = {
         "nodes": [["a", "Softmax", {"axis": [1, 2]}, "x"], ["b", "Softmax", {"axis": 1}, "a"],
                   ["o", "GRU", {"units": 2, "return_sequences": True}, "b"]],
         "outputs": ["o"]},
-    # an explicit (batch, 1, time) mask of attention-like scores; a float mask keeps > 0.5
+    # an explicit (batch, 1, time) mask of attention-like scores; a float mask keeps > 0.5.
+    # Flatten drops the output mask, which Keras's loss would broadcast against (batch, time).
     "softmax_masked_scores": {
         "inputs": [{"name": "s", "shape": [5, 5]}, {"name": "k", "shape": [1, 5]}],
         "nodes": [["g", "Activation", {"activation": "sigmoid"}, "k"],
                   ["p", "Softmax", {}, {"inputs": "s", "mask": "g"}],
-                  ["o", "Dense", {"units": 2}, "p"]],
+                  ["f", "Flatten", {}, "p"], ["o", "Dense", {"units": 2}, "f"]],
         "outputs": ["o"]},
     "noise_inference_lstm": _masked([("SpatialDropout1D", {"rate": 0.3, "seed": 1}),
                                      ("GaussianNoise", {"stddev": 0.2, "seed": 2})],
