@@ -90,12 +90,18 @@ def _from_keras(record: dict) -> bool:
     return str(record.get("module") or "").split(".")[0] in ("keras", "tf_keras")
 
 
+_MASK_OP_CLASSES = ("NotEqual", "Any", "LogicalOr", "ExpandDims", "ZerosLike", "OnesLike",
+                    "Concatenate")
+
+
 def _is_keras_op(record: dict) -> bool:
-    """Keras 3 records the ops that compute a Masking layer's mask (NotEqual, Any) as nodes
-    of the graph; rnnkit computes masks as the graph runs, so it leaves them out. (A legacy
-    .h5 config names no module: there the ops are known by class, no Keras layer being
-    called NotEqual or Any.)"""
-    if record.get("module") is None and record.get("class_name") in ("NotEqual", "Any"):
+    """Keras 3 records the ops that compute masks (a Masking layer's NotEqual, Any; a merging
+    layer's LogicalOr, ExpandDims, ZerosLike, OnesLike, Concatenate) as nodes of the graph;
+    rnnkit computes masks as the graph runs, so it leaves them out. (A legacy .h5 config names
+    no module: there the ops are known by class and by a config without "trainable", which
+    every layer's has, the Concatenate op sharing its class name with the layer.)"""
+    if (record.get("module") is None and record.get("class_name") in _MASK_OP_CLASSES
+            and "trainable" not in (record.get("config") or {})):
         return True
     return str(record.get("module") or "").startswith("keras.src.ops")
 
