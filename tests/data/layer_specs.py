@@ -15,7 +15,9 @@ A spec is plain JSON:
 Each node is [output name(s), layer class, constructor kwargs, inputs, call kwargs (optional)]:
 inputs is a tensor's name (one positional argument), a list of names (one list argument, as
 merging layers take), or a dict of keyword arguments naming tensors; call kwargs hold the other
-arguments. A list of output names unpacks a layer that returns several tensors.
+arguments. A list of output names unpacks a layer that returns several tensors. A constructor
+kwarg {"layer": class, "kwargs": {...}} is a layer made first (what a wrapper such as
+Bidirectional takes).
 
 `data` says how make_inputs draws each input of a batch of BATCH rows of TIME steps (None sizes):
 normal floats by default; {"ints": high} draws ids in [1, high); {"pad": true} zeroes (or, for ids,
@@ -37,6 +39,15 @@ def _tensors(ref, env):
     raise TypeError(f"expected a tensor name, a list or a dict of them, got {ref!r}")
 
 
+def _layer(lib, cls, kwargs):
+    """lib.layers.<cls>(**kwargs), kwargs given as {"layer": ..., "kwargs": ...} made first."""
+    def value(v):
+        if isinstance(v, dict) and set(v) == {"layer", "kwargs"}:
+            return _layer(lib, v["layer"], v["kwargs"])
+        return v
+    return getattr(lib.layers, cls)(**{k: value(v) for k, v in kwargs.items()})
+
+
 def build(spec, lib, name=None):
     """The spec's model, made with `lib` (the keras module, or rnnkit): lib.Input, lib.layers.<cls>,
     lib.Model."""
@@ -49,7 +60,7 @@ def build(spec, lib, name=None):
     for node in spec["nodes"]:
         out, cls, kwargs, ref = node[:4]
         call_kwargs = dict(node[4]) if len(node) > 4 else {}
-        layer = getattr(lib.layers, cls)(**kwargs)
+        layer = _layer(lib, cls, kwargs)
         args = _tensors(ref, env)
         result = layer(**args, **call_kwargs) if isinstance(args, dict) else layer(args,
                                                                                   **call_kwargs)
