@@ -88,8 +88,9 @@ class MultiHeadAttention(Layer):
     """
 
     supports_masking = True
-    # where Keras's files keep the projections' variables (layers/<key>/<part>/vars)
-    _keras_parts = ("query_dense", "key_dense", "gate_dense", "value_dense", "output_dense")
+    # where Keras's files keep the projections' variables (layers/<key>/<part>/vars), in the
+    # order of the weights (the gate has no public property in Keras: its attribute's name)
+    _keras_parts = ("query_dense", "key_dense", "_gate_dense", "value_dense", "output_dense")
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, sliding_window=None,
@@ -288,8 +289,12 @@ class MultiHeadAttention(Layer):
         if causal_only:
             keep = _band(q.shape[1], k.shape[1], None, q.device)
         if keep is not None:
-            scores = _mask_fill(keep[:, None] if keep.dim() == 3 else keep, scores)
+            keep = keep[:, None]
+            scores = _mask_fill(keep, scores)
         scores = torch.softmax(scores, dim=-1)
+        if keep is not None:  # Keras's Softmax zeroes hidden weights: a fully hidden row is 0
+            scores = torch.where(keep, scores, torch.zeros((), dtype=scores.dtype,
+                                                           device=scores.device))
         weights = scores
         if self._is_training(training) and self.dropout > 0:
             kept = self._uniform(scores.shape, scores) >= self.dropout

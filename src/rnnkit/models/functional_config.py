@@ -91,12 +91,13 @@ def _from_keras(record: dict) -> bool:
 
 
 _MASK_OP_CLASSES = ("NotEqual", "Any", "LogicalOr", "ExpandDims", "ZerosLike", "OnesLike",
-                    "Concatenate")
+                    "Concatenate", "ConvertToTensor")
 
 
 def _is_keras_op(record: dict) -> bool:
     """Keras 3 records the ops that compute masks (a Masking layer's NotEqual, Any; a merging
-    layer's LogicalOr, ExpandDims, ZerosLike, OnesLike, Concatenate) as nodes of the graph;
+    layer's LogicalOr, ExpandDims, ZerosLike, OnesLike, Concatenate; Attention's
+    ConvertToTensor) as nodes of the graph;
     rnnkit computes masks as the graph runs, so it leaves them out. (A legacy .h5 config names
     no module: there the ops are known by class and by a config without "trainable", which
     every layer's has, the Concatenate op sharing its class name with the layer.)"""
