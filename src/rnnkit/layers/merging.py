@@ -62,6 +62,8 @@ class Merge(Layer):
 
     def _shapes(self, input_shape) -> list[tuple]:
         """input_shape as a list of shapes, refused unless the layer got a list of tensors."""
+        if isinstance(input_shape, list) and not input_shape:
+            self._check_count(0, "an empty list")
         if not _is_shape_list(input_shape) or not input_shape:
             raise ValueError(f"{self.name}: expected {self._expected()}, e.g. "
                              f"{type(self).__name__}(...)([a, b]); got one input of shape "
