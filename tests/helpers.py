@@ -254,7 +254,8 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape, *
     if run_training_check and input_dtype.startswith("float"):
         before = [w.detach().clone() for w in layer.trainable_weights]
         model.compile(optimizer="sgd", loss="mean_squared_error")
-        x = list(data.values()) if isinstance(data, dict) else data
+        # a dict of inputs flattens as the model's inputs do: by sorted key
+        x = [data[k] for k in sorted(data)] if isinstance(data, dict) else data
         loss = model.train_on_batch(x, torch.randn_like(eager.detach()))
         assert np.isfinite(loss)
         for old, new in zip(before, layer.trainable_weights):

@@ -73,8 +73,15 @@ class Attention(Layer):
                              f"key), got {len(inputs)}.")
         return list(inputs)
 
+    def _check_shapes(self, input_shape):
+        if not (isinstance(input_shape, (list, tuple))
+                and all(isinstance(s, (list, tuple)) for s in input_shape)):
+            raise ValueError(f"{self.name}: expected inputs as a list [query, value] or [query, "
+                             f"value, key], got one input of shape {tuple(input_shape)}.")
+        return self._check_list(input_shape, "inputs")
+
     def build(self, input_shape):
-        shapes = self._check_list(input_shape, "input shapes")
+        shapes = self._check_shapes(input_shape)
         if any(len(s) != 3 for s in shapes):
             raise ValueError(f"{self.name}: expected query, value (and key) of shape "
                              f"(batch, time, dim), got shapes {[tuple(s) for s in shapes]}.")
@@ -207,7 +214,7 @@ class AdditiveAttention(Attention):
         super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
 
     def build(self, input_shape):
-        shapes = self._check_list(input_shape, "input shapes")
+        shapes = self._check_shapes(input_shape)
         if any(len(s) != 3 for s in shapes) or shapes[0][-1] is None:
             raise ValueError(f"{self.name}: expected query, value (and key) of shape "
                              f"(batch, time, dim) with a known dim, got shapes "

@@ -15,8 +15,12 @@ shapes, and Keras files keep them under query_dense/, key_dense/, ... (`_keras_p
 
 Masks, as Keras 3 combines them: the query's mask hides rows, the value's (and key's) columns,
 `attention_mask` (batch, T, S) and the causal and sliding-window masks whatever they say; a
-hidden score never counts, and a row with every score hidden averages every value uniformly
-(Keras's large negative number, not NaN). The query's mask is the output's mask.
+hidden score never counts. A row with every score hidden (a padded query step) differs between
+Keras's two paths, and rnnkit keeps both: its fused path (no dropout, no scores asked for) gives
+the uniform average of the values (a large negative number, not NaN), its einsum path (dropout
+> 0 or return_attention_scores) zero weights, hence the output bias alone. The query's mask is
+the output's mask. A `query_mask` argument is honoured, the query tensor's Keras mask used
+when none is given (Keras 3.15 reads only the tensor's and ignores the argument).
 """
 
 from __future__ import annotations
