@@ -30,6 +30,9 @@ def _non_negative(where, name, value, allow_none=False):
 
 
 class _Elementwise(Layer):
+    """A layer of one element-wise function: its `call` takes `mask=` only so that an
+    eager call passes the input's mask on (the function ignores it)."""
+
     supports_masking = True
     _keeps_shape = True
 
@@ -57,7 +60,7 @@ class ReLU(_Elementwise):
         self.negative_slope = _non_negative(self.name, "negative_slope", negative_slope)
         self.threshold = _non_negative(self.name, "threshold", threshold)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         x = _float_input(self, inputs)
         slope, top, bend = self.negative_slope, self.max_value, self.threshold
         if slope != 0 and top is None and bend == 0:
@@ -90,7 +93,7 @@ class LeakyReLU(_Elementwise):
         super().__init__(**kwargs)
         self.negative_slope = _non_negative(self.name, "negative_slope", negative_slope)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         return F.leaky_relu(_float_input(self, inputs), self.negative_slope)
 
     def get_config(self):
@@ -110,7 +113,7 @@ class ELU(_Elementwise):
             raise TypeError(f"{self.name}: expected alpha to be a number, got {alpha!r}.")
         self.alpha = alpha
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         return F.elu(_float_input(self, inputs), float(self.alpha))
 
     def get_config(self):

@@ -32,7 +32,7 @@ class SpatialDropout1D(Dropout):
         # One draw per sample and channel, shared by every step (Dropout's None: the input's size).
         super().__init__(rate, noise_shape=(None, 1, None), seed=seed, name=name, dtype=dtype)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         x = as_tensor(self, inputs)
         if x.dim() != 3:
             raise ValueError(f"{self.name}: expected input of shape (batch, time, channels) "
@@ -76,7 +76,7 @@ class GaussianNoise(Layer):
             return torch.randn(like.shape, dtype=like.dtype, device=like.device)
         return torch.randn(like.shape, generator=self._generator, dtype=like.dtype).to(like.device)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         x = as_tensor(self, inputs)
         if not self._is_training(training) or self.stddev == 0:
             return x

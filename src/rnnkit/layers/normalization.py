@@ -336,7 +336,8 @@ class LayerNormalization(Layer):
         _out_of_bounds(self.name, axes, input_shape, self.axis)
         return tuple(input_shape)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        """(`mask` is taken only to be passed on, as Keras passes it.)"""
         x = as_tensor(self, inputs)
         if x.dim() != self._built_rank or tuple(x.shape[a] for a in self.axis) != self._weight_shape:
             raise ValueError(f"{self.name}: expected input of rank {self._built_rank} with sizes "
