@@ -34,8 +34,8 @@ from ..models import saving
 from ._keras_files import read, require_h5py
 
 CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells")  # an RNN layer's cell
-# Every layer class rnnkit has, under Keras's name (Lambda is refused before, by _refuse_code).
-SUPPORTED = tuple(name for name in _CLASSES if name not in CELLS)
+# Every layer class rnnkit has, under Keras's name, but Lambda: refused before, by _refuse_code.
+SUPPORTED = tuple(name for name in _CLASSES if name not in (*CELLS, "Lambda"))
 _WRAPPED_KEYS = ("layer", "backward_layer")
 _RECORD_ONLY = ("module", "registered_name", "build_config", "compile_config", "shared_object_id")
 _ANY = object()
