@@ -265,8 +265,8 @@ DENSE_1 = {"class_name": "Dense", "config": {"units": 1}}
      "layers[0] (Dense): dense: expected units to be a positive integer, got '1' (str)."),
     ({"layers": [GRU_2, 7]}, 'expected layers[1] as {"class_name": "...", "config": {...}}, '
                              "got 7."),
-    ({"layers": [{"class_name": "Conv1D", "config": {}}]},
-     "layers[0] (Conv1D): unknown layer class 'Conv1D'"),
+    ({"layers": [{"class_name": "Conv2D", "config": {}}]},
+     "layers[0] (Conv2D): unknown layer class 'Conv2D'"),
     ({"layers": [{"class_name": "Dropout", "config": {"rate": -0.5}}, GRU_2, DENSE_1]},
      "layers[0] (Dropout): dropout: expected rate to be a number between 0 and 1, got -0.5."),
     ({"layers": [{"class_name": "GRU", "config": {"units": 2, "return_sequences": True}},
