@@ -23,12 +23,12 @@ def _causal(g: _Graph, hint: str, scores: str) -> str:
     return g.op("Sub", [scores, g.op("Mul", [hidden, g.const("masked", _MASKED)], hint)], hint)
 
 
-def _attend(g, layer, scores: str, value: _Value, shape, use_causal_mask, return_scores):
-    if use_causal_mask:
-        scores = _causal(g, layer.name, scores)
-    weights = g.op("Softmax", [scores], layer.name, axis=-1)
+def _attend(g, layer, scores: _Value, value: _Value, shape, use_causal_mask, return_scores):
+    """softmax(scores) · value (and the softmax itself where return_scores)."""
+    name = _causal(g, layer.name, scores.name) if use_causal_mask else scores.name
+    weights = g.op("Softmax", [name], layer.name, axis=-1)
     out = _Value(g.op("MatMul", [weights, value.name], layer.name), shape)
-    return [out, _Value(weights, None)] if return_scores else out
+    return [out, _Value(weights, scores.shape)] if return_scores else out
 
 
 def _check_call(layer, mask):
@@ -63,6 +63,7 @@ def _attention(g, layer, inputs, mask=None, training=None, return_attention_scor
             if config["use_scale"]:
                 tanh = g.op("Mul", [tanh, g.const(f"{hint}/scale", _f32(layer.scale))], hint)
             scores = reduce(g, "ReduceSum", tanh, [-1], hint, False)
+    scores = _Value(scores, query.shape[:2] + value.shape[1:2])
     shape = query.shape[:2] + value.shape[2:]
     return _attend(g, layer, scores, value, shape, use_causal_mask, return_attention_scores)
 
@@ -107,8 +108,9 @@ def _multi_head_attention(g, layer, query, value, key=None, query_mask=None, val
                                 np.float32(1.0 / np.sqrt(float(wq.shape[2]))))], hint)
     k = _project(g, f"{hint}/key", key, wk, bk, True)
     v = _project(g, f"{hint}/value", value, wv, bv, False)
-    scores = g.op("MatMul", [q, k], hint)
     heads, value_dim = wo.shape[0], wo.shape[1]
+    scores = _Value(g.op("MatMul", [q, k], hint),
+                    (query.shape[0], int(heads), query.shape[1], key.shape[1]))
     out_dims = wo.shape[2:]
     attended = _attend(g, layer, scores, _Value(v, None), None, use_causal_mask,
                        return_attention_scores)

@@ -269,25 +269,21 @@ def _batch_normalization(g, layer, x):
 
 @converts("LayerNormalization")
 def _layer_normalization(g, layer, x):
-    """(x − mean)/√(var+ε)·γ + β over `axis` (rms_scaling: x/√(mean(x²)+ε)·γ), as Keras."""
+    """(x − mean)/√(var+ε)·γ + β over `axis`, as Keras; rms_scaling (Keras's deprecated form):
+    x/√(var+ε)·γ, the uncentred x over the variance."""
     config = layer.get_config()
     rank = len(x.shape)
     axes = _axes(layer, config["axis"], rank)
-    hint = layer.name
+    hint, rms = layer.name, bool(config.get("rms_scaling"))
     eps = g.const(f"{hint}/epsilon", np.float32(config["epsilon"]))
-    if config.get("rms_scaling"):
-        mean_square = reduce(g, "ReduceMean", g.op("Mul", [x.name, x.name], hint), axes, hint)
-        y = g.op("Div", [x.name, g.op("Sqrt", [g.op("Add", [mean_square, eps], hint)], hint)],
-                 hint)
-    else:
-        centered = g.op("Sub", [x.name, reduce(g, "ReduceMean", x.name, axes, hint)], hint)
-        variance = reduce(g, "ReduceMean", g.op("Mul", [centered, centered], hint), axes, hint)
-        y = g.op("Div", [centered, g.op("Sqrt", [g.op("Add", [variance, eps], hint)], hint)],
-                 hint)
-    if config["scale"]:
+    centered = g.op("Sub", [x.name, reduce(g, "ReduceMean", x.name, axes, hint)], hint)
+    variance = reduce(g, "ReduceMean", g.op("Mul", [centered, centered], hint), axes, hint)
+    y = g.op("Div", [x.name if rms else centered,
+                     g.op("Sqrt", [g.op("Add", [variance, eps], hint)], hint)], hint)
+    if config["scale"] or rms:
         y = g.op("Mul", [y, g.const(f"{hint}/gamma", _per_axis(_float32(layer.gamma), axes,
                                                                 rank))], hint)
-    if config["center"] and not config.get("rms_scaling"):
+    if config["center"] and not rms:
         y = g.op("Add", [y, g.const(f"{hint}/beta", _per_axis(_float32(layer.beta), axes,
                                                                rank))], hint)
     return _Value(y, x.shape)

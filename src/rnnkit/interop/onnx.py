@@ -24,6 +24,7 @@ except ImportError as error:  # pragma: no cover - depends on the installation
 
 from ..layers import (GRU, LSTM, Activation, Bidirectional, Dense, Dropout, Embedding, Flatten,
                       InputLayer, Masking, RepeatVector, SimpleRNN, TimeDistributed)
+from ..utils.naming import free_name
 from . import _gates
 from ._onnx_graph import (_Graph, _Value, _activation_name, _apply_activation, _float32,
                           _refuse, _refuse_activation)
@@ -352,6 +353,14 @@ def _graph_inputs(model) -> list[tuple[_Value, int]]:
     return found
 
 
+def _unique(names) -> list[str]:
+    """Output names: a layer's name, "_k" added for its k-th further output."""
+    found: list[str] = []
+    for name in names:
+        found.append(free_name(name, found))
+    return found
+
+
 def _check_opset(opset) -> int:
     newest = onnx.defs.onnx_opset_version()
     if not isinstance(opset, int) or isinstance(opset, bool) or not MIN_OPSET <= opset <= newest:
@@ -395,7 +404,7 @@ def to_onnx(model, path, opset: int = 22):
     graph_inputs = _graph_inputs(model)
     g.graph_inputs = {v.name for v, _ in graph_inputs}
     ys = _model_outputs(g, model, [v for v, _ in graph_inputs])
-    names = ["output"] if len(ys) == 1 else list(model.output_names)
+    names = ["output"] if len(ys) == 1 else _unique(model.output_names)
     outputs = []
     for name, y in zip(names, ys):
         g.nodes.append(helper.make_node("Identity", [y.name], [name], name=f"{name}/Identity"))
