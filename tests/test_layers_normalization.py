@@ -94,7 +94,7 @@ def test_layer_normalization_axis_becomes_sorted_list_when_built():
     assert LayerNormalization().get_config()["axis"] == -1
 
 
-# -- BatchNormalization -----------------------------------------------------------------------------
+# -- BatchNormalization ---------------------------------------------------------------------------
 def _bn(**kwargs):
     torch.manual_seed(0)
     layer = BatchNormalization(**kwargs).double()
@@ -224,7 +224,7 @@ def test_batch_normalization_renorm_weights_start_from_the_variance_root():
     assert torch.equal(layer.renorm_stddev.detach(), torch.full((2,), 2.0))
 
 
-# -- LayerNormalization -----------------------------------------------------------------------------
+# -- LayerNormalization ---------------------------------------------------------------------------
 def _filled(layer, shape):
     layer = layer.double()
     layer.build(shape)
@@ -262,7 +262,7 @@ def test_layer_normalization_rms_scaling_divides_by_the_variance_root():
     torch.testing.assert_close(layer(x), expected)
 
 
-# -- noise ------------------------------------------------------------------------------------------
+# -- noise ----------------------------------------------------------------------------------------
 def test_spatial_dropout_drops_whole_channels_in_training_only():
     layer = SpatialDropout1D(0.3, seed=7)
     x = torch.ones(64, 20, 50)
@@ -293,7 +293,7 @@ def test_noise_layers_pass_masks_in_training():
         assert torch.equal(layer(x, training=True)._keras_mask, MASK)
 
 
-# -- activation layers ------------------------------------------------------------------------------
+# -- activation layers ----------------------------------------------------------------------------
 def _relu_reference(x, max_value, slope, threshold):
     """Keras's relu from its definition: x above the threshold, slope * (x - threshold) below,
     the positive part capped at max_value."""
@@ -359,7 +359,7 @@ def test_softmax_refuses_a_mask_that_does_not_broadcast_as_keras():
         Softmax()(torch.randn(2, 3), mask=torch.ones(1, 2, 3, dtype=torch.bool))
 
 
-# -- errors -----------------------------------------------------------------------------------------
+# -- errors ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls, kwargs, error, match", [
     (BatchNormalization, {"synchronized": True}, NotImplementedError, "synchronized=True"),
     (BatchNormalization, {"axis": [1]}, TypeError, "expected axis to be an int"),

@@ -339,7 +339,8 @@ class LayerNormalization(Layer):
     def call(self, inputs, training=None, mask=None):
         """(`mask` is taken only to be passed on, as Keras passes it.)"""
         x = as_tensor(self, inputs)
-        if x.dim() != self._built_rank or tuple(x.shape[a] for a in self.axis) != self._weight_shape:
+        sizes = tuple(x.shape[a] for a in self.axis) if x.dim() == self._built_rank else None
+        if sizes != self._weight_shape:
             raise ValueError(f"{self.name}: expected input of rank {self._built_rank} with sizes "
                              f"{self._weight_shape} on axis {self.axis} (the layer was built for "
                              f"that), got shape {tuple(x.shape)}.")
