@@ -161,6 +161,8 @@ def test_conv1d_weights_and_config_are_keras_s():
     layer.build((None, 5, 3))
     assert layer.weight_names == ["kernel", "bias"]
     assert [tuple(w.shape) for w in layer.weights] == [(2, 3, 4), (4,)]
+    limit = math.sqrt(6 / (2 * 3 + 2 * 4))  # glorot_uniform, fans times the kernel's length
+    assert 0.5 * limit < layer.kernel.abs().max() <= limit and not layer.bias.any()
     config = layer.get_config()
     assert set(config) == set(keras_config)  # (the fixture's JSON sorts the keys)
     for key in ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
