@@ -268,9 +268,11 @@ def load_keras(path, compile: bool = False, *, max_bytes: int | None = None):
             weights read); default `rnnkit.models.saving.MAX_LOAD_BYTES` (1 GiB).
 
     Reads the files with zipfile, json and h5py only: neither Keras nor TensorFlow is needed.
-    Layers: InputLayer, SimpleRNN, LSTM, GRU, RNN (over SimpleRNNCell, LSTMCell, GRUCell or
-    StackedRNNCells of them), Dense, Embedding, Masking, Dropout, Activation, Flatten,
-    RepeatVector, TimeDistributed, Bidirectional. Anything else, a Lambda layer, a
+    Layers: every class of `rnnkit.layers` under its Keras name (`SUPPORTED`): InputLayer,
+    SimpleRNN, LSTM, GRU, RNN (over SimpleRNNCell, LSTMCell, GRUCell or StackedRNNCells of
+    them), Dense, Embedding, Masking, Dropout, Activation, Flatten, RepeatVector,
+    TimeDistributed, Bidirectional, and the merging, pooling, Conv1D, Reshape, Permute,
+    normalization, noise, activation and attention layers. Anything else, a Lambda layer, a
     custom object, or HDF5 data kept outside the file raises `ModelFileError` (a ValueError)
     naming the file and what was refused; so does a damaged file.
 
