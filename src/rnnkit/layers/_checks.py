@@ -99,12 +99,12 @@ def check_initial_state(layer, initial_state, x) -> tuple[torch.Tensor, ...]:
     return tuple(states)
 
 
-def check_mask(layer, mask, x) -> torch.Tensor | None:
+def check_mask(layer, mask, x, what="a mask") -> torch.Tensor | None:
     """A (batch, time) boolean mask for x (batch, time, features), True where a step is real."""
     if mask is None:
         return None
     mask = as_tensor(layer, mask)
     if tuple(mask.shape) != tuple(x.shape[:2]):
-        raise ValueError(f"{layer.name}: expected a mask of shape (batch, time) = "
+        raise ValueError(f"{layer.name}: expected {what} of shape (batch, time) = "
                          f"{tuple(x.shape[:2])}, got shape {tuple(mask.shape)}.")
     return mask.to(device=x.device, dtype=torch.bool)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import as_tensor, check_rate, weight_dtype
+from ._checks import as_tensor, check_mask, check_rate, weight_dtype
 from .base import Layer
 from .multi_head_attention import MultiHeadAttention, _band
 
@@ -131,16 +131,8 @@ class Attention(Layer):
         if mask is None:
             return None, None
         mask = self._check_list(mask, "mask")
-
-        def check(m, x, name):
-            if m is None:
-                return None
-            m = as_tensor(self, m)
-            if tuple(m.shape) != tuple(x.shape[:2]):
-                raise ValueError(f"{self.name}: expected the {name} mask of shape (batch, time) = "
-                                 f"{tuple(x.shape[:2])}, got {tuple(m.shape)}.")
-            return m.to(device=x.device, dtype=torch.bool)
-        return check(mask[0], q, "query"), check(mask[1], v, "value")
+        return (check_mask(self, mask[0], q, "the query mask"),
+                check_mask(self, mask[1], v, "the value mask"))
 
     def call(self, inputs, mask=None, training=None, return_attention_scores=False,
              use_causal_mask=False):
