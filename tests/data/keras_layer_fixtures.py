@@ -23,14 +23,9 @@ Everything is seeded from the case name, and ``clear_session`` runs before each 
 start from scratch: re-running gives the same arrays.
 """
 
-import contextlib
-import io
 import json
 import os
-import re
 import sys
-import zipfile
-import zlib
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -41,59 +36,10 @@ import keras  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import layer_specs  # noqa: E402
+from keras_fixture_common import case_rng, deflate, jsonable, summary_text  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "keras_layers")
-ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-def jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj)
-    if obj is None or isinstance(obj, str):
-        return obj
-    if hasattr(obj, "shape"):
-        arr = np.asarray(obj)
-        return arr.item() if arr.ndim == 0 else arr.tolist()
-    return repr(obj)
-
-
-def case_rng(name):
-    return np.random.RandomState(zlib.crc32(name.encode("utf-8")) % (2**31))
-
-
-def summary_text(model, columns="120"):
-    old = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = columns
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buf):
-            model.summary()
-    finally:
-        if old is None:
-            del os.environ["COLUMNS"]
-        else:
-            os.environ["COLUMNS"] = old
-    return ANSI_RE.sub("", buf.getvalue())
-
-
-def deflate(path):
-    with zipfile.ZipFile(path) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    with open(path, "wb") as f:
-        f.write(buffer.getvalue())
 
 
 def initial_weights(model, rng):

@@ -19,9 +19,8 @@ cells of different state structures under ``jit``. Weights are drawn uniformly f
 [-0.5, 0.5] by a seeded generator.
 """
 
-import io
 import os
-import zipfile
+import sys
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -29,6 +28,9 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keras_fixture_common import deflate  # noqa: E402
 
 OUT = Path(__file__).parent / "keras_cells"
 
@@ -42,16 +44,6 @@ def model():
         layers.RNN(layers.StackedRNNCells([layers.SimpleRNNCell(2), layers.SimpleRNNCell(2)])),
         layers.Dense(1),
     ], name="cells")
-
-
-def deflate(path: Path) -> None:
-    with zipfile.ZipFile(path) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    path.write_bytes(buffer.getvalue())
 
 
 def main():

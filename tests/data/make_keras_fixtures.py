@@ -43,10 +43,8 @@ import contextlib
 import io
 import json
 import os
-import re
 import sys
 import warnings
-import zlib
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -57,6 +55,7 @@ import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
 from hook_recorder import recorder_class  # noqa: E402  (beside this script)
+from keras_fixture_common import ANSI_RE, case_rng, jsonable, raw_summary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NPZ_PATH = os.path.join(HERE, "keras_golden.npz")
@@ -68,7 +67,6 @@ JSON_PATH = os.path.join(HERE, "keras_golden.json")
 # (88 column) tables Keras prints in an ordinary terminal or notebook.
 SUMMARY_COLUMNS = "120"
 
-ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 ARRAYS = {}
 
@@ -83,26 +81,6 @@ def to_numpy(t):
     return np.asarray(keras.ops.convert_to_numpy(t))
 
 
-def jsonable(obj):
-    """Recursively convert Keras / numpy values to plain JSON types."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj)
-    if obj is None or isinstance(obj, str):
-        return obj
-    if hasattr(obj, "shape"):  # numpy / jax arrays
-        arr = np.asarray(obj)
-        return arr.item() if arr.ndim == 0 else arr.tolist()
-    return repr(obj)
-
-
 def random_case(prefix, model, rng, x_shape, y_shape, scale=0.5):
     """Uniform(-scale, scale) initial weights for `model`, then normal x and y, all stored
     under `prefix`; drawn in this order from rng."""
@@ -115,11 +93,6 @@ def random_case(prefix, model, rng, x_shape, y_shape, scale=0.5):
     for i, w in enumerate(w_init):
         put(f"{prefix}/w_init{i}", w)
     return w_init, x, y
-
-
-def case_rng(name):
-    """A RandomState whose seed depends only on the case name."""
-    return np.random.RandomState(zlib.crc32(name.encode("utf-8")) % (2**31))
 
 
 @contextlib.contextmanager
@@ -268,20 +241,8 @@ def make_init_bias():
 
 
 def capture_summary(model, columns=SUMMARY_COLUMNS):
-    old = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = columns
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buf):
-            model.summary()
-    finally:
-        if old is None:
-            del os.environ["COLUMNS"]
-        else:
-            os.environ["COLUMNS"] = old
-    raw = buf.getvalue()
-    has_ansi = bool(ANSI_RE.search(raw))
-    return ANSI_RE.sub("", raw), has_ansi
+    raw = raw_summary(model, columns)
+    return ANSI_RE.sub("", raw), bool(ANSI_RE.search(raw))
 
 
 def describe_model(model, columns=SUMMARY_COLUMNS):

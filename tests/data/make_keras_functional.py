@@ -47,7 +47,6 @@ Everything is seeded (``numpy.random.RandomState`` per case from its name, weigh
 each model so layer names start from scratch), so re-running gives the same arrays.
 """
 
-import contextlib
 import io
 import json
 import os
@@ -55,7 +54,6 @@ import re
 import shutil
 import sys
 import zipfile
-import zlib
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -64,6 +62,9 @@ import numpy as np  # noqa: E402
 import jax  # noqa: E402
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keras_fixture_common import case_rng, jsonable, summary_text  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NPZ_PATH = os.path.join(HERE, "keras_functional.npz")
@@ -92,31 +93,6 @@ def to_numpy(t):
     return np.asarray(keras.ops.convert_to_numpy(t))
 
 
-def jsonable(obj):
-    """Recursively convert Keras / numpy values to plain JSON types."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj)
-    if obj is None or isinstance(obj, str):
-        return obj
-    if hasattr(obj, "shape"):
-        arr = np.asarray(obj)
-        return arr.item() if arr.ndim == 0 else arr.tolist()
-    return repr(obj)
-
-
-def case_rng(name):
-    """A RandomState whose seed depends only on the case name."""
-    return np.random.RandomState(zlib.crc32(name.encode("utf-8")) % (2**31))
-
-
 def fresh():
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
@@ -133,21 +109,6 @@ def as_list(structure):
 # --------------------------------------------------------------------------
 # What every case records
 # --------------------------------------------------------------------------
-
-
-def summary_text(model, columns, **kwargs):
-    old = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = columns
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buf):
-            model.summary(**kwargs)
-    finally:
-        if old is None:
-            del os.environ["COLUMNS"]
-        else:
-            os.environ["COLUMNS"] = old
-    return ANSI_RE.sub("", buf.getvalue())
 
 
 def summaries(model, **kwargs):
