@@ -21,9 +21,14 @@ import layer_specs  # noqa: E402
 FOLDER = DATA / "keras_layers"
 AREAS = {path.stem: json.loads(path.read_text()) for path in sorted(FOLDER.glob("*.json"))}
 ARRAYS = {area: np.load(FOLDER / f"{area}.npz") for area in AREAS}
-CASES = [(area, name) for area, info in AREAS.items() for name in info["cases"]]
-SAVED = [(area, name, ext) for area, name in CASES
+ALL = [(area, name) for area, info in AREAS.items() for name in info["cases"]]
+SAVED = [(area, name, ext) for area, name in ALL
          if AREAS[area]["cases"][name]["spec"].get("files", True) for ext in ("keras", "h5")]
+# Cases whose layer order in Keras depends on the ops Keras's mask computations add to a graph
+# (rnnkit's graph holds layers only): only Keras's files of these are compared, and loading keeps
+# the file's order.
+CASES = [(area, name) for area, name in ALL
+         if not AREAS[area]["cases"][name]["spec"].get("keras_order_only")]
 TRAINED = [(area, name) for area, name in CASES if "losses" in AREAS[area]["cases"][name]]
 
 pytestmark = pytest.mark.usefixtures("fresh_names")

@@ -114,6 +114,15 @@ CASES = {
         "nodes": [MASK_X, ["hx", "LSTM", {"units": 4}, "mx"], ["hy", "GRU", {"units": 4}, "y"],
                   ["o", "Dot", {"axes": -1, "normalize": True}, ["hx", "hy"]]],
         "outputs": ["o"], "data": PAD_X},
+    # Keras orders model.layers by depth counting the ops its mask computations add (NotEqual,
+    # Any, the Concatenate op, ...), so the masked branch comes first here; rnnkit's graph has
+    # layers only, so only Keras's files of this case are compared (they keep Keras's order).
+    "keras_order_of_a_masked_branch": {
+        "inputs": [{"name": "y", "shape": [None, 3]}, X],
+        "nodes": [["sy", "GRU", {"units": 2, "return_sequences": True}, "y"], MASK_X,
+                  ["sx", "LSTM", {"units": 3, "return_sequences": True}, "mx"],
+                  ["m", "Concatenate", {}, ["sy", "sx"]], ["o", "LSTM", {"units": 4}, "m"]],
+        "outputs": ["o"], "data": PAD_X, "keras_order_only": True},
 }
 
 

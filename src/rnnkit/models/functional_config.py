@@ -10,6 +10,8 @@ Node indices count only a layer's calls inside the model; a nested Functional mo
 
 from __future__ import annotations
 
+import torch
+
 from ..layers.symbolic import KerasTensor
 from ..utils import tree
 
@@ -177,8 +179,14 @@ def functional_from_config(cls, config: dict, custom_objects=None, keras: bool =
 
     inputs = _map_triples(config["input_layers"], tensor)
     outputs = _map_triples(config["output_layers"], tensor)
-    return cls(inputs, outputs, name=config.get("name"),
-               trainable=config.get("trainable", True))
+    model = cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+    # The config lists the layers in the order the model that wrote it had them. Keras's order
+    # counts the ops its mask computations add to a graph (they deepen a masked branch), which
+    # rnnkit's graph of layers cannot see; keeping the file's order keeps model.layers, the
+    # weights' order and the keys of Keras's weight files as Keras has them.
+    order = {layer: k for k, layer in enumerate(created.values())}
+    model._graph_layers = torch.nn.ModuleList(sorted(model.layers, key=order.__getitem__))
+    return model
 
 
 def _without_op_masks(kwargs: dict, ops: set) -> dict:
