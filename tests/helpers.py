@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +104,48 @@ def flat(structure):
 
 def one_or_list(arrays):
     return arrays[0] if len(arrays) == 1 else arrays
+
+
+class KerasLayerCases:
+    """The cases Keras recorded in tests/data/keras_layers/<area>.json and .npz (made by
+    tests/data/make_keras_layers_<area>.py): each a model spec (tests/data/layer_specs.py) with
+    Keras's summary, names, weights, predictions, training steps and files."""
+
+    folder = DATA / "keras_layers"
+
+    def __init__(self):
+        self.areas = {path.stem: json.loads(path.read_text())
+                      for path in sorted(self.folder.glob("*.json"))}
+        self._arrays = {area: np.load(self.folder / f"{area}.npz") for area in self.areas}
+        self.all = [(area, name) for area, info in self.areas.items() for name in info["cases"]]
+        # built from the spec by rnnkit: all but those whose order Keras's mask ops decide
+        self.built = [(area, name) for area, name in self.all
+                      if not self.meta(area, name)["spec"].get("keras_order_only")]
+
+    def meta(self, area, name) -> dict:
+        return self.areas[area]["cases"][name]
+
+    def arrays(self, area, name, prefix) -> list:
+        """<name>/<prefix>0, <name>/<prefix>1, ... of the area's arrays."""
+        found, files = [], self._arrays[area].files
+        while f"{name}/{prefix}{len(found)}" in files:
+            found.append(self._arrays[area][f"{name}/{prefix}{len(found)}"])
+        return found
+
+    def model(self, area, name, weights=True):
+        """The case's model built by rnnkit from its spec, with Keras's initial weights."""
+        import rnnkit
+        if str(DATA) not in sys.path:  # layer_specs lives with the fixture scripts
+            sys.path.insert(0, str(DATA))
+        import layer_specs
+
+        model = layer_specs.build(self.meta(area, name)["spec"], rnnkit)
+        if weights:
+            model.set_weights(self.arrays(area, name, "w"))
+        return model
+
+
+LAYER_CASES = KerasLayerCases()
 
 
 def summary_of(model, monkeypatch, capsys, columns, **kwargs):

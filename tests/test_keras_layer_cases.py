@@ -5,31 +5,24 @@ tests/data/make_keras_layers_<area>.py), rebuilt by rnnkit from the same spec wi
 
 from __future__ import annotations
 
-import json
-import sys
-
 import numpy as np
 import pytest
 
 import rnnkit
 from rnnkit.interop import load_keras
-from helpers import DATA, assert_close, fresh_names, keras_table_rows, summary_of  # noqa: F401
+from helpers import (LAYER_CASES, assert_close, fresh_names,  # noqa: F401
+                     keras_table_rows, one_or_list, summary_of)
 
-sys.path.insert(0, str(DATA))
-import layer_specs  # noqa: E402
-
-FOLDER = DATA / "keras_layers"
-AREAS = {path.stem: json.loads(path.read_text()) for path in sorted(FOLDER.glob("*.json"))}
-ARRAYS = {area: np.load(FOLDER / f"{area}.npz") for area in AREAS}
-ALL = [(area, name) for area, info in AREAS.items() for name in info["cases"]]
+FOLDER = LAYER_CASES.folder
+ALL = LAYER_CASES.all
 SAVED = [(area, name, ext) for area, name in ALL
-         if AREAS[area]["cases"][name]["spec"].get("files", True) for ext in ("keras", "h5")]
+         if LAYER_CASES.meta(area, name)["spec"].get("files", True) for ext in ("keras", "h5")]
 # Cases whose layer order in Keras depends on the ops Keras's mask computations add to a graph
 # (rnnkit's graph holds layers only): only Keras's files of these are compared, and loading keeps
 # the file's order.
-CASES = [(area, name) for area, name in ALL
-         if not AREAS[area]["cases"][name]["spec"].get("keras_order_only")]
-TRAINED = [(area, name) for area, name in CASES if "losses" in AREAS[area]["cases"][name]]
+CASES = LAYER_CASES.built
+TRAINED = [(area, name) for area, name in CASES if "losses" in LAYER_CASES.meta(area, name)]
+meta, arrays, model_of = LAYER_CASES.meta, LAYER_CASES.arrays, LAYER_CASES.model
 
 pytestmark = pytest.mark.usefixtures("fresh_names")
 
@@ -38,31 +31,8 @@ def _ids(params):
     return ["/".join(p) for p in params]
 
 
-def meta(area, name):
-    return AREAS[area]["cases"][name]
-
-
-def arrays(area, name, prefix):
-    found, k = [], 0
-    while f"{name}/{prefix}{k}" in ARRAYS[area].files:
-        found.append(ARRAYS[area][f"{name}/{prefix}{k}"])
-        k += 1
-    return found
-
-
-def one_or_list(values):
-    return values[0] if len(values) == 1 else values
-
-
 def as_list(result):
     return list(result) if isinstance(result, (list, tuple)) else [result]
-
-
-def model_of(area, name, weights=True):
-    model = layer_specs.build(meta(area, name)["spec"], rnnkit)
-    if weights:
-        model.set_weights(arrays(area, name, "w"))
-    return model
 
 
 def assert_predicts_as_keras(model, area, name):

@@ -15,7 +15,7 @@ ort = pytest.importorskip("onnxruntime")
 import rnnkit  # noqa: E402
 from rnnkit import layers  # noqa: E402
 from rnnkit.interop import to_onnx  # noqa: E402
-from helpers import fresh_names  # noqa: E402,F401
+from helpers import LAYER_CASES, fresh_names  # noqa: E402,F401
 
 SHAPES = [(2, 5), (3, 9)]  # (batch, time)
 TOL = 2e-5
@@ -224,3 +224,39 @@ def test_refuses_a_padding_mask_reaching_attention(tmp_path):
     model = rnnkit.Model(inputs, layers.Attention()([masked, masked]))
     with pytest.raises(NotImplementedError, match=r"'pad' \(Masking\)"):
         to_onnx(model, tmp_path / "m.onnx")
+
+
+def test_refuses_gated_multi_head_attention_by_name(tmp_path):
+    with pytest.raises(NotImplementedError, match=r"'mha' \(MultiHeadAttention\): use_gate=True"):
+        to_onnx(_self_attention(num_heads=1, key_dim=2, use_gate=True, name="mha"),
+                tmp_path / "m.onnx")
+
+
+# -- what Keras recorded --------------------------------------------------------------------------
+def _masked(model) -> str | None:
+    """The name of the layer that makes a mask (Masking, Embedding(mask_zero)), if any."""
+    for layer in model.layers:
+        if type(layer).__name__ == "Masking" or getattr(layer, "mask_zero", False):
+            return layer.name
+    return None
+
+
+@pytest.mark.parametrize("area, name", LAYER_CASES.built, ids=["/".join(c)
+                                                              for c in LAYER_CASES.built])
+def test_keras_cases_export_as_keras_predicts_or_are_refused(area, name, fresh_names, tmp_path):
+    """Every model Keras recorded: the export computes Keras's predictions in onnxruntime, or,
+    where a mask reaches its layers, is refused naming the layer that makes it."""
+    model = LAYER_CASES.model(area, name)
+    masker = _masked(model)
+    if masker is not None:
+        with pytest.raises(NotImplementedError, match=f"'{masker}'"):
+            to_onnx(model, tmp_path / "m.onnx")
+        return
+    to_onnx(model, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    xs = LAYER_CASES.arrays(area, name, "x")
+    feeds = {i.name: x.astype(np.int64 if x.dtype.kind == "i" else np.float32)
+             for i, x in zip(session.get_inputs(), xs)}
+    for ours, theirs in zip(session.run(None, feeds), LAYER_CASES.arrays(area, name, "predict"),
+                            strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=TOL, atol=TOL)

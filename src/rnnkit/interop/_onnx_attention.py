@@ -96,12 +96,18 @@ def _multi_head_attention(g, layer, query, value, key=None, query_mask=None, val
         raise _refuse(layer, f"expected attention over axis 1 of (batch, time, features) inputs, "
                       f"got attention_axes={config.get('attention_axes')} and a query of shape "
                       f"{query.shape}.")
+    for option, plain in (("use_gate", False), ("sliding_window", None)):
+        if config.get(option, plain) != plain:
+            raise _refuse(layer, f"{option}={config[option]!r}: the export writes plain "
+                          "multi-head attention only.")
     key = value if key is None else key
-    arrays = layer.get_weights()
-    step = 2 if config["use_bias"] else 1
-    parts = [(arrays[i], arrays[i + 1] if step == 2 else None) for i in range(0, 8 if step == 2
-                                                                                else 4, step)]
-    (wq, bq), (wk, bk), (wv, bv), (wo, bo) = parts
+
+    def weights(part):
+        bias = getattr(layer, f"{part}_bias", None) if config["use_bias"] else None
+        return _f32(getattr(layer, f"{part}_kernel")), None if bias is None else _f32(bias)
+
+    (wq, bq), (wk, bk), (wv, bv), (wo, bo) = map(weights, ("query", "key", "value",
+                                                          "attention_output"))
     hint = layer.name
     q = _project(g, f"{hint}/query", query, wq, bq, False)
     q = g.op("Mul", [q, g.const(f"{hint}/inverse_sqrt_key_dim",

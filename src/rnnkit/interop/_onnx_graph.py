@@ -40,6 +40,7 @@ class _Graph:
         self.nodes, self.initializers = [], []
         self._used: set[str] = {"input", "output"}
         self.graph_inputs: set[str] = set()  # the names of the graph's inputs
+        self.boolean: set[str] = set()  # values of type bool
         self._consts: dict = {}
 
     def fresh(self, hint: str) -> str:

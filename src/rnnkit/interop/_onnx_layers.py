@@ -52,6 +52,21 @@ def _broadcast_shape(shapes):
     return tuple(next((d for d in dims if d != 1), 1) for dims in zip(*padded))
 
 
+def _same_rank(g, layer, xs):
+    """Keras's merges bring a lower-rank input up by new axes after the batch axis
+    ((batch, 4) against (batch, T, 4) becomes (batch, 1, 4)), then broadcast."""
+    rank = max(len(x.shape) for x in xs)
+    found = []
+    for x in xs:
+        extra = rank - len(x.shape)
+        if extra:
+            x = _Value(g.op("Unsqueeze", [x.name, g.ints(f"axes_1_to_{extra}",
+                                                         list(range(1, extra + 1)))],
+                            layer.name), (x.shape[0],) + (1,) * extra + tuple(x.shape[1:]))
+        found.append(x)
+    return found, _broadcast_shape([x.shape for x in found])
+
+
 def _chain(g, layer, op_type, xs):
     y = xs[0].name
     for x in xs[1:]:  # Keras adds (multiplies) one input after the other, in order
@@ -62,23 +77,24 @@ def _chain(g, layer, op_type, xs):
 @converts("Add", "Multiply", "Average")
 def _sum_like(g, layer, xs):
     kind = type(layer).__name__
+    xs, shape = _same_rank(g, layer, xs)
     y = _chain(g, layer, "Mul" if kind == "Multiply" else "Add", xs)
     if kind == "Average":
         y = g.op("Div", [y, g.const("count", np.float32(len(xs)))], layer.name)
-    return _Value(y, _broadcast_shape([x.shape for x in xs]))
+    return _Value(y, shape)
 
 
 @converts("Subtract")
 def _subtract(g, layer, xs):
-    a, b = xs
-    return _Value(g.op("Sub", [a.name, b.name], layer.name), _broadcast_shape([a.shape, b.shape]))
+    (a, b), shape = _same_rank(g, layer, xs)
+    return _Value(g.op("Sub", [a.name, b.name], layer.name), shape)
 
 
 @converts("Maximum", "Minimum")
 def _extreme(g, layer, xs):
     op_type = "Max" if type(layer).__name__ == "Maximum" else "Min"
-    return _Value(g.op(op_type, [x.name for x in xs], layer.name),
-                  _broadcast_shape([x.shape for x in xs]))
+    xs, shape = _same_rank(g, layer, xs)
+    return _Value(g.op(op_type, [x.name for x in xs], layer.name), shape)
 
 
 @converts("Concatenate")
@@ -328,10 +344,24 @@ def _elu(g, layer, x):
 
 
 @converts("Softmax")
-def _softmax(g, layer, x):
+def _softmax(g, layer, x, mask=None):
+    """Keras's Softmax: over one axis, or exp(x − logsumexp(x)) over several; a mask (True, or
+    > 0.5) keeps entries, the others enter as −1e9 and leave as 0."""
     axis = layer.get_config()["axis"]
-    if isinstance(axis, (list, tuple)):
-        if len(axis) != 1:
-            raise _refuse(layer, f"axis={axis}: ONNX's Softmax takes one axis.")
-        axis = axis[0]
-    return _Value(g.op("Softmax", [x.name], layer.name, axis=int(axis)), x.shape)
+    axes = [int(a) for a in axis] if isinstance(axis, (list, tuple)) else [int(axis)]
+    hint, name = layer.name, x.name
+    keep = None
+    if mask is not None:
+        keep = mask.name
+        if mask.name not in g.boolean:
+            keep = g.op("Greater", [mask.name, g.const("one_half", np.float32(0.5))], hint)
+        name = g.op("Where", [keep, name, g.const("minus_1e9", np.float32(-1e9))], hint)
+    if len(axes) == 1:
+        y = g.op("Softmax", [name], hint, axis=axes[0])
+    else:
+        axes = _axes(layer, axes, len(x.shape))
+        y = g.op("Exp", [g.op("Sub", [name, reduce(g, "ReduceLogSumExp", name, axes, hint)],
+                              hint)], hint)
+    if keep is not None:
+        y = g.op("Where", [keep, y, g.const("zero", np.float32(0))], hint)
+    return _Value(y, x.shape)

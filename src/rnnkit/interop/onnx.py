@@ -261,6 +261,8 @@ def _convert(g: _Graph, layer, *args, **kwargs):
     from ..models import Model
 
     convert = _model if isinstance(layer, Model) else _converter(layer)
+    if not args and "inputs" in kwargs:  # layer(inputs=x, ...) as layer(x, ...)
+        args, kwargs = (kwargs["inputs"],), {k: v for k, v in kwargs.items() if k != "inputs"}
     try:
         return convert(g, layer, *args, **kwargs)
     except TypeError as err:
@@ -315,12 +317,13 @@ def _model_outputs(g: _Graph, model, inputs: list[_Value]) -> list[_Value]:
     return [values[id(t)] for t in model.outputs]
 
 
-def _dims(where, shape, time_axis: bool) -> tuple:
-    """An input's ONNX shape: batch always symbolic, time too where axis 1 is one."""
+def _dims(where, shape, time_axis: bool, time=TIME) -> tuple:
+    """An input's ONNX shape: batch always symbolic, time too (named `time`) where axis 1 is
+    one."""
     dims = [BATCH]
     for axis, d in enumerate(shape[1:], start=1):
         if axis == 1 and time_axis:
-            dims.append(TIME)
+            dims.append(time)
         elif d is None:
             raise ValueError(f"to_onnx: {where} has input shape {tuple(shape)}; expected every "
                              f"axis after batch and time to be known, got None at axis {axis}.")
@@ -340,15 +343,18 @@ def _graph_inputs(model) -> list[tuple[_Value, int]]:
         raise ValueError(f"to_onnx: model {model.name!r} is not built, so its input shape is "
                          "unknown; pass input_shape= to its first layer, start it with Input(...), "
                          "or call model.build((None, time, features)) first.")
-    if isinstance(model, Sequential):
+    where = f"model {model.name!r}"
+    if isinstance(model, Sequential):  # (axis 1 is symbolic whatever size the model was built for)
+        shape = model._batch_input_shape
         ids = bool(model.layers) and isinstance(model.layers[0], Embedding)
-        specs = [("input", model._batch_input_shape, ids)]
-    else:
-        specs = [(x._keras_history[0].name if len(model.inputs) > 1 else "input", x.shape,
-                  not x.dtype.startswith(("float", "bfloat"))) for x in model.inputs]
+        return [(_Value("input", _dims(where, shape, len(shape) >= 3 or ids)),
+                 TensorProto.INT64 if ids else TensorProto.FLOAT)]
     found = []
-    for name, shape, ids in specs:
-        dims = _dims(f"model {model.name!r}", shape, len(shape) >= 3 or ids)
+    for x in model.inputs:  # an unknown time axis is symbolic, one name per input
+        name = x._keras_history[0].name if len(model.inputs) > 1 else "input"
+        ids = not x.dtype.startswith(("float", "bfloat"))
+        time = TIME if len(model.inputs) == 1 else f"{name}_{TIME}"
+        dims = _dims(where, x.shape, len(x.shape) >= 2 and x.shape[1] is None, time)
         found.append((_Value(name, dims), TensorProto.INT64 if ids else TensorProto.FLOAT))
     return found
 
