@@ -3,7 +3,7 @@ small Functional models, for tests/test_keras_layer_cases.py (-k attention).
 
 Run from the repository root, with Keras 3 on JAX (no torch)::
 
-    KERAS_BACKEND=jax /work/kerasenv/bin/python tests/data/make_keras_layers_attention.py
+    KERAS_BACKEND=jax kerasenv/bin/python tests/data/make_keras_layers_attention.py
 
 It writes tests/data/keras_layers/attention.json, attention.npz and attention/<case>.keras|.h5
 (what each holds: tests/data/keras_layer_fixtures.py).

@@ -4,7 +4,7 @@ tests/test_keras_layer_cases.py (-k merging).
 
 Run from the repository root, with Keras 3 on JAX (no torch)::
 
-    KERAS_BACKEND=jax /work/kerasenv/bin/python tests/data/make_keras_layers_merging.py
+    KERAS_BACKEND=jax kerasenv/bin/python tests/data/make_keras_layers_merging.py
 
 It writes tests/data/keras_layers/merging.json, merging.npz and merging/<case>.keras|.h5
 (what each holds: tests/data/keras_layer_fixtures.py).

@@ -4,7 +4,7 @@ small Functional model, for tests/test_keras_layer_cases.py (-k normalization).
 
 Run from the repository root, with Keras 3 on JAX (no torch)::
 
-    KERAS_BACKEND=jax /work/kerasenv/bin/python tests/data/make_keras_layers_normalization.py
+    KERAS_BACKEND=jax kerasenv/bin/python tests/data/make_keras_layers_normalization.py
 
 It writes tests/data/keras_layers/normalization.json, normalization.npz and
 normalization/<case>.keras|.h5 (what each holds: tests/data/keras_layer_fixtures.py).

@@ -5,7 +5,7 @@ Permute), each in a small model around recurrent layers, for tests/test_keras_la
 
 Run from the repository root, with Keras 3 on JAX (no torch)::
 
-    KERAS_BACKEND=jax /work/kerasenv/bin/python tests/data/make_keras_layers_pooling_conv.py
+    KERAS_BACKEND=jax kerasenv/bin/python tests/data/make_keras_layers_pooling_conv.py
 
 It writes tests/data/keras_layers/pooling_conv.json, pooling_conv.npz and
 pooling_conv/<case>.keras|.h5 (what each holds: tests/data/keras_layer_fixtures.py).

@@ -8,33 +8,34 @@ from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .stacked_rnn_cells import StackedRNNCells
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
 from .wrappers import Bidirectional, TimeDistributed
-from . import (activation_layers, attention, convolution, lambda_layer, merging, noise,
-               normalization, pooling)
+from . import (activation_layers, attention, convolution, lambda_layer, merging, merging_axes,
+               noise, normalization, pooling)
 from .activation_layers import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .convolution import *  # noqa: F401,F403
 from .lambda_layer import *  # noqa: F401,F403
 from .merging import *  # noqa: F401,F403
+from .merging_axes import *  # noqa: F401,F403
 from .noise import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 
 # The modules of the layers that surround recurrent ones; each lists its public names in __all__
 # (classes, Keras's aliases such as GlobalMaxPool1D, and functions such as concatenate).
-_AREAS = (activation_layers, attention, convolution, lambda_layer, merging, noise, normalization,
-          pooling)
+_AREAS = (activation_layers, attention, convolution, lambda_layer, merging, merging_axes, noise,
+          normalization, pooling)
 
 __all__ = ["Layer", "RNNLayer", "SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Dropout",
            "Activation", "Input", "InputLayer", "Masking", "Flatten", "RepeatVector", "Reshape",
-           "Permute", "TimeDistributed",
-           "Bidirectional", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
+           "Permute", "TimeDistributed", "Bidirectional", "RNN", "SimpleRNNCell", "LSTMCell",
+           "GRUCell", "StackedRNNCells",
            *(name for area in _AREAS for name in area.__all__)]
 
 _CLASSES = {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Dense, Embedding, Dropout,
                                           Activation, InputLayer, Masking, Flatten,
                                           RepeatVector, Reshape, Permute, TimeDistributed,
-                                          Bidirectional, RNN,
-                                          SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells)}
+                                          Bidirectional, RNN, SimpleRNNCell, LSTMCell, GRUCell,
+                                          StackedRNNCells)}
 # Keras serializes a layer under its class's own name (an alias's is the class it names).
 _CLASSES.update({obj.__name__: obj for area in _AREAS for obj in map(vars(area).get, area.__all__)
                  if isinstance(obj, type) and issubclass(obj, Layer)})
