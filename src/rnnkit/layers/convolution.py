@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from .. import activations, constraints, initializers, regularizers
 from ._checks import check_int
 from .base import Layer
 from .pooling import (check_padding, check_rank3, int_tuple, output_length, real_input,
                       same_padding, standardize_data_format)
+from ._keras_objects import objects_config, set_objects
 
 __all__ = ["Conv1D", "Convolution1D"]
 
@@ -66,14 +66,11 @@ class Conv1D(Layer):
             raise ValueError(f"{name}: strides > 1 cannot be combined with dilation_rate > 1 "
                              f"(as in Keras), got strides={self.strides} and dilation_rate="
                              f"{self.dilation_rate}.")
-        self.activation = activations.get(activation, where=name)
+        set_objects(self, activation=activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer, where=name)
-        self.bias_initializer = initializers.get(bias_initializer, where=name)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer, where=name)
-        self.bias_regularizer = regularizers.get(bias_regularizer, where=name)
-        self.kernel_constraint = constraints.get(kernel_constraint, where=name)
-        self.bias_constraint = constraints.get(bias_constraint, where=name)
+        set_objects(self, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                    kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                    kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         self._build_now_if_shape_known()
 
     @property
@@ -144,14 +141,11 @@ class Conv1D(Layer):
                 "kernel_size": self.kernel_size, "strides": self.strides,
                 "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate, "groups": self.groups,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **objects_config(self, "activation"), "use_bias": self.use_bias,
+                **objects_config(self, "kernel_initializer", "bias_initializer",
+                                 "kernel_regularizer", "bias_regularizer",
+                                 "activity_regularizer", "kernel_constraint",
+                                 "bias_constraint")}
 
 
 Convolution1D = Conv1D

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from .. import activations, constraints, initializers, regularizers
 from ._checks import as_tensor, check_int, check_rate, check_units, weight_dtype
 from . import symbolic
 from .base import Layer
+from ._keras_objects import objects_config, set_objects
 
 
 class Dense(Layer):
@@ -27,15 +27,12 @@ class Dense(Layer):
         if kwargs.pop("lora_rank", None) is not None:
             raise NotImplementedError("Dense: lora_rank is not supported yet.")
         super().__init__(**kwargs)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer, where=self.name)
-        self.bias_regularizer = regularizers.get(bias_regularizer, where=self.name)
-        self.kernel_constraint = constraints.get(kernel_constraint, where=self.name)
-        self.bias_constraint = constraints.get(bias_constraint, where=self.name)
         self.units = check_units(self.name, units)
-        self.activation = activations.get(activation, where=self.name)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer, where=self.name)
-        self.bias_initializer = initializers.get(bias_initializer, where=self.name)
+        set_objects(self, activation=activation, kernel_initializer=kernel_initializer,
+                    bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                    bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                    bias_constraint=bias_constraint)
         self._build_now_if_shape_known()
 
     def build(self, input_shape):
@@ -67,13 +64,10 @@ class Dense(Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **objects_config(self, "activation"), "use_bias": self.use_bias,
+                **objects_config(self, "kernel_initializer", "bias_initializer",
+                                 "kernel_regularizer", "bias_regularizer", "kernel_constraint",
+                                 "bias_constraint")}
 
 
 class Embedding(Layer):
@@ -93,9 +87,9 @@ class Embedding(Layer):
         self.input_dim = check_int(self.name, "input_dim", input_dim)
         self.output_dim = check_int(self.name, "output_dim", output_dim)
         self.mask_zero = bool(mask_zero)
-        self.embeddings_initializer = initializers.get(embeddings_initializer, where=self.name)
-        self.embeddings_regularizer = regularizers.get(embeddings_regularizer, where=self.name)
-        self.embeddings_constraint = constraints.get(embeddings_constraint, where=self.name)
+        set_objects(self, embeddings_initializer=embeddings_initializer,
+                    embeddings_regularizer=embeddings_regularizer,
+                    embeddings_constraint=embeddings_constraint)
         self._build_now_if_shape_known()
 
     def build(self, input_shape=None):
@@ -127,9 +121,8 @@ class Embedding(Layer):
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
-                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
-                "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
+                **objects_config(self, "embeddings_initializer", "embeddings_regularizer",
+                                 "embeddings_constraint"),
                 "mask_zero": self.mask_zero}
 
 
@@ -200,14 +193,14 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = activations.get(activation, where=self.name)
+        set_objects(self, activation=activation)
         self.built = True
 
     def call(self, inputs, training=None):
         return self.activation(as_tensor(self, inputs))
 
     def get_config(self):
-        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+        return {**super().get_config(), **objects_config(self, "activation")}
 
 
 class InputLayer(Layer):

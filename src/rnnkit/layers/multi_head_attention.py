@@ -30,9 +30,10 @@ import math
 
 import torch
 
-from .. import constraints, initializers, regularizers
+from .. import initializers
 from ._checks import as_tensor, check_int, check_rate, weight_dtype
 from .base import Layer
+from ._keras_objects import objects_config, set_objects
 
 __all__ = ["MultiHeadAttention"]
 
@@ -120,12 +121,9 @@ class MultiHeadAttention(Layer):
         if self.flash_attention and self.dropout > 0:
             raise ValueError(f"{self.name}: flash_attention=True takes no dropout, got "
                              f"dropout={self.dropout}; set dropout=0.0 or drop flash_attention.")
-        self.kernel_initializer = initializers.get(kernel_initializer, where=self.name)
-        self.bias_initializer = initializers.get(bias_initializer, where=self.name)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer, where=self.name)
-        self.bias_regularizer = regularizers.get(bias_regularizer, where=self.name)
-        self.kernel_constraint = constraints.get(kernel_constraint, where=self.name)
-        self.bias_constraint = constraints.get(bias_constraint, where=self.name)
+        set_objects(self, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                    kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                    kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         self._seed_generator(seed)
 
     def _check_output_shape(self, output_shape):
@@ -328,14 +326,10 @@ class MultiHeadAttention(Layer):
                 "use_gate": self.use_gate, "output_shape": listed(self._output_shape),
                 "attention_axes": listed(self.attention_axes),
                 "sliding_window": self.sliding_window,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                **objects_config(self, "kernel_initializer", "bias_initializer",
+                                 "kernel_regularizer", "bias_regularizer"),
                 "activity_regularizer": None,
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-                "seed": self.seed}
+                **objects_config(self, "kernel_constraint", "bias_constraint"), "seed": self.seed}
 
 
 def _band(tq: int, ts: int, window, device) -> torch.Tensor:

@@ -14,9 +14,9 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from .. import constraints, initializers, regularizers
 from ._checks import as_tensor
 from .base import Layer
+from ._keras_objects import objects_config, set_objects
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
 
@@ -107,15 +107,11 @@ class BatchNormalization(Layer):
         self.momentum = float(_check_number(self.name, "momentum", momentum))
         self.epsilon = float(_check_number(self.name, "epsilon", epsilon))
         self.center, self.scale = center, scale
-        self.beta_initializer = initializers.get(beta_initializer, where=self.name)
-        self.gamma_initializer = initializers.get(gamma_initializer, where=self.name)
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer, where=self.name)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer,
-                                                            where=self.name)
-        self.beta_regularizer = regularizers.get(beta_regularizer, where=self.name)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer, where=self.name)
-        self.beta_constraint = constraints.get(beta_constraint, where=self.name)
-        self.gamma_constraint = constraints.get(gamma_constraint, where=self.name)
+        set_objects(self, beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                    moving_mean_initializer=moving_mean_initializer,
+                    moving_variance_initializer=moving_variance_initializer,
+                    beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                    beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
         self.renorm, self.renorm_momentum = renorm, renorm_momentum
         self.renorm_clipping = self._check_clipping(renorm_clipping) if renorm else renorm_clipping
         self._build_now_if_shape_known()
@@ -251,15 +247,10 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-                "moving_variance_initializer": initializers.serialize(
-                    self.moving_variance_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint),
+                **objects_config(self, "beta_initializer", "gamma_initializer",
+                                 "moving_mean_initializer", "moving_variance_initializer",
+                                 "beta_regularizer", "gamma_regularizer", "beta_constraint",
+                                 "gamma_constraint"),
                 "synchronized": self.synchronized, "renorm": self.renorm,
                 "renorm_clipping": self.renorm_clipping,
                 "renorm_momentum": self.renorm_momentum}
@@ -304,12 +295,9 @@ class LayerNormalization(Layer):
                             f"{axis!r}.")
         self.epsilon = _check_number(self.name, "epsilon", epsilon)
         self.center, self.scale, self.rms_scaling = center, scale, rms_scaling
-        self.beta_initializer = initializers.get(beta_initializer, where=self.name)
-        self.gamma_initializer = initializers.get(gamma_initializer, where=self.name)
-        self.beta_regularizer = regularizers.get(beta_regularizer, where=self.name)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer, where=self.name)
-        self.beta_constraint = constraints.get(beta_constraint, where=self.name)
-        self.gamma_constraint = constraints.get(gamma_constraint, where=self.name)
+        set_objects(self, beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                    beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                    beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
         self._build_now_if_shape_known()
 
     def build(self, input_shape):
@@ -375,9 +363,6 @@ class LayerNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+                **objects_config(self, "beta_initializer", "gamma_initializer",
+                                 "beta_regularizer", "gamma_regularizer", "beta_constraint",
+                                 "gamma_constraint")}
