@@ -11,7 +11,7 @@ It writes, for area <area>:
 
 * ``keras_layers/<area>.json``: versions, and per case its spec (tests/data/layer_specs.py), the
   120-column ``summary()``, ``get_config()``, layer names and classes, weight paths and shapes,
-  the three training losses;
+  the three training losses (with several outputs, Keras's list per step);
 * ``keras_layers/<area>.npz`` (float32 unless the input is integer), per case ``<case>/x{k}``,
   ``<case>/w{i}`` (weights set before anything runs: uniform in [-0.5, 0.5], variances in
   [0.5, 1.5]), ``<case>/predict{k}``, ``<case>/y{k}`` (targets), ``<case>/step3_w{i}`` (weights
@@ -91,7 +91,8 @@ def record_case(area, name, spec, arrays, out_dir):
         ys = [rng.normal(size=p.shape).astype(np.float32) for p in predict]
         model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mean_squared_error")
         target = ys if len(ys) > 1 else ys[0]
-        meta["losses"] = [float(model.train_on_batch(xs if len(xs) > 1 else xs[0], target))
+        # one loss per step, or (several outputs) Keras's list: the total, then each output's
+        meta["losses"] = [jsonable(model.train_on_batch(xs if len(xs) > 1 else xs[0], target))
                           for _ in range(3)]
         for k, y in enumerate(ys):
             arrays[f"{name}/y{k}"] = y

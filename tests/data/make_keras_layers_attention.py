@@ -41,15 +41,13 @@ def seq2seq(layer, kwargs, call=None, scores=False):
     return {"inputs": [ENC, DEC],
             "nodes": [*ENCODER, [out, layer, kwargs, ["dec", "enc"], call or {}],
                       ["o", "Dense", {"units": 2}, "ctx"]],
-            "outputs": ["o", "sc"] if scores else ["o"], "data": {"enc_in": {"pad": True}},
-            # (Keras's train_on_batch returns a list for two outputs: the recorder takes one)
-            "train": not scores}
+            "outputs": ["o", "sc"] if scores else ["o"], "data": {"enc_in": {"pad": True}}}
 
 
 def embedded(node, head, outputs=("o",)):
     """ids -> Embedding(mask_zero) -> GRU sequence -> node -> head."""
     return {"inputs": [IDS], "nodes": [*EMBEDDED, node, head], "outputs": list(outputs),
-            "data": PAD_IDS, "train": len(outputs) == 1}
+            "data": PAD_IDS}
 
 
 CASES = {
@@ -88,7 +86,10 @@ CASES = {
     "mha_self_attention_gru_head": embedded(
         ["a", "MultiHeadAttention", {"num_heads": 2, "key_dim": 2}, {"query": "g", "value": "g"}],
         ["o", "GRU", {"units": 3}, "a"]),
-    # value_dim, output_shape, a separate key, the value masked, the scores as an output
+    # value_dim, output_shape, a separate key, the value masked, the scores as an output. Not
+    # trained: Keras's first training loss of the scores output (1.14802) is neither the mean
+    # squared error of its own predictions (1.14071, which rnnkit gives) nor that of the scores
+    # with the value mask left out (1.14712); its training step sees another mask than predict.
     "mha_value_dim_output_shape_key": {
         "inputs": [DEC, ENC, {"name": "key_in", "shape": [None, 2]}],
         "nodes": [["m", "Masking", {}, "enc_in"],
@@ -104,11 +105,13 @@ CASES = {
              {"query": "dec_in", "value": "dec_in"}, {"use_causal_mask": True}],
             ["o", "LSTM", {"units": 3, "return_sequences": True}, "a"]],
         "outputs": ["o"]},
-    "mha_causal_masked_scores": embedded(
+    # (Keras's masked loss cannot broadcast the query mask over the (batch, heads, T, S) scores
+    # output: no training)
+    "mha_causal_masked_scores": dict(embedded(
         [["a", "s"], "MultiHeadAttention", {"num_heads": 2, "key_dim": 3, "use_bias": False},
          {"query": "g", "value": "g"},
          {"use_causal_mask": True, "return_attention_scores": True}],
-        ["o", "Dense", {"units": 2}, "a"], outputs=("o", "s")),
+        ["o", "Dense", {"units": 2}, "a"], outputs=("o", "s")), train=False),
     "mha_gate_sliding_window": embedded(
         ["a", "MultiHeadAttention", {"num_heads": 2, "key_dim": 2, "use_gate": True,
                                      "sliding_window": 2, "output_shape": 3}, {"query": "g", "value": "g"}],
