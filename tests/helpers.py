@@ -118,9 +118,6 @@ class KerasLayerCases:
                       for path in sorted(self.folder.glob("*.json"))}
         self._arrays = {area: np.load(self.folder / f"{area}.npz") for area in self.areas}
         self.all = [(area, name) for area, info in self.areas.items() for name in info["cases"]]
-        # built from the spec by rnnkit: all but those whose order Keras's mask ops decide
-        self.built = [(area, name) for area, name in self.all
-                      if not self.meta(area, name)["spec"].get("keras_order_only")]
 
     def meta(self, area, name) -> dict:
         return self.areas[area]["cases"][name]

@@ -14,13 +14,9 @@ from helpers import (LAYER_CASES, assert_close, fresh_names,  # noqa: F401
                      keras_table_rows, one_or_list, summary_of)
 
 FOLDER = LAYER_CASES.folder
-ALL = LAYER_CASES.all
-SAVED = [(area, name, ext) for area, name in ALL
+CASES = LAYER_CASES.all
+SAVED = [(area, name, ext) for area, name in CASES
          if LAYER_CASES.meta(area, name)["spec"].get("files", True) for ext in ("keras", "h5")]
-# Cases whose layer order in Keras depends on the ops Keras's mask computations add to a graph
-# (rnnkit's graph holds layers only): only Keras's files of these are compared, and loading keeps
-# the file's order.
-CASES = LAYER_CASES.built
 TRAINED = [(area, name) for area, name in CASES if "losses" in LAYER_CASES.meta(area, name)]
 meta, arrays, model_of = LAYER_CASES.meta, LAYER_CASES.arrays, LAYER_CASES.model
 

@@ -241,8 +241,8 @@ def _masked(model) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("area, name", LAYER_CASES.built, ids=["/".join(c)
-                                                              for c in LAYER_CASES.built])
+@pytest.mark.parametrize("area, name", LAYER_CASES.all, ids=["/".join(c)
+                                                            for c in LAYER_CASES.all])
 def test_keras_cases_export_as_keras_predicts_or_are_refused(area, name, fresh_names, tmp_path):
     """Every model Keras recorded: the export computes Keras's predictions in onnxruntime, or,
     where a mask reaches its layers, is refused naming the layer that makes it."""

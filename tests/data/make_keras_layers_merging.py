@@ -17,8 +17,7 @@ the masked entries of "x" inside the merge, Concatenate joins the masks (along t
 and Dot drops them; a recurrent layer after the merge shows which mask came through.
 
 Keras 3 records the ops computing a mask as graph nodes, which can deepen one branch of a graph
-and so reorder model.layers; the cases keep to graphs where rnnkit's order is Keras's (see
-test_layers_merging.py::test_layer_order_with_mask_ops_of_one_branch).
+and so reorder model.layers; make_keras_layers_mask_order.py has graphs where that happens.
 """
 
 import os
@@ -115,14 +114,13 @@ CASES = {
                   ["o", "Dot", {"axes": -1, "normalize": True}, ["hx", "hy"]]],
         "outputs": ["o"], "data": PAD_X},
     # Keras orders model.layers by depth counting the ops its mask computations add (NotEqual,
-    # Any, the Concatenate op, ...), so the masked branch comes first here; rnnkit's graph has
-    # layers only, so only Keras's files of this case are compared (they keep Keras's order).
+    # Any, the Concatenate op, ...), so the masked branch comes first here.
     "keras_order_of_a_masked_branch": {
         "inputs": [{"name": "y", "shape": [None, 3]}, X],
         "nodes": [["sy", "GRU", {"units": 2, "return_sequences": True}, "y"], MASK_X,
                   ["sx", "LSTM", {"units": 3, "return_sequences": True}, "mx"],
                   ["m", "Concatenate", {}, ["sy", "sx"]], ["o", "LSTM", {"units": 4}, "m"]],
-        "outputs": ["o"], "data": PAD_X, "keras_order_only": True},
+        "outputs": ["o"], "data": PAD_X},
 }
 
 

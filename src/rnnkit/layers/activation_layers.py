@@ -133,6 +133,8 @@ class Softmax(_Elementwise):
     tensor([[0.5000, 0.5000]])
     """
 
+    _keras_mask_argument = "mask"
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         ok = (lambda a: isinstance(a, numbers.Integral) and not isinstance(a, bool))

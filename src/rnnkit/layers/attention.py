@@ -22,6 +22,7 @@ import torch
 from ._checks import as_tensor, check_mask, check_rate, weight_dtype
 from .base import Layer
 from .multi_head_attention import MultiHeadAttention, _band
+from . import mask_ops
 
 __all__ = ["Attention", "AdditiveAttention", "MultiHeadAttention"]
 
@@ -52,6 +53,7 @@ class Attention(Layer):
     """
 
     supports_masking = True
+    _keras_mask_argument = "mask"
 
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -173,6 +175,9 @@ class Attention(Layer):
             kept = self._uniform(weights.shape, weights) >= self.dropout
             weights = weights * kept.to(weights.dtype) / (1.0 - self.dropout)
         return weights @ v, weights
+
+    def _keras_mask_ops(self, inputs, masks):
+        return None if masks[0] is None else mask_ops.MaskOp(masks[0])  # ConvertToTensor
 
     def compute_mask(self, inputs, mask=None):
         """The query's mask (Keras: padded query steps stay padded)."""

@@ -70,6 +70,9 @@ class Layer(torch.nn.Module):
     _takes_mask = False
     _takes_training = False
     _masked_arguments: tuple = ()  # call's arguments x that have an x_mask argument
+    # What Keras 3's own `call` takes of masks (layers.mask_ops): "mask", "arguments" (an
+    # <argument>_mask per tensor argument) or nothing
+    _keras_mask_argument: str | None = None
     _keeps_shape = False  # True: the output has the input's shape (Dropout, Activation, ...)
 
     def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None,
@@ -239,6 +242,12 @@ class Layer(torch.nn.Module):
     def compute_mask(self, inputs, mask=None):
         """The mask of this layer's output, given its input and the input's mask."""
         return mask if self.supports_masking else None
+
+    def _keras_mask_ops(self, inputs, masks):
+        """Where Keras's graph computes this layer's output mask (layers.mask_ops): given the
+        first argument's symbolic tensors and the ops of their masks, the op of each output's
+        mask; by default the input's own mask passed on, or none."""
+        return masks if self.supports_masking else None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

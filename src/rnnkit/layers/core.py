@@ -8,6 +8,7 @@ from ._checks import as_tensor, check_int, check_rate, check_units, weight_dtype
 from . import symbolic
 from .base import Layer
 from ._keras_objects import objects_config, set_objects
+from . import mask_ops
 
 
 class Dense(Layer):
@@ -110,6 +111,9 @@ class Embedding(Layer):
                              f"{int(ids.min())} to {int(ids.max())}.")
         return torch.nn.functional.embedding(ids.long(), self.embeddings)
 
+    def _keras_mask_ops(self, inputs, masks):
+        return mask_ops.ops(1, inputs) if self.mask_zero else None  # NotEqual
+
     def compute_mask(self, inputs, mask=None):
         """mask_zero=True: id 0 is padding, so the mask is ids != 0."""
         if not self.mask_zero:
@@ -152,6 +156,9 @@ class Masking(Layer):
 
     def compute_mask(self, inputs, mask=None):
         return self._keep(as_tensor(self, inputs))
+
+    def _keras_mask_ops(self, inputs, masks):
+        return mask_ops.ops(2, inputs)  # NotEqual, then Any
 
     def get_config(self):
         return {**super().get_config(), "mask_value": self.mask_value}

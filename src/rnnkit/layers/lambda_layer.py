@@ -44,6 +44,8 @@ class Lambda(Layer):
     tensor([[2., 2.]])
     """
 
+    _keras_mask_argument = "mask"  # (Keras passes it; the function takes it if it asks)
+
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):

@@ -23,6 +23,7 @@ import torch
 
 from ._checks import as_tensor
 from .base import Layer
+from . import mask_ops
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "add", "subtract",
            "multiply", "average", "maximum", "minimum"]
@@ -144,6 +145,11 @@ class Merge(Layer):
         if any(m is None for m in masks):
             return None
         return functools.reduce(torch.logical_or, masks)
+
+    def _keras_mask_ops(self, inputs, masks):
+        if any(m is None for m in masks):
+            return None
+        return functools.reduce(mask_ops.MaskOp, masks)  # LogicalOr, one input after another
 
 
 def _spread(mask, x):

@@ -11,6 +11,7 @@ import torch
 
 from ._checks import as_tensor
 from .merging import _EPSILON, Merge, _is_int, _text
+from . import mask_ops
 
 __all__ = ["Concatenate", "Dot", "concatenate", "dot"]
 
@@ -59,6 +60,16 @@ class Concatenate(Merge):
         xs = self._tensors(inputs)
         self._checked_axis([tuple(x.shape) for x in xs])
         return torch.cat(xs, dim=self.axis)
+
+    def _keras_mask_ops(self, inputs, masks):
+        """OnesLike for an input without a mask; ExpandDims, ZerosLike and LogicalOr to bring a
+        (batch, time) mask up to its input's rank; then Concatenate and Any (Keras 3)."""
+        if all(m is None for m in masks):
+            return None
+        parts = [mask_ops.MaskOp(x) if m is None
+                 else mask_ops.MaskOp(mask_ops.MaskOp(m), mask_ops.MaskOp(x)) if len(x.shape) > 2
+                 else m for x, m in zip(inputs, masks)]
+        return mask_ops.ops(2, *parts)
 
     def compute_mask(self, inputs, mask=None):
         """The input masks (all True where an input has none), each spread over its input's
@@ -165,6 +176,9 @@ class Dot(Merge):
                         y.reshape(batch, k, math.prod(rest_y)))
         out = out.reshape(batch, *rest_x, *rest_y)
         return out if out.ndim > 1 else out.unsqueeze(1)
+
+    def _keras_mask_ops(self, inputs, masks):
+        return None
 
     def compute_mask(self, inputs, mask=None):
         return None

@@ -93,6 +93,7 @@ class MultiHeadAttention(Layer):
     """
 
     supports_masking = True
+    _keras_mask_argument = "arguments"
     # where Keras's files keep the projections' variables (layers/<key>/<part>/vars), in the
     # order of the weights (the gate has no public property in Keras: its attribute's name)
     _keras_parts = ("query_dense", "key_dense", "_gate_dense", "value_dense", "output_dense")

@@ -90,6 +90,7 @@ class BatchNormalization(Layer):
     """
 
     supports_masking = True
+    _keras_mask_argument = "mask"
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",

@@ -113,6 +113,9 @@ class _GlobalPooling1D(Layer):
     def compute_mask(self, inputs, mask=None):
         return None
 
+    def _keras_mask_ops(self, inputs, masks):
+        return None
+
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format,
                 "keepdims": self.keepdims}
@@ -153,6 +156,7 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     """
 
     supports_masking = True
+    _keras_mask_argument = "mask"
 
     def call(self, inputs, mask=None):
         x = real_input(self, inputs)

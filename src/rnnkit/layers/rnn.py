@@ -60,6 +60,7 @@ class RNN(Layer):
     """
 
     supports_masking = True
+    _keras_mask_argument = "mask"
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, *, backend="auto",
@@ -285,6 +286,9 @@ class RNN(Layer):
         if self.return_state:
             return [out, *self._state_shapes(batch)]
         return out
+
+    def _keras_mask_ops(self, inputs, masks):
+        return masks if self.return_sequences else None  # the states never have one
 
     def compute_mask(self, inputs, mask=None):
         """The output's mask: the input's with return_sequences, else None; with return_state

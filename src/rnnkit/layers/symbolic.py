@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..utils import tree
+from . import mask_ops
 
 
 _ONLY_LAYER_CALLS = ("rnnkit records only layer calls on symbolic tensors; wrap other "
@@ -31,6 +32,7 @@ class KerasTensor:
         self.dtype = dtype
         self.name = name
         self._keras_history = None
+        self._mask_op = None  # the op node of its mask in Keras's graph (mask_ops)
 
     @property
     def ndim(self) -> int:
@@ -67,15 +69,11 @@ class Node:
         self.output_structure = outputs
         self.outputs = tree.flatten(outputs)
         self.is_input = not self.input_tensors
+        self.keras_parents = list(self.input_tensors)  # mask_ops.record adds Keras's mask ops
         nodes = layer.__dict__.setdefault("_inbound_nodes", [])
         for index, tensor in enumerate(self.outputs):
             tensor._keras_history = (layer, len(nodes), index)
         nodes.append(self)
-
-    @property
-    def parent_nodes(self) -> list["Node"]:
-        return [t._keras_history[0]._inbound_nodes[t._keras_history[1]]
-                for t in self.input_tensors]
 
     def fill(self, values: dict):
         """(args, kwargs) with every symbolic tensor replaced by values[id(tensor)]."""
@@ -110,7 +108,9 @@ def call(layer, args, kwargs):
     if not layer.built:
         layer.build_on(shapes_of(first))
     structure = output_spec(layer, args, kwargs)
-    return Node(layer, args, kwargs, structure).output_structure
+    node = Node(layer, args, kwargs, structure)
+    mask_ops.record(node)
+    return node.output_structure
 
 
 def output_spec(layer, args, kwargs):

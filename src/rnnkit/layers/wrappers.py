@@ -18,6 +18,7 @@ class TimeDistributed(Layer):
     """
 
     supports_masking = True
+    _keras_mask_argument = "mask"
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
@@ -106,6 +107,7 @@ class Bidirectional(Layer):
     """
 
     supports_masking = True
+    _keras_mask_argument = "mask"
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         from .rnn import RNN
@@ -191,6 +193,9 @@ class Bidirectional(Layer):
         if not self.return_sequences:
             return None
         return mask if self.merge_mode is not None else [mask, mask]
+
+    def _keras_mask_ops(self, inputs, masks):
+        return self.compute_mask(inputs, masks)  # the same choice, on Keras's mask ops
 
     def compute_output_shape(self, input_shape):
         shape, back = (sub.compute_output_shape(input_shape) for sub in self._pair)

@@ -180,10 +180,10 @@ def functional_from_config(cls, config: dict, custom_objects=None, keras: bool =
     inputs = _map_triples(config["input_layers"], tensor)
     outputs = _map_triples(config["output_layers"], tensor)
     model = cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
-    # The config lists the layers in the order the model that wrote it had them. Keras's order
-    # counts the ops its mask computations add to a graph (they deepen a masked branch), which
-    # rnnkit's graph of layers cannot see; keeping the file's order keeps model.layers, the
-    # weights' order and the keys of Keras's weight files as Keras has them.
+    # The config lists the layers in the order the model that wrote it had them. rnnkit's graph
+    # counts the ops Keras adds for masks (layers.mask_ops) where it knows them; keeping the
+    # file's order keeps model.layers, the weights' order and the keys of Keras's weight files
+    # as the file has them whatever ops a mask computation of Keras's added.
     order = {layer: k for k, layer in enumerate(created.values())}
     model._graph_layers = torch.nn.ModuleList(sorted(model.layers, key=order.__getitem__))
     return model

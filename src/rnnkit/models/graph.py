@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import NamedTuple
 
+from ..layers.mask_ops import MaskOp
 from ..layers.symbolic import KerasTensor
 
 
@@ -21,27 +22,44 @@ def _node_of(tensor):
     return layer._inbound_nodes[node_index]
 
 
+def _parents(node) -> list:
+    """What a node (or one of Keras's mask ops, layers.mask_ops) takes: symbolic tensors and
+    mask ops, in Keras's argument order."""
+    if isinstance(node, MaskOp):
+        return node.parents
+    return [] if node.is_input else node.keras_parents
+
+
+def _parent_nodes(node) -> list:
+    return [p if isinstance(p, MaskOp) else _node_of(p) for p in _parents(node)]
+
+
 def _topological(inputs, outputs):
-    """(nodes from inputs to outputs, layer -> first-visit index), by a walk back from each
-    output that stops at the model's inputs."""
+    """(nodes from inputs to outputs, Keras's mask ops among them; layer -> first-visit index),
+    by a walk back from each output that stops at the model's inputs."""
     inputs = list(inputs)
     finished, in_progress, ordered, first_seen = set(), set(), [], {}
 
-    def visit(tensor):
-        node = _node_of(tensor)
+    def visit(item):
+        if isinstance(item, MaskOp):
+            return visit_node(item, item)
+        node = _node_of(item)
+        if not node.is_input and any(item is x for x in inputs):
+            finished.add(id(node))
+            return None
+        return visit_node(node, item)
+
+    def visit_node(node, item):
         if id(node) in finished:
             return
-        if not node.is_input and any(tensor is x for x in inputs):
-            finished.add(id(node))
-            return
         if id(node) in in_progress:
-            raise ValueError(f"the tensor {tensor} from layer {node.layer.name!r} is part of a "
+            raise ValueError(f"the tensor {item} from layer {node.layer.name!r} is part of a "
                              "cycle.")
-        first_seen.setdefault(node.layer, len(first_seen))
+        if node.layer is not None:
+            first_seen.setdefault(node.layer, len(first_seen))
         in_progress.add(id(node))
-        if not node.is_input:
-            for parent in node.input_tensors:
-                visit(parent)
+        for parent in _parents(node):
+            visit(parent)
         finished.add(id(node))
         in_progress.discard(id(node))
         ordered.append(node)
@@ -57,8 +75,10 @@ def map_graph(name: str, inputs: list[KerasTensor], outputs: list[KerasTensor]) 
     node_depth, layer_depth = {}, {}
     for node in reversed(ordered):
         depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(node.layer, 0))
-        layer_depth[node.layer] = node_depth[id(node)] = depth
-        for parent in node.parent_nodes:
+        if node.layer is not None:
+            layer_depth[node.layer] = depth
+        node_depth[id(node)] = depth
+        for parent in _parent_nodes(node):
             if id(parent) in members:
                 node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
     for x in inputs:  # an Input no output depends on is still the model's
@@ -67,6 +87,7 @@ def map_graph(name: str, inputs: list[KerasTensor], outputs: list[KerasTensor]) 
             layer_depth[node.layer], first_seen[node.layer] = 0, -1
             node_depth[id(node)] = 0
             ordered.append(node)
+    ordered = [node for node in ordered if node.layer is not None]  # the mask ops only count
     nodes_by_depth = defaultdict(list)
     for node in ordered:
         nodes_by_depth[node_depth[id(node)]].append(node)
