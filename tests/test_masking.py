@@ -236,3 +236,21 @@ def test_losses_and_metrics_without_a_mask_argument_still_work():
     model.compile("sgd", Plain(), metrics=[Seen()])
     logs = model.train_on_batch(torch.randn(4, 3, 1), torch.randn(4, 1), return_dict=True)
     assert set(logs) == {"loss", "seen"}
+
+
+def test_a_call_of_several_tensor_arguments_gets_no_mask_filled_in():
+    """Keras 3 fills in `mask` only for a call of one tensor argument: lstm(x, initial_state=...)
+    runs as if unmasked (tests/data/make_keras_layers_mask_order.py has Keras's numbers), while its
+    output still carries x's mask; an explicit mask= is used."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 4, 3)
+    x[1, 2:] = 0
+    masked = layers.Masking()(x)
+    lstm = layers.LSTM(5, return_sequences=True)
+    h, c = torch.randn(2, 5), torch.randn(2, 5)
+    got = lstm(masked, initial_state=[h, c])
+    torch.testing.assert_close(got, lstm(masked.clone(), initial_state=[h, c]))  # no mask
+    assert torch.equal(got._keras_mask, masked._keras_mask)
+    explicit = lstm(masked, initial_state=[h, c], mask=masked._keras_mask)
+    assert not torch.allclose(explicit, got)
+    torch.testing.assert_close(explicit[1, 2:], explicit[1, 1:2].expand(2, 5))  # steps held

@@ -14,8 +14,8 @@ A spec is plain JSON:
 
 Each node is [output name(s), layer class, constructor kwargs, inputs, call kwargs (optional)]:
 inputs is a tensor's name (one positional argument), a list of names (one list argument, as
-merging layers take), or a dict of keyword arguments naming tensors; call kwargs hold the other
-arguments. A list of output names unpacks a layer that returns several tensors. A constructor
+merging layers take), a dict of keyword arguments naming tensors, or {"args": [...], "kwargs":
+{...}} for both (`lstm(x, initial_state=[h, c])`); call kwargs hold the other arguments. A list of output names unpacks a layer that returns several tensors. A constructor
 kwarg {"layer": class, "kwargs": {...}} is a layer made first (what a wrapper such as
 Bidirectional takes).
 
@@ -61,9 +61,13 @@ def build(spec, lib, name=None):
         out, cls, kwargs, ref = node[:4]
         call_kwargs = dict(node[4]) if len(node) > 4 else {}
         layer = _layer(lib, cls, kwargs)
-        args = _tensors(ref, env)
-        result = layer(**args, **call_kwargs) if isinstance(args, dict) else layer(args,
-                                                                                  **call_kwargs)
+        if isinstance(ref, dict) and set(ref) == {"args", "kwargs"}:
+            result = layer(*_tensors(ref["args"], env), **_tensors(ref["kwargs"], env),
+                           **call_kwargs)
+        else:
+            args = _tensors(ref, env)
+            result = layer(**args, **call_kwargs) if isinstance(args, dict) else layer(
+                args, **call_kwargs)
         if isinstance(out, list):
             for key, value in zip(out, result):
                 env[key] = value

@@ -9,6 +9,10 @@ Run from the repository root, with Keras 3 on JAX (no torch)::
 
     KERAS_BACKEND=jax kerasenv/bin/python tests/data/make_keras_layers_mask_order.py
 
+One case shows Keras's other rule for masks: a layer gets its input's mask filled in only when
+the call has one tensor argument, so `LSTM(...)(x, initial_state=[h, c])` runs unmasked, while its
+output still carries x's mask for the next layer.
+
 It writes tests/data/keras_layers/mask_order.json, mask_order.npz and mask_order/<case>.keras|.h5
 (what each holds: tests/data/keras_layer_fixtures.py).
 """
@@ -70,6 +74,13 @@ CASES = {
                   ["py", "LSTM", {"units": 4, "return_sequences": True}, "y"],
                   ["m", "Maximum", {}, ["n", "py"]],
                   ["o", "GRU", {"units": 2}, "m"]], "outputs": ["o"], "data": {"x": {"pad": True}}},
+    "initial_state_call_gets_no_mask": {
+        "inputs": [X, {"name": "h", "shape": [3]}, {"name": "c", "shape": [3]}],
+        "nodes": [["mx", "Masking", {}, "x"],
+                  ["s", "LSTM", {"units": 3, "return_sequences": True},
+                   {"args": ["mx"], "kwargs": {"initial_state": ["h", "c"]}}],
+                  ["o", "GRU", {"units": 2}, "s"]],
+        "outputs": ["o"], "data": {"x": {"pad": True}}},
 }
 
 

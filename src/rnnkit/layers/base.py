@@ -43,6 +43,17 @@ def _attach_mask(outputs, mask) -> None:
         outputs._keras_mask = mask
 
 
+def _input_mask(inputs):
+    """The masks Keras keeps on the input tensors (`_keras_mask`), shaped as the input; None
+    where none has one."""
+    if torch.compiler.is_compiling():
+        return None
+    masks = [getattr(t, "_keras_mask", None) for t in tree.flatten(inputs)]
+    if all(m is None for m in masks):
+        return None
+    return masks[0] if not tree.is_nested(inputs) else tree.pack_as(inputs, masks)
+
+
 def dtype_name(dtype, where: str) -> str:
     """"float32" from "float32" or torch.float32; None gives torch's default float dtype."""
     if dtype is None:
@@ -172,7 +183,8 @@ class Layer(torch.nn.Module):
         inputs = symbolic.first_argument(args, kwargs)
         if not self.built:
             self.build_on(symbolic.shapes_of(inputs), _device_of(inputs))
-        kwargs = self._call_arguments(inputs, kwargs)
+        kwargs = self._call_arguments(inputs, kwargs,
+                                      symbolic.tensor_argument_count(args, kwargs))
         kwargs.update(self.argument_masks(args, kwargs,
                                           lambda t: getattr(t, "_keras_mask", None)))
         outputs = self.call(*args, **kwargs)
@@ -180,23 +192,27 @@ class Layer(torch.nn.Module):
             flat = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
             self._activity_losses = [self._activity_penalty(o) for o in flat
                                      if isinstance(o, torch.Tensor)]
-        if not torch.compiler.is_compiling():
-            _attach_mask(outputs, self.compute_mask(inputs, kwargs.get("mask")))
+        if not torch.compiler.is_compiling():  # (Keras: the mask given, else the input's)
+            previous = kwargs.get("mask")
+            _attach_mask(outputs, self.compute_mask(
+                inputs, _input_mask(inputs) if previous is None else previous))
         return outputs
 
-    def _call_arguments(self, inputs, kwargs) -> dict:
+    def _call_arguments(self, inputs, kwargs, tensor_arguments=1) -> dict:
         """The keyword arguments `call` takes: `training` and `mask` only where its signature
         has them, as Keras passes them; a mask not given is the one Keras keeps on the input
-        tensor (`_keras_mask`, set by the layer that made it); an explicit mask=None stays."""
+        tensor (`_keras_mask`, set by the layer that made it), filled in as Keras 3 does only
+        for a call of one tensor argument (not for `lstm(x, initial_state=[h, c])`); an explicit
+        mask=None stays."""
         if not self._takes_training:
             kwargs.pop("training", None)
         if not self._takes_mask:
             kwargs.pop("mask", None)
-        elif "mask" not in kwargs and not torch.compiler.is_compiling():
-            masks = [getattr(t, "_keras_mask", None) for t in tree.flatten(inputs)]
-            if any(m is not None for m in masks):
-                kwargs["mask"] = masks[0] if not tree.is_nested(inputs) else tree.pack_as(
-                    inputs, masks)
+        elif ("mask" not in kwargs and tensor_arguments == 1
+              and not torch.compiler.is_compiling()):
+            mask = _input_mask(inputs)
+            if mask is not None:
+                kwargs["mask"] = mask
         return kwargs
 
     def argument_masks(self, args, kwargs, mask_of) -> dict:

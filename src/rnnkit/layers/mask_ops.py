@@ -15,8 +15,6 @@ output's mask, given the first argument and its tensors' MaskOps).
 
 from __future__ import annotations
 
-import inspect
-
 from ..utils import tree
 
 
@@ -42,34 +40,20 @@ def mask_of(tensor):
     return getattr(tensor, "_mask_op", None)
 
 
-def _tensor_arguments(layer, args, kwargs) -> dict:
-    """The call's arguments that hold symbolic tensors, by name (Keras's tensor arguments)."""
-    from .symbolic import KerasTensor
-
-    try:
-        bound = inspect.signature(layer.call).bind_partial(*args, **kwargs).arguments
-    except TypeError:
-        return {}
-    return {k: v for k, v in bound.items()
-            if any(isinstance(t, KerasTensor) for t in tree.flatten(v))}
-
-
 def record(node) -> None:
     """node.keras_parents (its tensors and the MaskOps of the masks Keras passes it, in Keras's
     argument order), and the MaskOp of each of its outputs."""
-    from .symbolic import first_argument
+    from .symbolic import first_argument, tensor_argument_count
 
     layer = node.layer
     first = first_argument(node.args, node.kwargs)
     masks = tree.map_structure(mask_of, first)
     passed = {}
-    tensors = _tensor_arguments(layer, node.args, node.kwargs)
-    if len(tensors) == 1 and layer._keras_mask_argument == "mask" \
-            and node.kwargs.get("mask") is None:
+    if (tensor_argument_count(node.args, node.kwargs) == 1
+            and layer._keras_mask_argument == "mask" and node.kwargs.get("mask") is None):
         passed["mask"] = masks
-    elif len(tensors) > 1 and layer._keras_mask_argument == "arguments":
-        passed = {f"{k}_mask": tree.map_structure(mask_of, v) for k, v in tensors.items()
-                  if node.kwargs.get(f"{k}_mask") is None}
+    elif layer._keras_mask_argument == "arguments":
+        passed = layer.argument_masks(node.args, node.kwargs, mask_of)
     node.keras_parents = [leaf for leaf in tree.flatten([list(node.args),
                                                          {**node.kwargs, **passed}])
                           if isinstance(leaf, MaskOp)

@@ -83,6 +83,15 @@ class Node:
                 tree.map_structure(value, self.kwargs))
 
 
+def tensor_argument_count(args, kwargs) -> int:
+    """How many of a call's arguments hold tensors (Keras's tensor arguments: a tensor, or a
+    non-empty list or dict of them). Keras fills in a layer's `mask` only for a call of one."""
+    def holds_tensors(value):
+        leaves = tree.flatten(value)
+        return bool(leaves) and all(isinstance(t, (torch.Tensor, KerasTensor)) for t in leaves)
+    return sum(map(holds_tensors, (*args, *kwargs.values())))
+
+
 def is_symbolic(args, kwargs) -> bool:
     return any(isinstance(leaf, KerasTensor) for leaf in tree.flatten([list(args), kwargs]))
 

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from ..layers.base import Layer
+from ..layers import symbolic
 from ..layers.symbolic import KerasTensor
 from ..utils import tree
 from ..utils.naming import unique_name
@@ -116,14 +117,16 @@ class Functional(Model):
             lambda t: value_masks.get(id(t)) if isinstance(t, KerasTensor) else None, first)
         if not any(m is not None for m in tree.flatten(mask)):
             mask = None
-        if layer._takes_mask and "mask" not in kwargs:
-            kwargs["mask"] = mask
+        if (layer._takes_mask and "mask" not in kwargs
+                and symbolic.tensor_argument_count(node.args, node.kwargs) == 1):
+            kwargs["mask"] = mask  # Keras fills in `mask` only for a call of one tensor argument
         if layer._takes_training and training is not None and "training" not in kwargs:
             kwargs["training"] = training
         kwargs.update(layer.argument_masks(node.args, node.kwargs,
                                            lambda t: value_masks.get(id(t))))
         outputs = layer(*args, **kwargs)
-        out_mask = layer.compute_mask(args[0] if args else first, kwargs.get("mask", mask))
+        given = kwargs.get("mask")  # Keras: the mask given, else the first argument's
+        out_mask = layer.compute_mask(args[0] if args else first, mask if given is None else given)
         flat = tree.flatten(outputs)
         if isinstance(out_mask, (list, tuple)):
             flat_masks = list(out_mask)
