@@ -9,13 +9,14 @@ Shaped like Keras's top level, so that `import rnnkit as keras` runs Keras progr
 """
 
 from . import (activations, backends, callbacks, cells, constraints, diagnostics, initializers,
-               layers, losses, metrics, models, optimizers, regularizers, saving, utils)
+               layers, losses, metrics, models, optimizers, preprocessing, regularizers, saving,
+               utils)
 from .layers import Input, Layer
 from .models import Model, Sequential, load_model
 
 __version__ = "0.1.0"
 
 __all__ = ["activations", "backends", "callbacks", "cells", "constraints", "diagnostics",
-           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
-           "saving", "utils", "Input", "Layer", "Model", "Sequential", "load_model",
+           "initializers", "layers", "losses", "metrics", "models", "optimizers", "preprocessing",
+           "regularizers", "saving", "utils", "Input", "Layer", "Model", "Sequential", "load_model",
            "__version__"]
