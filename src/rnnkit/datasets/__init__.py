@@ -2,10 +2,11 @@
 problem, the copy task), real data shipped inside packages (see `real`), and a sentiment corpus
 read from an archive the user fetched once (see `sentiment`)."""
 
+from . import imdb, mnist, reuters
 from .generated import sine_windows
 from .memory import adding_problem, copy_task
 from .real import load_co2, load_digits, load_mnist, load_sunspots, load_text
 from .sentiment import load_sentiment
 
 __all__ = ["sine_windows", "adding_problem", "copy_task", "load_sunspots", "load_co2",
-           "load_digits", "load_mnist", "load_text", "load_sentiment"]
+           "load_digits", "load_mnist", "load_text", "load_sentiment", "imdb", "reuters", "mnist"]
