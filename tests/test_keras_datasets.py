@@ -7,9 +7,12 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import io
 import pickle
+import pickletools
 import socket
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -146,6 +149,33 @@ def test_a_pickled_object_other_than_an_array_is_refused(tmp_path):
              y_train=np.zeros(2), x_test=np.array([[1], [2, 3]], dtype=object), y_test=np.zeros(2))
     with pytest.raises(pickle.UnpicklingError, match="refusing to load posix.getcwd"):
         imdb.load_data(path=tmp_path / "imdb.npz")
+
+
+def _legacy_pickle(array: np.ndarray) -> bytes:
+    # What numpy 1.x under Python 2 wrote (Keras's files are that old): numpy.core's
+    # _reconstruct, and byte strings as Python 2 str (SHORT_BINSTRING) rather than the
+    # _codecs.encode call Python 3 uses for bytes.
+    data = pickletools.optimize(pickle.dumps(array, protocol=2))
+    data = data.replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n")
+    py3_bytes = b"c_codecs\nencode\nX\x01\x00\x00\x00bX\x06\x00\x00\x00latin1\x86R"
+    assert py3_bytes in data
+    return data.replace(py3_bytes, b"U\x01b")
+
+
+def test_files_pickled_by_old_numpy_read_alike(keras_home):
+    raw = _raw(keras_home, "reuters.npz")
+    with zipfile.ZipFile(keras_home / "datasets" / "old.npz", "w") as archive:
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            header, np.lib.format.header_data_from_array_1_0(raw["x"]))
+        archive.writestr("x.npy", header.getvalue() + _legacy_pickle(raw["x"]))
+        numbers = io.BytesIO()
+        np.save(numbers, raw["y"])
+        archive.writestr("y.npy", numbers.getvalue())
+    (x_old, y_old), (x_old_test, _) = reuters.load_data(path="old.npz")
+    (x_new, y_new), (x_new_test, _) = reuters.load_data()
+    assert x_old.tolist() == x_new.tolist() and x_old_test.tolist() == x_new_test.tolist()
+    np.testing.assert_array_equal(y_old, y_new)
 
 
 def test_compressed_files_read_alike(keras_home):

@@ -102,9 +102,7 @@ def cached_file(path, default_name: str, file_hash: str, function: str) -> str:
     if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
         raise TypeError(f"rnnkit.datasets.{function}: expected path to be a file name or a path, "
                         f"got {path!r}.")
-    name = os.fspath(path)
-    if isinstance(name, bytes):
-        name = os.fsdecode(name)
+    name = os.fsdecode(path)
     has_folder = os.sep in name or (os.altsep is not None and os.altsep in name) or name[0] == "~"
     target = os.path.expanduser(name) if has_folder else os.path.join(cache_dir(), name)
     if os.path.isfile(target):
