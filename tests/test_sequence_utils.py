@@ -278,3 +278,132 @@ def test_pydataset_errors_and_missing_super_init():
 
     items = iter(Endless())
     assert [next(items) for _ in range(4)] == [0, 1, 2, 3]
+
+
+# ---- Keras 2's preprocessing.text and preprocessing.sequence -------------------------------
+
+TEXTS = ["The cat sat on the mat.", "The dog ate my homework!", "Cat and dog, dog and cat",
+         "It's the END"]
+PROBE = ["the cat ate a fish", "unknown words only", "DOG DOG the"]
+
+
+@pytest.mark.parametrize("case", FIX["tokenizer"], ids=lambda c: json.dumps(c["kwargs"]))
+def test_tokenizer_matches_keras(case):
+    tok = legacy_text.Tokenizer(**case["kwargs"])
+    tok.fit_on_texts(TEXTS)
+    assert tok.word_index == case["word_index"]
+    assert list(tok.word_counts.items()) == list(case["word_counts"].items())
+    assert dict(tok.word_docs) == case["word_docs"]
+    assert {str(k): v for k, v in tok.index_docs.items()} == case["index_docs"]
+    assert tok.document_count == case["document_count"]
+    seqs = tok.texts_to_sequences(PROBE)
+    assert seqs == case["sequences"]
+    assert tok.sequences_to_texts(seqs + [[1, 2, 99, 0]]) == case["texts"]
+    for mode in ("binary", "count", "freq", "tfidf"):
+        np.testing.assert_allclose(tok.texts_to_matrix(PROBE, mode=mode), case[mode],
+                                   rtol=1e-15)
+    config = tok.get_config()
+    assert {k: json.loads(v) if k in ("word_counts", "word_docs", "index_docs", "index_word",
+                                      "word_index") else v for k, v in config.items()} == {
+        k: json.loads(v) if isinstance(v, str) and v.startswith("{") else v
+        for k, v in case["config"].items()}
+
+
+def test_tokenizer_by_hand_and_json_round_trip():
+    tok = legacy_text.Tokenizer(num_words=3, oov_token="<unk>")
+    tok.fit_on_texts(["b a b", "c b"])
+    # b: 3, a: 1, c: 1 (a first seen) -> <unk> 1, b 2, a 3, c 4; only indices < 3 are kept.
+    assert tok.word_index == {"<unk>": 1, "b": 2, "a": 3, "c": 4}
+    assert tok.texts_to_sequences(["a b z"]) == [[1, 2, 1]]
+    assert tok.sequences_to_texts([[2, 3, 7]]) == ["b <unk> <unk>"]
+    tok.num_words = None
+    m = tok.texts_to_matrix(["b b c"], mode="tfidf")
+    # docs = 2; b in 2 documents, c in 1.
+    np.testing.assert_allclose(m[0, 2], (1 + np.log(2)) * np.log(1 + 2 / 3))
+    np.testing.assert_allclose(m[0, 4], np.log(1 + 2 / 2))
+    assert tok.texts_to_matrix(["b b c"], mode="freq")[0].tolist() == [0, 0, 2 / 3, 0, 1 / 3]
+    back = legacy_text.tokenizer_from_json(tok.to_json())
+    assert back.word_index == tok.word_index and back.index_word == tok.index_word
+    assert back.texts_to_sequences(["c a q"]) == tok.texts_to_sequences(["c a q"])
+    assert back.document_count == 2 and back.index_docs == dict(tok.index_docs)
+    chars = legacy_text.Tokenizer(char_level=True)
+    chars.fit_on_texts(["abA"])
+    assert chars.word_index == {"a": 1, "b": 2}
+    lists = legacy_text.Tokenizer(lower=False)
+    lists.fit_on_texts([["X", "y"], ["y"]])
+    assert lists.word_index == {"y": 1, "X": 2}
+
+
+def test_tokenizer_errors():
+    with pytest.raises(TypeError, match="unrecognized keyword arguments"):
+        legacy_text.Tokenizer(foo=1)
+    with pytest.raises(ValueError, match="fit on some text data first"):
+        legacy_text.Tokenizer().sequences_to_matrix([[1]])
+    tok = legacy_text.Tokenizer(num_words=4)
+    with pytest.raises(ValueError, match="before using tfidf"):
+        tok.sequences_to_matrix([[1]], mode="tfidf")
+    with pytest.raises(ValueError, match="unknown mode 'bag'"):
+        tok.sequences_to_matrix([[1]], mode="bag")
+    with pytest.raises(ValueError, match="one string"):
+        tok.fit_on_texts("a text")
+    with pytest.warns(UserWarning, match="nb_words"):
+        assert legacy_text.Tokenizer(nb_words=7).num_words == 7
+
+
+def test_text_helpers_match_keras():
+    legacy = FIX["legacy"]
+    assert legacy_text.text_to_word_sequence("Hello, World! It's\tme -- again.") == \
+        legacy["words"]
+    assert legacy_text.text_to_word_sequence("A-B c", lower=False, split="-", filters=" ") == \
+        legacy["words_upper"]
+    assert legacy_text.hashing_trick("The cat, the hat.", 7, hash_function="md5") == \
+        legacy["md5"]
+    words = legacy_text.text_to_word_sequence("the cat")
+    assert legacy_text.one_hot("The cat", 5) == [hash(w) % 4 + 1 for w in words]
+    with pytest.raises(ValueError, match="hashing_trick: `n` must be an int >= 2"):
+        legacy_text.hashing_trick("a", 1)
+
+
+@pytest.mark.parametrize("case", FIX["legacy"]["generator"], ids=lambda c: str(c["kwargs"]))
+def test_timeseries_generator_matches_keras(case):
+    data = np.arange(50).reshape(50, 1)
+    gen = legacy_sequence.TimeseriesGenerator(data, data * 2, **case["kwargs"])
+    assert len(gen) == case["len"]
+    for i, (x, y) in enumerate(case["batches"]):
+        got_x, got_y = gen[i]
+        check_array(got_x, x)
+        check_array(got_y, y)
+    config = json.loads(gen.to_json())["config"]
+    assert json.loads(config["data"]) == data.tolist()
+    with pytest.raises(ValueError, match="same length"):
+        legacy_sequence.TimeseriesGenerator(data, data[:3], length=2)
+    with pytest.raises(ValueError, match="start_index\\+length=60 > end_index=49"):
+        legacy_sequence.TimeseriesGenerator(data, data, length=60)
+
+
+def test_skipgrams_and_sampling_table_match_keras():
+    legacy = FIX["legacy"]
+    np.testing.assert_allclose(legacy_sequence.make_sampling_table(12, 1e-3),
+                               legacy["sampling_table"], rtol=1e-15)
+    seq = [1, 2, 0, 3, 4, 2]
+    got = legacy_sequence.skipgrams(seq, 5, window_size=2, negative_samples=0, shuffle=False)
+    assert [list(p) for p in got] == legacy["skipgrams_plain"]
+    state = random.getstate()
+    try:
+        random.seed(123)
+        got = legacy_sequence.skipgrams(seq, 5, window_size=1, seed=3, categorical=True)
+        assert [list(p) for p in got] == legacy["skipgrams_seeded"]
+        random.seed(5)
+        got = legacy_sequence.skipgrams(seq, 5, window_size=1, shuffle=False,
+                                        sampling_table=np.array([0.0, 1.0, 0.5, 0.0, 1.0]),
+                                        negative_samples=0.5)
+        assert [list(p) for p in got] == legacy["skipgrams_table"]
+    finally:
+        random.setstate(state)
+
+
+def test_keras2_import_paths():
+    from rnnkit.preprocessing.sequence import pad_sequences as legacy_pad
+    assert legacy_pad is pad_sequences
+    assert rnnkit.preprocessing.timeseries_dataset_from_array is timeseries_dataset_from_array
+    assert "preprocessing" in rnnkit.__all__
