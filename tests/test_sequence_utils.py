@@ -59,8 +59,8 @@ def check_array(got, want):
     assert list(got.shape) == want["shape"]
     assert str(got.dtype) == want["dtype"]
     if got.dtype.kind == "f":
-        np.testing.assert_allclose(got, np.array(want["values"], dtype=got.dtype).reshape(got.shape),
-                                   rtol=1e-15)
+        expected = np.array(want["values"], dtype=got.dtype).reshape(got.shape)
+        np.testing.assert_allclose(got, expected, rtol=1e-15)
     else:
         assert got.tolist() == want["values"]
 
@@ -136,6 +136,8 @@ def test_to_categorical_and_normalize_on_torch_tensors():
                                [0.25, 0.75])
     with pytest.raises(ValueError, match="normalize: for a tensor `order` must be an int"):
         normalize(x, order=np.inf)
+    with pytest.raises(ValueError, match="normalize: `axis` 2 is out of range"):
+        normalize(np.ones((2, 2)), axis=2)
 
 
 # ---- timeseries_dataset_from_array ---------------------------------------------------------

@@ -171,11 +171,11 @@ def normalize(x, axis=-1, order=2):
     x = np.asarray(x)
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise ValueError(f"normalize: `axis` must be an int, got {axis!r}.")
-    if not -max(x.ndim, 1) <= axis < max(x.ndim, 1):
+    if not -x.ndim <= axis < x.ndim:
         raise ValueError(f"normalize: `axis` {axis} is out of range for an input of "
-                         f"shape {x.shape}.")
+                         f"shape {x.shape} (a scalar has no axis to normalize along).")
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1
     # Keras writes `axis or -1` here, which puts axis 0's norm back on the last axis; the norm
     # belongs on the axis it was taken along.
-    return x / (np.expand_dims(norm, axis) if x.ndim else norm)
+    return x / np.expand_dims(norm, axis)
