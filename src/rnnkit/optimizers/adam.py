@@ -6,11 +6,9 @@ before bias correction, torch after), so a model trained here follows the same p
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from .base import Optimizer, bias_power, slot, zeros
+from .base import Optimizer, f32, power32, slot, zeros
 
 
 class Adam(Optimizer):
@@ -46,7 +44,8 @@ class Adam(Optimizer):
             return
         c = self._config
         t = self.iterations + 1
-        alpha = lr * math.sqrt(1.0 - c["beta_2"] ** t) / (1.0 - c["beta_1"] ** t)
+        b1_power, b2_power = power32(c["beta_1"], t), power32(c["beta_2"], t)
+        alpha = float(f32(lr) * torch.sqrt(1 - b2_power) / (1 - b1_power))
         m = [slot(state, "m", zeros(p)) for p, state in zip(params, states)]
         v = [slot(state, "v", zeros(p)) for p, state in zip(params, states)]
         dm = torch._foreach_sub(grads, m)
@@ -115,10 +114,10 @@ class Nadam(Optimizer):
                  epsilon=1e-7, **kwargs):
         super().__init__(params, {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon},
                          learning_rate=learning_rate, **kwargs)
-        self._u_product = (0, 1.0)  # (t, U_t)
+        self._u_product = (0, f32(1.0))  # (t, U_t)
 
-    def _u(self, t: int) -> float:
-        return self._config["beta_1"] * (1.0 - 0.5 * 0.96 ** t)
+    def _u(self, t: int) -> torch.Tensor:
+        return f32(self._config["beta_1"]) * (1.0 - 0.5 * power32(0.96, t))
 
     def _before_updates(self) -> None:
         # Keras keeps U_t in a variable; it is a function of the step alone, so rnnkit rebuilds
@@ -127,9 +126,9 @@ class Nadam(Optimizer):
         t = self.iterations + 1
         done, product = self._u_product
         if done > t:
-            done, product = 0, 1.0
+            done, product = 0, f32(1.0)
         for s in range(done + 1, t + 1):
-            product *= self._u(s)
+            product = product * self._config["beta_1"] * (1.0 - 0.5 * power32(0.96, s))
         self._u_product = (t, product)
 
     def _update(self, p, g, state, lr):
@@ -138,10 +137,13 @@ class Nadam(Optimizer):
         u_t, u_next, product = self._u(t), self._u(t + 1), self._u_product[1]
         m = slot(state, "m", zeros(p))
         v = slot(state, "v", zeros(p))
-        m.add_((g - m) * (1.0 - c["beta_1"]))
-        v.add_((g * g - v) * (1.0 - c["beta_2"]))
-        m_hat = m * u_next / (1.0 - product * u_next) + g * (1.0 - u_t) / (1.0 - product)
-        v_hat = v / (1.0 - bias_power(c["beta_2"], t))
+        # Keras's Nadam (unlike its Adam) takes 1 - beta from the float32 beta: 1 - f32(0.999)
+        # is 1.3e-5 away from 0.001.
+        m.add_((g - m) * float(1 - f32(c["beta_1"])))
+        v.add_((g * g - v) * float(1 - f32(c["beta_2"])))
+        m_hat = (m * float(u_next) / float(1 - product * u_next)
+                 + g * float(1 - u_t) / float(1 - product))
+        v_hat = v / float(1 - power32(c["beta_2"], t))
         p.sub_(m_hat * lr / (torch.sqrt(v_hat) + c["epsilon"]))
 
 
@@ -174,5 +176,5 @@ class Adamax(Optimizer):
         u = slot(state, "u", zeros(p))
         m.add_((g - m) * (1.0 - c["beta_1"]))
         torch.maximum(u * c["beta_2"], g.abs(), out=u)
-        correction = 1.0 - bias_power(c["beta_1"], self.iterations + 1)
+        correction = float(1 - power32(c["beta_1"], self.iterations + 1))
         p.sub_(m * lr / ((u + c["epsilon"]) * correction))

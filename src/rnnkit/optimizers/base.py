@@ -164,9 +164,11 @@ class Optimizer(torch.optim.Optimizer):
         wd = self._config["weight_decay"]
         self._before_updates()
         for group, params in groups:
-            lr = self._rate(group["lr"])
-            if wd:
-                torch._foreach_sub_(params, torch._foreach_mul(params, wd * lr))
+            lr = float(f32(self._rate(group["lr"])))  # Keras's rate is a float32 variable
+            if wd:  # w - w * wd * lr, in Keras's order
+                decay = torch._foreach_mul(params, wd)
+                torch._foreach_mul_(decay, lr)
+                torch._foreach_sub_(params, decay)
             self._update_all(params, [next(grads) for _ in params], [self.state[p] for p in params], lr)
             for p in params:  # Keras: each updated weight projected by its constraint
                 if getattr(p, "constraint", None) is not None:
@@ -197,9 +199,16 @@ def zeros(p):
     return lambda: torch.zeros_like(p, memory_format=torch.preserve_format)
 
 
-def bias_power(beta: float, t: int) -> float:
-    """beta**t as Keras computes it, in float32."""
-    return float(torch.pow(torch.tensor(beta, dtype=torch.float32), float(t)))
+def f32(x) -> torch.Tensor:
+    """A float32 scalar: Keras computes an optimizer's scalars (rates, bias corrections) in the
+    weights' float32, and 1 - beta_2**t loses digits there that float64 would keep."""
+    return torch.as_tensor(x, dtype=torch.float32)
+
+
+def power32(beta: float, t: int) -> torch.Tensor:
+    """beta**t for float32 beta, correctly rounded to float32 as XLA gives it (torch's float32
+    pow can be an ulp off, which 1 - beta_2**t magnifies a thousandfold)."""
+    return f32(float(f32(beta)) ** t)
 
 
 # -- argument checks -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import Optimizer, check_unit_interval, slot, zeros
+from .base import Optimizer, check_unit_interval, f32, slot, zeros
 
 
 class SGD(Optimizer):
@@ -63,7 +63,8 @@ class Lion(Optimizer):
                          learning_rate=learning_rate, **kwargs)
 
     def _update(self, p, g, state, lr):
-        b1, b2 = self._config["beta_1"], self._config["beta_2"]
+        # Keras casts the betas to float32 before taking 1 - beta.
+        b1, b2 = float(f32(self._config["beta_1"])), float(f32(self._config["beta_2"]))
         m = slot(state, "momentum", zeros(p))
-        p.sub_(torch.sign(m * b1 + g * (1.0 - b1)) * lr)
-        m.mul_(b2).add_(g * (1.0 - b2))
+        p.sub_(torch.sign(m * b1 + g * float(1 - f32(b1))) * lr)
+        m.mul_(b2).add_(g * float(1 - f32(b2)))

@@ -21,6 +21,16 @@ def _f32(x) -> torch.Tensor:
     return torch.as_tensor(x, dtype=_F32)
 
 
+# log and pow go through float64 and are rounded once, as XLA's float32 results are: torch's
+# float32 log and pow can be an ulp off, which a floor (the restart index) turns into a step.
+def _log32(x: torch.Tensor) -> torch.Tensor:
+    return torch.log(x.double()).float()
+
+
+def _pow32(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.pow(x.double(), y.double()).float()
+
+
 def _positive(cls_name: str, arg: str, value) -> None:
     if value <= 0:
         raise ValueError(f"{cls_name}: `{arg}` must be > 0, got {arg}={value!r}.")
@@ -76,7 +86,7 @@ class ExponentialDecay(LearningRateSchedule):
         p = _f32(step) / _f32(self.decay_steps)
         if self.staircase:
             p = torch.floor(p)
-        return _f32(self.initial_learning_rate) * torch.pow(_f32(self.decay_rate), p)
+        return _f32(self.initial_learning_rate) * _pow32(_f32(self.decay_rate), p)
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -153,7 +163,7 @@ class PolynomialDecay(LearningRateSchedule):
             step = torch.minimum(step, steps)
         p = step / steps
         initial, end = _f32(self.initial_learning_rate), _f32(self.end_learning_rate)
-        return (initial - end) * torch.pow(1 - p, _f32(self.power)) + end
+        return (initial - end) * _pow32(1 - p, _f32(self.power)) + end
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -271,10 +281,11 @@ class CosineDecayRestarts(LearningRateSchedule):
             fraction = fraction - i_restart
         else:
             # Periods 1, t, t², ...: the restart index solves the geometric sum for the step.
-            i_restart = torch.floor(torch.log(1.0 - fraction * (1.0 - t_mul)) / torch.log(t_mul))
-            done = (1.0 - torch.pow(t_mul, i_restart)) / (1.0 - t_mul)
-            fraction = (fraction - done) / torch.pow(t_mul, i_restart)
-        m_fac = torch.pow(_f32(self._m_mul), i_restart)
+            # (log(2.25) / log(1.5) in torch's float32 floors to 1 where Keras restarts at 2.)
+            i_restart = torch.floor(_log32(1.0 - fraction * (1.0 - t_mul)) / _log32(t_mul))
+            done = (1.0 - _pow32(t_mul, i_restart)) / (1.0 - t_mul)
+            fraction = (fraction - done) / _pow32(t_mul, i_restart)
+        m_fac = _pow32(_f32(self._m_mul), i_restart)
         alpha = _f32(self.alpha)
         cosine = 0.5 * m_fac * (1.0 + torch.cos(_f32(math.pi) * fraction))
         return _f32(self.initial_learning_rate) * ((1 - alpha) * cosine + alpha)
