@@ -1,6 +1,7 @@
 """Datasets that need no download, ready for `fit`: generated tasks (sine waves, the adding
-problem, the copy task), real data shipped inside packages (see `real`), and a sentiment corpus
-read from an archive the user fetched once (see `sentiment`)."""
+problem, the copy task), real data shipped inside packages (see `real`), a sentiment corpus read
+from an archive the user fetched once (see `sentiment`), and Keras's `imdb`, `reuters` and `mnist`
+modules reading the files Keras keeps in its cache (`~/.keras/datasets/`), never downloading."""
 
 from . import imdb, mnist, reuters
 from .generated import sine_windows
