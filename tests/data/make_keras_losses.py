@@ -57,6 +57,8 @@ def _inputs():
     out["rank_p1"] = (r.normal(size=(2, 3)), r.normal(size=(2, 3, 1)))  # output with a last 1
     out["rank_t3"] = (r.normal(size=(2, 3, 1)), r.normal(size=(2, 3)))
     out["big_reg_2d"] = (r.normal(size=(4, 3)), 30.0 * r.normal(size=(4, 3)))  # huber/log_cosh tails
+    emb = r.normal(size=(6, 4))
+    out["ids_emb"] = (np.array([0, 1, 0, 2, 1, 0]), emb / np.linalg.norm(emb, axis=-1, keepdims=True))
     out["zero_2d"] = (np.zeros((3, 2)), r.normal(size=(3, 2)))          # cosine of a zero vector
     return {k: (np.asarray(t).astype(np.int32 if k.startswith("ids") else F32),
                 np.asarray(p, F32)) for k, (t, p) in out.items()}
@@ -116,6 +118,9 @@ CASES = [
     ("Dice", {"axis": [1, 2]}, ["bin_3d"]),
     ("Tversky", {}, ["bin"]),
     ("Tversky", {"alpha": 0.3, "beta": 0.7, "axis": -1}, ["bin", "soft"]),
+    ("Circle", {}, ["ids_emb"]),
+    ("Circle", {"gamma": 10.0, "margin": 0.25}, ["ids_emb"]),
+    ("Circle", {"remove_diagonal": False, "gamma": 4.0}, ["ids_emb"]),
     ("CategoricalGeneralizedCrossEntropy", {}, ["ids_2d"]),
     ("CategoricalGeneralizedCrossEntropy", {"q": 0.2}, ["ids_2d"]),
 ]
@@ -162,7 +167,7 @@ NAMES = ["mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD
          "categorical_crossentropy", "categorical_focal_crossentropy",
          "sparse_categorical_crossentropy", "dice", "tversky", "mean_squared_error",
          "mean_absolute_error", "mean_absolute_percentage_error",
-         "mean_squared_logarithmic_error", "categorical_generalized_cross_entropy",
+         "mean_squared_logarithmic_error", "categorical_generalized_cross_entropy", "circle",
          "MeanSquaredError", "Huber", "CategoricalGeneralizedCrossEntropy", "SparseCategoricalCrossentropy",
          "mean_sq_error", "crossentropy"]
 

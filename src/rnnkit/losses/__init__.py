@@ -9,7 +9,7 @@ from .base import (EPSILON, Loss, LossFunctionWrapper, align, masked_mean,
                    reduce_weighted_values, squeeze_or_expand_to_same_rank)
 from .classes import (BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
                       CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy,
-                      CategoricalHinge, CosineSimilarity, Dice, Hinge, Huber, KLDivergence,
+                      CategoricalHinge, Circle, CosineSimilarity, Dice, Hinge, Huber, KLDivergence,
                       LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
                       MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy,
                       SquaredHinge, Tversky)
@@ -21,6 +21,7 @@ from .regression import (categorical_hinge, cosine_similarity, dice, hinge, hube
                          kl_divergence, log_cosh, mean_absolute_error,
                          mean_absolute_percentage_error, mean_squared_error,
                          mean_squared_logarithmic_error, poisson, squared_hinge, tversky)
+from .similarity import circle
 
 # Each built-in function and the class that reduces it, in the order serialize prefers names.
 _PAIRS = (
@@ -36,7 +37,7 @@ _PAIRS = (
     (categorical_focal_crossentropy, CategoricalFocalCrossentropy),
     (sparse_categorical_crossentropy, SparseCategoricalCrossentropy),
     (categorical_generalized_cross_entropy, CategoricalGeneralizedCrossEntropy),
-    (dice, Dice), (tversky, Tversky),
+    (dice, Dice), (tversky, Tversky), (circle, Circle),
 )
 _FUNCTIONS = {fn.__name__: fn for fn, _ in _PAIRS}
 _CLASSES = {cls.__name__: cls for _, cls in _PAIRS}

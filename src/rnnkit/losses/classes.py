@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import torch  # noqa: F401 - the examples in the docstrings use it
+
 from . import probabilistic as P
 from . import regression as R
+from . import similarity as S
 from .base import Loss, LossFunctionWrapper
 
 SUM = "sum_over_batch_size"
@@ -286,3 +289,31 @@ class CategoricalGeneralizedCrossEntropy(_Configured):
             raise ValueError(f"CategoricalGeneralizedCrossEntropy: expected q in the interval "
                              f"(0, 1), got {q!r}.")
         super().__init__(P.categorical_generalized_cross_entropy, reduction, name, dtype, q=q)
+
+
+class Circle(_Configured):
+    """The Circle loss of L2-normalized embeddings (y_pred, batch by dim) against integer labels
+    (y_true, batch); samples whose loss is 0 are left out of the mean, as in Keras.
+
+    Args:
+        gamma: the scale of the similarities.
+        margin: the relaxation margin m (optima 1 + m and -m, decision margins 1 - m and m).
+        remove_diagonal: leave each sample's pair with itself out of the positives.
+        reduction, name, dtype: see `Loss`.
+
+    >>> e = torch.nn.functional.normalize(torch.tensor([[1.0, 0.1], [0.9, 0.2], [0.0, 1.0]]))
+    >>> Circle()(torch.tensor([0, 0, 1]), e).shape
+    torch.Size([])
+    """
+
+    fn = staticmethod(S.circle)
+    sparse = True
+    config_keys = ("gamma", "margin", "remove_diagonal")
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True, reduction=SUM,
+                 name="circle", dtype=None):
+        super().__init__(S.circle, reduction, name, dtype, gamma=gamma, margin=margin,
+                         remove_diagonal=remove_diagonal)
+
+    def call_with_mask(self, y_true, y_pred):
+        return S.circle_with_mask(y_true, y_pred, **self._fn_kwargs)
