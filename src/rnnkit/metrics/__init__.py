@@ -105,6 +105,8 @@ def get(identifier, y_true_shape=None, y_pred_shape=None, where: str | None = No
     if isinstance(identifier, str):
         if identifier.lower() in _ACCURACIES and y_pred_shape is not None:
             return _accuracy_for(identifier, tuple(y_true_shape), tuple(y_pred_shape))
+        if identifier not in _BY_NAME:  # "acc" is compile's word only, as in Keras
+            raise unknown_name("metric", identifier, list(_BY_NAME), where)
         metric = _BY_NAME[identifier]()
         metric.name = identifier
         return metric

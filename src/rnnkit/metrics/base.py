@@ -45,6 +45,9 @@ def masked_weight(sample_weight, mask, dtype):
     if sample_weight is None:
         return weight
     weight, sample_weight = same_rank(weight, as_tensor(sample_weight, dtype, weight.device))
+    while 0 < sample_weight.dim() < weight.dim():
+        # a weight per sample covers all its steps (Keras's own product would not broadcast)
+        sample_weight = sample_weight.unsqueeze(-1)
     return sample_weight * weight
 
 
@@ -291,11 +294,11 @@ class MeanMetricWrapper(Mean):
     @classmethod
     def from_config(cls, config: dict):
         config = dict(config)
-        fn = config.pop("fn", None)
-        if isinstance(fn, str):
+        fn = config.get("fn")
+        if isinstance(fn, str):  # subclasses' configs have no fn: their class knows it
             from .functions import FUNCTIONS
             if fn not in FUNCTIONS:
                 raise ValueError(f"MeanMetricWrapper.from_config: unknown function {fn!r}; "
                                  f"expected one of {sorted(FUNCTIONS)}.")
-            fn = FUNCTIONS[fn]
-        return cls(fn, **config)
+            config["fn"] = FUNCTIONS[fn]
+        return cls(**config)

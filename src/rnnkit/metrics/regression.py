@@ -144,10 +144,10 @@ class SparseCategoricalCrossentropy(_Crossentropy):
     0.6931
     """
 
-    _keys = ("from_logits", "axis")
+    _keys = ("from_logits", "ignore_class", "axis")
 
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
                  ignore_class=None, axis=-1):
         super().__init__(losses.sparse_categorical_crossentropy, name, dtype, from_logits,
                          axis=axis, ignore_class=ignore_class)
-        self.axis = axis
+        self.ignore_class, self.axis = ignore_class, axis
