@@ -126,11 +126,10 @@ def test_units_must_be_positive():
 @pytest.mark.parametrize("call,match", [
     (lambda m, x, y: m.fit(x, y, sample_weight=np.ones(4)), r"sequential.fit: sample_weight=\.\.\. is not supported yet"),
     (lambda m, x, y: m.fit(x, y, class_weight={0: 1.0}), r"sequential.fit: class_weight=\.\.\. is not supported yet"),
-    (lambda m, x, y: m.fit(x, y, steps_per_epoch=2), r"sequential.fit: steps_per_epoch=\.\.\. is not supported yet"),
-    (lambda m, x, y: m.fit(x, y, validation_data=(x, y), validation_steps=1), r"validation_steps=\.\.\. is not supported yet"),
-    (lambda m, x, y: m.fit(x, y, validation_data=(x, y), validation_freq=2), r"validation_freq=\.\.\. is not supported yet"),
-    (lambda m, x, y: m.evaluate(x, y, steps=1), r"sequential.evaluate: steps=\.\.\. is not supported yet"),
-    (lambda m, x, y: m.predict(x, steps=1), r"sequential.predict: steps=\.\.\. is not supported yet"),
+    (lambda m, x, y: m.fit(x, y, steps_per_epoch=2), r"sequential.fit: steps_per_epoch= with arrays is not supported yet"),
+    (lambda m, x, y: m.fit(x, y, validation_data=(x, y), validation_steps=1), r"validation_steps= with arrays is not supported yet"),
+    (lambda m, x, y: m.evaluate(x, y, steps=1), r"sequential.evaluate: steps= with arrays is not supported yet"),
+    (lambda m, x, y: m.predict(x, steps=1), r"sequential.predict: steps= with arrays is not supported yet"),
     (lambda m, x, y: m.train_on_batch(x, y, sample_weight=np.ones(4)), r"sequential.train_on_batch: sample_weight"),
 ])
 def test_unsupported_training_arguments_are_refused(call, match):
@@ -154,8 +153,10 @@ def test_bad_validation_data():
     model = Sequential([Dense(1, input_shape=(2,))])
     model.compile("sgd", "mse")
     x, y = np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32")
-    with pytest.raises(ValueError, match=r"expected validation_data=\(x_val, y_val\), got generator"):
-        model.fit(x, y, verbose=0, validation_data=(i for i in range(2)))
+    with pytest.raises(ValueError, match=r"expected validation_data=\(x_val, y_val\), got int"):
+        model.fit(x, y, verbose=0, validation_data=3)
+    with pytest.raises(ValueError, match=r"fit \(validation_data\): expected targets y, got None"):
+        model.fit(x, y, verbose=0, validation_data=(i for i in range(2)))  # batches without y
     with pytest.raises(ValueError, match=r"got a tuple of length 1"):
         model.fit(x, y, verbose=0, validation_data=(x,))
 

@@ -176,3 +176,16 @@ def batch_indices(n: int, batch_size: int, shuffle: bool) -> list[torch.Tensor]:
 
 def num_batches(n: int, batch_size: int) -> int:
     return max(1, math.ceil(n / batch_size))
+
+
+def check_validation_freq(where: str, value):
+    """Keras's validation_freq: a positive integer (every n-th epoch) or a collection of
+    epoch numbers counted from 1."""
+    if isinstance(value, (list, tuple, set, range)):
+        return {check_int(where, "each epoch of validation_freq", v) for v in value}
+    return check_int(where, "validation_freq", value)
+
+
+def validates(epoch: int, freq) -> bool:
+    """Whether fit validates after `epoch` (counted from 0), as Keras decides."""
+    return (epoch + 1) in freq if isinstance(freq, set) else (epoch + 1) % freq == 0

@@ -31,7 +31,14 @@ class ProgbarLogger(Callback):
         self._called_in_fit = True
 
     def _start(self):
-        self.progbar = Progbar(self.params.get("steps") or 1, verbose=self.verbose)
+        """A new bar; fit's steps may be unknown (a generator), until the first epoch ends."""
+        self.seen = 0
+        self.progbar = Progbar(self.params.get("steps"), verbose=self.verbose)
+
+    def _finish(self, logs):
+        if not self.progbar.target:  # as Keras: the steps seen become the known total
+            self.params["steps"] = self.progbar.target = self.seen
+        self.progbar.update(self.progbar.target, (logs or {}).items(), finalize=True)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.params["epochs"] > 1:
@@ -39,10 +46,11 @@ class ProgbarLogger(Callback):
         self._start()
 
     def on_train_batch_end(self, batch, logs=None):
-        self.progbar.update(batch + 1, (logs or {}).items())
+        self.seen = batch + 1
+        self.progbar.update(self.seen, (logs or {}).items())
 
     def on_epoch_end(self, epoch, logs=None):
-        self.progbar.update(self.progbar.target, (logs or {}).items(), finalize=True)
+        self._finish(logs)
 
     def on_test_begin(self, logs=None):
         if not self._called_in_fit:
@@ -50,17 +58,19 @@ class ProgbarLogger(Callback):
 
     def on_test_batch_end(self, batch, logs=None):
         if not self._called_in_fit:
-            self.progbar.update(batch + 1, (logs or {}).items())
+            self.seen = batch + 1
+            self.progbar.update(self.seen, (logs or {}).items())
 
     def on_test_end(self, logs=None):
         if not self._called_in_fit:
-            self.progbar.update(self.progbar.target, (logs or {}).items(), finalize=True)
+            self._finish(logs)
 
     def on_predict_begin(self, logs=None):
         self._start()
 
     def on_predict_batch_end(self, batch, logs=None):
-        self.progbar.update(batch + 1)
+        self.seen = batch + 1
+        self.progbar.update(self.seen)
 
     def on_predict_end(self, logs=None):
-        self.progbar.update(self.progbar.target, finalize=True)
+        self._finish(None)

@@ -9,7 +9,7 @@ from .. import callbacks as callbacks_module
 from .. import losses, optimizers
 from .. import metrics as metrics_module
 from ..utils import tree
-from . import data, distributed
+from . import data, data_adapters, distributed
 from .objectives import Objectives
 from .progress import ProgbarLogger, resolve_verbose
 
@@ -234,47 +234,75 @@ class Trainer:
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Train for `epochs` passes over (x, y); returns a History. Under torchrun, each
-        global batch of `batch_size` is split across the processes (see distributed.py)."""
+        """Train for `epochs` passes over (x, y) — arrays, or a generator, PyDataset or torch
+        DataLoader/Dataset of batches (models/data_adapters.py); returns a History. Under
+        torchrun, each global batch of `batch_size` is split across the processes (arrays
+        only; see distributed.py)."""
         where = f"{self.name}.fit"
         self._require_compiled("fit")
-        _refuse(where, class_weight=class_weight, sample_weight=sample_weight,
-                steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
-                validation_freq=None if validation_freq == 1 else validation_freq)
+        _refuse(where, class_weight=class_weight, sample_weight=sample_weight)
         options = data.fit_options(where, batch_size, epochs, initial_epoch,
                                    validation_batch_size, shuffle)
-        batch_size, epochs = options["batch_size"], options["epochs"]
-        x, y = self._tensors(where, x, y, need_y=True)
+        epochs, freq = options["epochs"], data.check_validation_freq(where, validation_freq)
+        train = self._batches(where, x, y, options["batch_size"], options["shuffle"],
+                              steps_per_epoch, "steps_per_epoch")
         val = None
         if validation_data is not None:
-            val = self._tensors(f"{where} (validation_data)",
-                                *_unpack_validation(where, validation_data), need_y=True)
+            val = self._batches(f"{where} (validation_data)",
+                                *_unpack_validation(where, validation_data),
+                                options["validation_batch_size"], False, validation_steps,
+                                "validation_steps")
         elif validation_split:
-            (x, y), val = data.validation_split(where, x, y, validation_split)
+            if not isinstance(train, data_adapters.ArrayBatches):
+                raise ValueError(f"{where}: validation_split needs arrays; with a generator, "
+                                 "PyDataset or DataLoader pass validation_data.")
+            (tx, ty), (vx, vy) = data.validation_split(where, train.x, train.y, validation_split)
+            train = data_adapters.ArrayBatches(self, tx, ty, train.batch_size, train.shuffle)
+            val = data_adapters.ArrayBatches(self, vx, vy, options["validation_batch_size"],
+                                             False)
         history = callbacks_module.History()
-        cbs = self._callback_list(callbacks, verbose, epochs,
-                                  data.num_batches(data.count(x), batch_size), history)
+        cbs = self._callback_list(callbacks, verbose, epochs, train.steps, history)
         self.stop_training = False
         cbs.on_train_begin()
         logs = {}
         for epoch in range(options["initial_epoch"], epochs):
-            logs = self._train_epoch(epoch, x, y, batch_size, options["shuffle"], cbs)
-            if val is not None:
-                val_logs = self._run_evaluation(*val, options["validation_batch_size"], cbs)
+            logs = self._train_epoch(epoch, train, cbs)
+            if val is not None and data.validates(epoch, freq):
+                val_logs = self._run_evaluation(val, cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
-            if self._stopping():
+            if self._stopping() or train.exhausted:
                 break
         self.train(False)
         cbs.on_train_end(logs)
         return history
 
-    def _train_epoch(self, epoch, x, y, batch_size, shuffle, cbs) -> dict[str, float]:
+    def _batches(self, where, x, y, batch_size, shuffle, steps, steps_name, need_y=True):
+        """An epoch's batches of x and y: ArrayBatches, or SourceBatches for a generator,
+        PyDataset or DataLoader (which bring their own targets and batch size)."""
+        if data_adapters.is_source(x):
+            if y is not None:
+                raise ValueError(f"{where}: expected y=None when x is a generator, PyDataset or "
+                                 "DataLoader (its batches hold the targets), got y.")
+            if self._dist is not None:
+                raise NotImplementedError(f"{where}: data-parallel training from a generator, "
+                                          "PyDataset or DataLoader is not supported yet; pass "
+                                          "arrays.")
+            source = data_adapters.BatchSource(where, x, batch_size, shuffle)
+            return data_adapters.SourceBatches(self, where, source, steps, need_y)
+        if steps is not None:
+            raise NotImplementedError(f"{where}: {steps_name}= with arrays is not supported "
+                                      "yet; it is taken with a generator, PyDataset or "
+                                      "DataLoader.")
+        x, y = self._tensors(where, x, y, need_y=need_y)
+        return data_adapters.ArrayBatches(self, x, y, batch_size, shuffle)
+
+    def _train_epoch(self, epoch, batches, cbs) -> dict[str, float]:
         self.reset_metrics()
         cbs.on_epoch_begin(epoch)
-        for step, idx in enumerate(self._batch_indices(data.count(x), batch_size, shuffle)):
+        for step, (x, y) in enumerate(batches.epoch()):
             cbs.on_train_batch_begin(step)
-            logs = self._step(data.take(x, idx), data.take(y, idx), train=True)
+            logs = self._step(x, y, train=True)
             cbs.on_train_batch_end(step, logs)
             if self._stopping():
                 break
@@ -300,13 +328,13 @@ class Trainer:
             cbs.append(ProgbarLogger(verbose))
         return callbacks_module.CallbackList(cbs, self, params)
 
-    def _run_evaluation(self, x, y, batch_size, cbs) -> dict[str, float]:
+    def _run_evaluation(self, batches, cbs) -> dict[str, float]:
         """evaluate's loop, also fit's validation (with fit's callbacks, as Keras does)."""
         cbs.on_test_begin()
         self.reset_metrics()
-        for step, idx in enumerate(self._batch_indices(data.count(x), batch_size, shuffle=False)):
+        for step, (x, y) in enumerate(batches.epoch()):
             cbs.on_test_batch_begin(step)
-            logs = self._step(data.take(x, idx), data.take(y, idx), train=False)
+            logs = self._step(x, y, train=False)
             cbs.on_test_batch_end(step, logs)
         logs = self._logs()
         cbs.on_test_end(logs)
@@ -315,33 +343,32 @@ class Trainer:
     @distributed.data_parallel
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """Loss (and metrics) over (x, y): a scalar, a list, or a dict with return_dict."""
+        """Loss (and metrics) over (x, y), or over the batches of a generator, PyDataset or
+        DataLoader: a scalar, a list, or a dict with return_dict."""
         where = f"{self.name}.evaluate"
         self._require_compiled("evaluate")
-        _refuse(where, sample_weight=sample_weight, steps=steps)
+        _refuse(where, sample_weight=sample_weight)
         batch_size = data.check_batch_size(where, batch_size)
-        x, y = self._tensors(where, x, y, need_y=True)
-        cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(data.count(x), batch_size))
-        logs = self._run_evaluation(x, y, batch_size, cbs)
+        batches = self._batches(where, x, y, batch_size, False, steps, "steps")
+        cbs = self._callback_list(callbacks, verbose, 1, batches.steps)
+        logs = self._run_evaluation(batches, cbs)
         return self._return(logs, return_dict)
 
     @distributed.data_parallel
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for x, batch by batch, as one numpy array."""
         where = f"{self.name}.predict"
-        _refuse(where, steps=steps)
         batch_size = data.check_batch_size(where, batch_size)
-        x, _ = self._tensors(where, x)
-        self._ensure_built(x)
-        cbs = self._callback_list(callbacks, verbose, 1, data.num_batches(data.count(x), batch_size))
-        device, outputs = self._weights_device(), []
+        batches = self._batches(where, x, None, batch_size, False, steps, "steps", need_y=False)
+        cbs = self._callback_list(callbacks, verbose, 1, batches.steps)
+        outputs = []
         self.train(False)
         cbs.on_predict_begin()
         with torch.no_grad():
-            for step, idx in enumerate(self._batch_indices(data.count(x), batch_size,
-                                                           shuffle=False)):
+            for step, (x, _) in enumerate(batches.epoch()):
+                self._ensure_built(x)
                 cbs.on_predict_batch_begin(step)
-                outputs.append(self._predict_batch(data.take(x, idx), device))
+                outputs.append(self._predict_batch(x, self._weights_device()))
                 cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
         cbs.on_predict_end()
         if self._dist is not None:
@@ -392,6 +419,10 @@ def _refuse(where: str, **options) -> None:
 
 
 def _unpack_validation(where, validation_data):
+    """(x, y) of validation_data: a pair of arrays, or a generator, PyDataset or DataLoader
+    (its batches hold the targets)."""
+    if data_adapters.is_source(validation_data):
+        return validation_data, None
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         got = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
                if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__)

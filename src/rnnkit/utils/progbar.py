@@ -37,9 +37,10 @@ def _format_eta(eta: float) -> str:
 
 
 class Progbar:
-    """A progress display for `target` steps; `update(current, values, finalize)`."""
+    """A progress display for `target` steps (None: not known, shown as Keras shows it,
+    `     17/Unknown`); `update(current, values, finalize)`."""
 
-    def __init__(self, target: int, verbose: int = 1, width: int = 20, interval: float = 0.05,
+    def __init__(self, target: int | None, verbose: int = 1, width: int = 20, interval: float = 0.05,
                  unit_name: str = "step", stream=None):
         self.target, self.verbose, self.width = target, verbose, width
         self.interval, self.unit_name = interval, unit_name
@@ -50,6 +51,8 @@ class Progbar:
         self._prev_width = 0
 
     def _count(self, current: int) -> str:
+        if not self.target:
+            return f"{current:7d}/Unknown"
         digits = int(math.log10(max(self.target, 1))) + 1
         return f"{current:>{digits}d}/{self.target}"
 
@@ -69,13 +72,18 @@ class Progbar:
         if self.verbose != 1 or (now - self._last_update < self.interval and not finalize):
             return
         self._last_update = now
-        done = int(self.width * current / max(self.target, 1))
-        bar = f"{_BOLD}{self._count(current)}{_RESET} "
-        if done > 0:
-            bar += f"{_GREEN}{'━' * done}{_RESET}"
-        bar += f"{_GREY}{'━' * (self.width - done)}{_RESET}"
-        when = elapsed if finalize else per_step * (self.target - current)
-        info = f" {_BOLD}{elapsed:.0f}s{_RESET}" if finalize else f" {_BOLD}{_format_eta(when)}{_RESET}"
+        if self.target:
+            done = int(self.width * current / max(self.target, 1))
+            bar = f"{_BOLD}{self._count(current)}{_RESET} "
+            if done > 0:
+                bar += f"{_GREEN}{'━' * done}{_RESET}"
+            bar += f"{_GREY}{'━' * (self.width - done)}{_RESET}"
+        else:
+            bar = self._count(current)
+        if finalize or not self.target:
+            info = f" {_BOLD}{elapsed:.0f}s{_RESET}"
+        else:
+            info = f" {_BOLD}{_format_eta(per_step * (self.target - current))}{_RESET}"
         info += f" {format_step_time(per_step, self.unit_name)}{self._metrics(values)}"
         line = bar + info
         visible = len(_ANSI.sub("", line))

@@ -1,0 +1,148 @@
+"""What fit, evaluate and predict take besides arrays: a Python generator or iterator, a
+`rnnkit.utils.PyDataset`, a `torch.utils.data.DataLoader`, or a map-style torch `Dataset` (which
+Keras does not take: rnnkit batches it with a DataLoader of `batch_size`, shuffled as fit's
+`shuffle` says). Each yields batches as Keras reads them: `x`, `(x,)`, `(x, y)` or
+`(x, y, sample_weight)` (a list counts as a tuple, as in Keras).
+
+Shuffling, as Keras defines it for each form: a PyDataset's batch order is shuffled each epoch when
+`shuffle=True` (its batches are kept whole); a generator, an iterator and a DataLoader are read in
+their own order (the DataLoader's sampler decides). A PyDataset's `workers` and
+`use_multiprocessing` are read but its batches are fetched in this process, one after another
+(the same batches, in the same order, as Keras's workers give).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import torch
+
+
+def is_source(x) -> bool:
+    """Whether x is one of the non-array forms above (anything else is read as arrays)."""
+    from ..utils import PyDataset
+
+    if isinstance(x, (PyDataset, torch.utils.data.DataLoader, torch.utils.data.Dataset)):
+        return True
+    if isinstance(x, (np.ndarray, torch.Tensor, list, tuple, dict, str, bytes)):
+        return False
+    return inspect.isgenerator(x) or hasattr(x, "__next__")
+
+
+def unpack(where: str, batch):
+    """(x, y, sample_weight) of one batch, as Keras unpacks it."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        return batch, None, None
+    if not 1 <= len(batch) <= 3:
+        raise ValueError(f"{where}: expected each batch as x, (x,), (x, y) or (x, y, "
+                         f"sample_weight), got a tuple of {len(batch)}.")
+    return (*batch, *([None] * (3 - len(batch))))
+
+
+class BatchSource:
+    """Batches from one of the forms above, an epoch at a time.
+
+    `num_batches` is the number of batches in an epoch, or None where the source does not say
+    (a generator); `epoch(steps)` iterates the next epoch's batches, at most `steps` of them.
+    A generator's or iterator's batches continue from epoch to epoch, as Keras reads them.
+    """
+
+    def __init__(self, where: str, x, batch_size: int, shuffle: bool):
+        from ..utils import PyDataset
+
+        self.where, self.shuffle = where, bool(shuffle)
+        self._dataset = x if isinstance(x, PyDataset) else None
+        if isinstance(x, torch.utils.data.Dataset) and not isinstance(x, PyDataset):
+            x = torch.utils.data.DataLoader(x, batch_size=batch_size, shuffle=shuffle)
+        self._loader = x if isinstance(x, torch.utils.data.DataLoader) else None
+        self._iterator = None if self._dataset is not None or self._loader is not None else x
+        self.exhausted = False
+
+    @property
+    def num_batches(self) -> int | None:
+        if self._dataset is not None:
+            return self._dataset.num_batches
+        if self._loader is not None:
+            try:
+                return len(self._loader)
+            except TypeError:  # an IterableDataset without a length
+                return None
+        return None
+
+    def epoch(self, steps: int | None = None):
+        """The batches of one epoch, unpacked; sets `exhausted` when a generator or iterator
+        ran out before `steps` batches (Keras stops training then)."""
+        if self._dataset is not None:
+            yield from self._dataset_epoch(steps)
+            return
+        source = iter(self._loader) if self._loader is not None else self._iterator
+        for step in range(steps) if steps is not None else iter(int, 1):
+            try:
+                batch = next(source)
+            except StopIteration:
+                self.exhausted = self._iterator is not None or steps is not None
+                return
+            yield unpack(self.where, batch)
+            del step
+
+    def _dataset_epoch(self, steps):
+        dataset = self._dataset
+        dataset.on_epoch_begin()
+        order = (torch.randperm(dataset.num_batches) if self.shuffle
+                 else torch.arange(dataset.num_batches)).tolist()
+        for index in order[:steps]:
+            yield unpack(self.where, dataset[index])
+        dataset.on_epoch_end()
+
+
+class ArrayBatches:
+    """An epoch's batches of arrays (x, y tensors already checked): index batches of
+    `batch_size`, shuffled each epoch where asked (data-parallel: each process's share)."""
+
+    def __init__(self, trainer, x, y, batch_size: int, shuffle: bool):
+        from . import data
+
+        self.trainer, self.x, self.y = trainer, x, y
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.steps = data.num_batches(data.count(x), batch_size)
+        self.exhausted = False
+
+    def epoch(self):
+        from . import data
+
+        for idx in self.trainer._batch_indices(data.count(self.x), self.batch_size, self.shuffle):
+            yield data.take(self.x, idx), None if self.y is None else data.take(self.y, idx)
+
+
+class SourceBatches:
+    """An epoch's batches from a BatchSource, each checked as arrays are (`trainer._tensors`);
+    `steps` (steps_per_epoch, validation_steps, steps) bounds an epoch, else the source's own
+    length, else the source running out."""
+
+    def __init__(self, trainer, where: str, source: BatchSource, steps, need_y: bool):
+        from ..layers._checks import check_int
+
+        self.trainer, self.where, self.source, self.need_y = trainer, where, source, need_y
+        self.steps = check_int(where, "steps", steps) if steps is not None else source.num_batches
+        self._epochs = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.source.exhausted
+
+    def epoch(self):
+        """The epoch's (x, y) tensors; a first epoch without a batch is an error (nothing
+        trains on nothing); a later one ends training, as when Keras's input runs out."""
+        empty = True
+        for x, y, sample_weight in self.source.epoch(self.steps):
+            if sample_weight is not None:
+                raise NotImplementedError(f"{self.where}: batches with a sample_weight are not "
+                                          "supported yet.")
+            empty = False
+            yield self.trainer._tensors(self.where, x, y, need_y=self.need_y)
+        if empty and self._epochs == 0:
+            raise ValueError(f"{self.where}: the data gave no batch; expected at least one.")
+        self._epochs += 1
