@@ -146,3 +146,24 @@ class SourceBatches:
         if empty and self._epochs == 0:
             raise ValueError(f"{self.where}: the data gave no batch; expected at least one.")
         self._epochs += 1
+
+
+def batches_for(trainer, where, x, y, batch_size, shuffle, steps, steps_name, need_y=True):
+    """An epoch's batches of x and y: ArrayBatches, or SourceBatches for a generator,
+    PyDataset or DataLoader (which bring their own targets and batch size)."""
+    if is_source(x):
+        if y is not None:
+            raise ValueError(f"{where}: expected y=None when x is a generator, PyDataset or "
+                             "DataLoader (its batches hold the targets), got y.")
+        if trainer._dist is not None:
+            raise NotImplementedError(f"{where}: data-parallel training from a generator, "
+                                      "PyDataset or DataLoader is not supported yet; pass "
+                                      "arrays.")
+        source = BatchSource(where, x, batch_size, shuffle)
+        return SourceBatches(trainer, where, source, steps, need_y)
+    if steps is not None:
+        raise NotImplementedError(f"{where}: {steps_name}= with arrays is not supported "
+                                  "yet; it is taken with a generator, PyDataset or "
+                                  "DataLoader.")
+    x, y = trainer._tensors(where, x, y, need_y=need_y)
+    return ArrayBatches(trainer, x, y, batch_size, shuffle)

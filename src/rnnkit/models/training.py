@@ -278,24 +278,8 @@ class Trainer:
         return history
 
     def _batches(self, where, x, y, batch_size, shuffle, steps, steps_name, need_y=True):
-        """An epoch's batches of x and y: ArrayBatches, or SourceBatches for a generator,
-        PyDataset or DataLoader (which bring their own targets and batch size)."""
-        if data_adapters.is_source(x):
-            if y is not None:
-                raise ValueError(f"{where}: expected y=None when x is a generator, PyDataset or "
-                                 "DataLoader (its batches hold the targets), got y.")
-            if self._dist is not None:
-                raise NotImplementedError(f"{where}: data-parallel training from a generator, "
-                                          "PyDataset or DataLoader is not supported yet; pass "
-                                          "arrays.")
-            source = data_adapters.BatchSource(where, x, batch_size, shuffle)
-            return data_adapters.SourceBatches(self, where, source, steps, need_y)
-        if steps is not None:
-            raise NotImplementedError(f"{where}: {steps_name}= with arrays is not supported "
-                                      "yet; it is taken with a generator, PyDataset or "
-                                      "DataLoader.")
-        x, y = self._tensors(where, x, y, need_y=need_y)
-        return data_adapters.ArrayBatches(self, x, y, batch_size, shuffle)
+        return data_adapters.batches_for(self, where, x, y, batch_size, shuffle, steps,
+                                         steps_name, need_y)
 
     def _train_epoch(self, epoch, batches, cbs) -> dict[str, float]:
         self.reset_metrics()
