@@ -194,3 +194,27 @@ def test_cuda_model_in_the_users_process_group_equals_one_process(tmp_path):
     _assert_weights_equal(two["weights"], one["weights"])
     _assert_logs_equal(two["history"], one["history"])
     np.testing.assert_allclose(two["predict"], one["predict"], rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("make", [lambda: __import__("rnnkit").metrics.Precision(),
+                                  lambda: __import__("rnnkit").metrics.AUC(num_thresholds=7),
+                                  lambda: __import__("rnnkit").metrics.F1Score(average="macro"),
+                                  lambda: __import__("rnnkit").metrics.Sum(),
+                                  lambda: __import__("rnnkit").metrics.MeanSquaredError()])
+def test_metric_states_summed_over_ranks_give_the_one_process_result(make):
+    """What Session.logs does with each rank's metric state: the sums give the result of one
+    process that saw every sample (two 'ranks' simulated by two metrics), and the metric keeps
+    its own state."""
+    rng = np.random.default_rng(0)
+    y = torch.from_numpy((rng.random((8, 3)) > 0.5).astype(np.float32))
+    p = torch.from_numpy(rng.random((8, 3)).astype(np.float32))
+    ranks, whole = [make(), make()], make()
+    ranks[0].update_state(y[:4], p[:4])
+    ranks[1].update_state(y[4:], p[4:])
+    whole.update_state(y, p)
+    summed = [a + b for a, b in zip(distributed._state_values(ranks[0]),
+                                    distributed._state_values(ranks[1]))]
+    mine = np.asarray(ranks[0].result())
+    np.testing.assert_allclose(distributed._result_from(ranks[0], summed), whole.result(),
+                               rtol=1e-6)
+    np.testing.assert_allclose(ranks[0].result(), mine)

@@ -1,5 +1,6 @@
 """fit's progress display on a terminal matches Keras's bar, timings aside."""
 
+import numpy as np
 import io
 import re
 
@@ -53,3 +54,10 @@ def test_epoch_header_only_for_several_epochs(capsys):
     model.compile("sgd", "mse")
     model.fit([[1.0, 2.0]], [[1.0]], epochs=1, verbose=2)
     assert not capsys.readouterr().out.startswith("Epoch")
+
+
+def test_a_metric_of_several_values_shows_their_mean():
+    stream = io.StringIO()
+    Progbar(2, verbose=2, stream=stream).update(2, [("f1_score", np.array([0.25, 0.75]))],
+                                                 finalize=True)
+    assert "f1_score: 0.5000" in stream.getvalue()

@@ -223,11 +223,14 @@ class Session:
             self.synced = True
 
     def logs(self) -> dict[str, float]:
-        """The loss and metrics over every rank's samples: Trainer._logs of one process."""
+        """The loss and metrics over every rank's samples: Trainer._logs of one process. Every
+        metric's state is a sum (means: total and count; the others: counts and confusion
+        matrices in `_states`), so the sums over ranks give one process's result."""
         trackers = self.model.metrics
-        sums = self.all_sum([v for m in trackers for v in (m.total, m.count)])
-        logs = {m.name: total / count if count else 0.0
-                for m, total, count in zip(trackers, sums[0::2], sums[1::2])}
+        flat = [_state_values(m) for m in trackers]
+        sums = iter(self.all_sum([v for values in flat for v in values]))
+        logs = {m.name: _result_from(m, [next(sums) for _ in values])
+                for m, values in zip(trackers, flat)}
         return dict(sorted(logs.items()))
 
     # -- predict --------------------------------------------------------------------------------
@@ -242,6 +245,32 @@ class Session:
         everyone = [None] * self.world
         dist.all_gather_object(everyone, outputs)
         return [np.concatenate([parts[k] for parts in everyone]) for k in range(len(outputs))]
+
+
+def _state_values(metric) -> list[float]:
+    """A metric's state as a flat list of numbers (float states, or its state tensors)."""
+    states = getattr(metric, "_states", None)
+    if states:
+        return [v for t in states.values() for v in t.double().flatten().tolist()]
+    return [metric.total] + ([metric.count] if hasattr(metric, "count") else [])
+
+
+def _result_from(metric, values: list[float]):
+    """The metric's result for the state `values` (summed over ranks); its own state is kept."""
+    states = getattr(metric, "_states", None)
+    if not states:
+        total, count = values[0], (values[1] if len(values) > 1 else None)
+        if count is None:
+            return total
+        return total / count if count else 0.0
+    kept, it = dict(states), iter(values)
+    try:
+        for name, t in kept.items():
+            states[name] = torch.tensor([next(it) for _ in range(t.numel())],
+                                        dtype=torch.float64).reshape(t.shape).to(t.dtype)
+        return metric.result()
+    finally:
+        states.update(kept)
 
 
 def _describe(value):

@@ -12,6 +12,8 @@ import re
 import sys
 import time
 
+import numpy as np
+
 _BOLD, _GREEN, _GREY, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -57,7 +59,8 @@ class Progbar:
         return f"{current:>{digits}d}/{self.target}"
 
     def _metrics(self, values) -> str:
-        return "".join(f" - {k}: {format_value(float(v))}" for k, v in values)
+        # a metric of several values (F1Score(average=None)) shows their mean, as in Keras
+        return "".join(f" - {k}: {format_value(float(np.mean(v)))}" for k, v in values)
 
     def update(self, current: int, values=(), finalize: bool = False) -> None:
         now = time.perf_counter()
