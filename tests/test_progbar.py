@@ -1,8 +1,9 @@
 """fit's progress display on a terminal matches Keras's bar, timings aside."""
 
-import numpy as np
 import io
 import re
+
+import numpy as np
 
 from rnnkit import layers
 from rnnkit.models import Sequential
