@@ -6,6 +6,7 @@ logging Keras's History keys and evaluate values."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from rnnkit.models import Sequential
 from rnnkit.utils.naming import clear_session
 
 DATA = Path(__file__).parent / "data"
+sys.path.insert(0, str(DATA))
+import metric_specs  # noqa: E402  (beside the fixture script that shares it)
 FIXTURE = json.loads((DATA / "keras_metrics.json").read_text())
 ARRAYS = np.load(DATA / "keras_metrics.npz")
 CASES = FIXTURE["cases"]
@@ -180,38 +183,15 @@ def test_bad_arguments_are_refused_with_the_class_name():
 
 
 # -- compiled models ------------------------------------------------------------------------------
-def _model_metrics(kind):
-    M = metrics
-    if kind == "binary":
-        return ["accuracy", "acc", "AUC", "auc", "precision", "recall", M.AUC(curve="PR"),
-                M.Precision(thresholds=0.3), M.BinaryAccuracy(threshold=0.6), "binary_crossentropy",
-                M.F1Score(average="micro", threshold=0.5), M.Recall()]
-    if kind == "onehot":
-        return ["accuracy", "top_k_categorical_accuracy", M.TopKCategoricalAccuracy(k=2),
-                M.F1Score(average="macro"), "categorical_crossentropy", M.CategoricalAccuracy(),
-                M.Precision(top_k=1), M.Recall(class_id=1), "f1_score"]
-    if kind == "sparse":
-        return ["acc", "sparse_top_k_categorical_accuracy", M.SparseTopKCategoricalAccuracy(k=2),
-                "sparse_categorical_crossentropy", M.SparseCategoricalAccuracy()]
-    return ["mse", "mae", "mape", M.RootMeanSquaredError(), "mean_squared_error", "MAE",
-            M.MeanAbsoluteError(name="l1")]
-
-
-_MODELS = {"binary": (1, "sigmoid", "binary_crossentropy"),
-           "onehot": (3, "softmax", "categorical_crossentropy"),
-           "sparse": (3, "softmax", "sparse_categorical_crossentropy"),
-           "regression": (2, None, "mse")}
-
-
-@pytest.mark.parametrize("kind", sorted(_MODELS))
+@pytest.mark.parametrize("kind", sorted(metric_specs.MODELS))
 def test_compiled_metrics_log_keras_names_and_values(kind):
     expected = FIXTURE["models"][kind]
-    units, activation, loss = _MODELS[kind]
+    units, activation, loss = metric_specs.MODELS[kind]
     x, y, kernel, bias = (ARRAYS[f"model_{kind}/{key}"] for key in ("x", "y", "kernel", "bias"))
     clear_session()
     model = Sequential([layers.Input((4,)), layers.Dense(units, activation=activation)])
     model.set_weights([kernel, bias])
-    model.compile(optimizer="sgd", loss=loss, metrics=_model_metrics(kind))
+    model.compile(optimizer="sgd", loss=loss, metrics=metric_specs.model_metrics(kind, metrics))
     logs = model.evaluate(x, y, batch_size=8, return_dict=True, verbose=0)
     assert sorted(logs) == sorted(expected["evaluate"])
     for key, value in expected["evaluate"].items():

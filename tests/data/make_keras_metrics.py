@@ -24,6 +24,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_fixture_common import case_rng, jsonable  # noqa: E402
+import metric_specs  # noqa: E402
 
 M = keras.metrics
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -281,30 +282,8 @@ def record_names():
     return out
 
 
-def _model_metrics(kind):
-    if kind == "binary":
-        return ["accuracy", "acc", "AUC", "auc", "precision", "recall", M.AUC(curve="PR"),
-                M.Precision(thresholds=0.3), M.BinaryAccuracy(threshold=0.6), "binary_crossentropy",
-                M.F1Score(average="micro", threshold=0.5), M.Recall()]
-    if kind == "onehot":
-        return ["accuracy", "top_k_categorical_accuracy", M.TopKCategoricalAccuracy(k=2),
-                M.F1Score(average="macro"), "categorical_crossentropy", M.CategoricalAccuracy(),
-                M.Precision(top_k=1), M.Recall(class_id=1), "f1_score"]
-    if kind == "sparse":
-        return ["acc", "sparse_top_k_categorical_accuracy", M.SparseTopKCategoricalAccuracy(k=2),
-                "sparse_categorical_crossentropy", M.SparseCategoricalAccuracy()]
-    return ["mse", "mae", "mape", M.RootMeanSquaredError(), "mean_squared_error", "MAE",
-            M.MeanAbsoluteError(name="l1")]
-
-
-MODELS = {"binary": (1, "sigmoid", "binary_crossentropy"),
-          "onehot": (3, "softmax", "categorical_crossentropy"),
-          "sparse": (3, "softmax", "sparse_categorical_crossentropy"),
-          "regression": (2, None, "mse")}
-
-
 def record_model(kind, arrays):
-    units, activation, loss = MODELS[kind]
+    units, activation, loss = metric_specs.MODELS[kind]
     rng = case_rng("model_" + kind)
     keras.backend.clear_session()
     x = rng.normal(size=(20, 4)).astype("float32")
@@ -320,7 +299,7 @@ def record_model(kind, arrays):
     weights = [(rng.normal(size=(4, units)) * 0.8).astype("float32"),
                (rng.normal(size=(units,)) * 0.1).astype("float32")]
     model.set_weights(weights)
-    model.compile(optimizer="sgd", loss=loss, metrics=_model_metrics(kind))
+    model.compile(optimizer="sgd", loss=loss, metrics=metric_specs.model_metrics(kind, M))
     evaluated = model.evaluate(x, y, batch_size=8, return_dict=True, verbose=0)
     history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False,
                         validation_data=(x, y))
@@ -335,7 +314,7 @@ def main():
     cases = {name: record_case(name, cls, kwargs, data, weight, arrays)
              for name, cls, kwargs, data, weight in CASES}
     out = {"keras_version": keras.__version__, "cases": cases, "names": record_names(),
-           "models": {kind: record_model(kind, arrays) for kind in MODELS}}
+           "models": {kind: record_model(kind, arrays) for kind in metric_specs.MODELS}}
     with open(os.path.join(HERE, "keras_metrics.json"), "w") as f:
         json.dump(jsonable(out), f, indent=1, sort_keys=True)
     np.savez_compressed(os.path.join(HERE, "keras_metrics.npz"), **arrays)
