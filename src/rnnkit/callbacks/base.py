@@ -1,4 +1,5 @@
-"""Keras callbacks: hooks that fit/evaluate/predict call at the start and end of each phase."""
+"""The Callback base and the callbacks that watch training: History, LambdaCallback,
+TerminateOnNaN, EarlyStopping, ModelCheckpoint (Keras 3)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import warnings
 
 def _is_chief() -> bool:
     """Rank 0 under torchrun, or a single process: the only one that prints and writes."""
-    from .models.distributed import is_chief
+    from ..models.distributed import is_chief
     return is_chief()
 
 

@@ -1,0 +1,9 @@
+"""Keras callbacks: hooks that fit/evaluate/predict call at the start and end of each phase."""
+
+from .base import (Callback, CallbackList, EarlyStopping, History, LambdaCallback,
+                   ModelCheckpoint, MonitorCallback, TerminateOnNaN)
+from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
+
+__all__ = ["Callback", "CallbackList", "History", "LambdaCallback", "TerminateOnNaN",
+           "MonitorCallback", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
+           "ReduceLROnPlateau"]
