@@ -152,12 +152,13 @@ def test_validation_freq_and_validation_steps():
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda m, x, y: m.fit(iter(batches(x, y)), y), ValueError, "expected y=None when x is a "
-     "generator"),
+    (lambda m, x, y: m.fit(iter(batches(x, y)), y), ValueError, "expected y=None and "
+     "sample_weight=None when x is a generator"),
     (lambda m, x, y: m.fit(iter([])), ValueError, "the data gave no batch"),
     (lambda m, x, y: m.fit(Batches(x, y), validation_split=0.5), ValueError,
      "validation_split needs arrays"),
-    (lambda m, x, y: m.fit(iter([(x, y, np.ones(N))])), NotImplementedError, "sample_weight"),
+    (lambda m, x, y: m.fit(iter([(x, y, np.ones(N - 1))])), ValueError, "expected "
+     "sample_weight with one entry per sample"),
     (lambda m, x, y: m.fit(x, y, validation_freq=0), ValueError, "validation_freq"),
     (lambda m, x, y: m.fit(iter(batches(x, y)), steps_per_epoch=0), ValueError, "steps"),
 ])

@@ -124,13 +124,10 @@ def test_units_must_be_positive():
 
 
 @pytest.mark.parametrize("call,match", [
-    (lambda m, x, y: m.fit(x, y, sample_weight=np.ones(4)), r"sequential.fit: sample_weight=\.\.\. is not supported yet"),
-    (lambda m, x, y: m.fit(x, y, class_weight={0: 1.0}), r"sequential.fit: class_weight=\.\.\. is not supported yet"),
     (lambda m, x, y: m.fit(x, y, steps_per_epoch=2), r"sequential.fit: steps_per_epoch= with arrays is not supported yet"),
     (lambda m, x, y: m.fit(x, y, validation_data=(x, y), validation_steps=1), r"validation_steps= with arrays is not supported yet"),
     (lambda m, x, y: m.evaluate(x, y, steps=1), r"sequential.evaluate: steps= with arrays is not supported yet"),
     (lambda m, x, y: m.predict(x, steps=1), r"sequential.predict: steps= with arrays is not supported yet"),
-    (lambda m, x, y: m.train_on_batch(x, y, sample_weight=np.ones(4)), r"sequential.train_on_batch: sample_weight"),
 ])
 def test_unsupported_training_arguments_are_refused(call, match):
     model = Sequential([Dense(1, input_shape=(2,))])
@@ -393,3 +390,18 @@ def test_recurrent_layers_take_numpy_units_and_refuse_bad_rates(cls):
                                                  f"1, got {bad}"):
                 cls(4, **{name: bad})
     assert cls(4, dropout=np.float32(0.25), recurrent_dropout=1).get_config()["dropout"] == 0.25
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda m, x, y: m.fit(x, y, sample_weight=np.ones(4), class_weight={0: 1.0}),
+     "sequential.fit: expected sample_weight or class_weight, got both"),
+    (lambda m, x, y: m.fit(x, y, sample_weight=np.ones(3)),
+     r"sequential.fit: expected sample_weight with one entry per sample \(4\), got shape \(3,\)"),
+    (lambda m, x, y: m.train_on_batch(x, y, class_weight=[1.0]),
+     "sequential.train_on_batch: expected class_weight as a dict"),
+])
+def test_bad_sample_and_class_weights(call, match):
+    model = Sequential([Dense(1, input_shape=(2,))])
+    model.compile("sgd", "mse")
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(model, np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32"))

@@ -189,3 +189,43 @@ def check_validation_freq(where: str, value):
 def validates(epoch: int, freq) -> bool:
     """Whether fit validates after `epoch` (counted from 0), as Keras decides."""
     return (epoch + 1) in freq if isinstance(freq, set) else (epoch + 1) % freq == 0
+
+
+def sample_weights(where: str, sample_weight, class_weight, y, float_dtype=torch.float32):
+    """Keras's per-sample weights of (x, y): `sample_weight` as given ((n,), or (n, time) for
+    sequence outputs; one array for every output, or a list or dict of them), or the weight
+    `class_weight` gives each sample's class (one output only); None for neither."""
+    if sample_weight is not None and class_weight is not None:
+        raise ValueError(f"{where}: expected sample_weight or class_weight, got both; Keras "
+                         "takes one of them.")
+    if class_weight is not None:
+        return class_weights(where, class_weight, y, float_dtype)
+    if sample_weight is None:
+        return None
+    weights = to_tensors(sample_weight, where, "sample_weight", float_dtype)
+    n = count(y)
+    for w in leaves(weights):
+        if w.dim() == 0 or w.shape[0] != n:
+            raise ValueError(f"{where}: expected sample_weight with one entry per sample ({n}), "
+                             f"got shape {tuple(w.shape)}.")
+    return weights
+
+
+def class_weights(where: str, class_weight, y, float_dtype=torch.float32) -> torch.Tensor:
+    """The weight of each sample's class, as Keras reads it: the class is the argmax of one-hot
+    targets, else the (rounded) target itself; a class missing from the dict weighs 1."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"{where}: expected class_weight as a dict of class -> weight, got "
+                        f"{type(class_weight).__name__}.")
+    if not torch.is_tensor(y):
+        raise ValueError(f"{where}: class_weight applies to a model of one output, as in Keras; "
+                         "got several targets. Pass sample_weight instead.")
+    labels = y
+    if labels.dim() > 1:
+        labels = labels.argmax(-1) if labels.shape[-1] != 1 else labels.squeeze(-1)
+    if labels.dim() != 1:
+        raise ValueError(f"{where}: class_weight needs one class per sample, got targets of "
+                         f"shape {tuple(y.shape)}; pass sample_weight for sequence targets.")
+    table = {int(k): float(v) for k, v in class_weight.items()}
+    ids = torch.round(labels.double()).long().tolist()
+    return torch.tensor([table.get(i, 1.0) for i in ids], dtype=float_dtype)

@@ -99,13 +99,14 @@ class BatchSource:
 
 
 class ArrayBatches:
-    """An epoch's batches of arrays (x, y tensors already checked): index batches of
-    `batch_size`, shuffled each epoch where asked (data-parallel: each process's share)."""
+    """An epoch's (x, y, sample_weight) batches of arrays (tensors already checked): index
+    batches of `batch_size`, shuffled each epoch where asked (data-parallel: each process's
+    share)."""
 
-    def __init__(self, trainer, x, y, batch_size: int, shuffle: bool):
+    def __init__(self, trainer, x, y, batch_size: int, shuffle: bool, sample_weight=None):
         from . import data
 
-        self.trainer, self.x, self.y = trainer, x, y
+        self.trainer, self.x, self.y, self.sample_weight = trainer, x, y, sample_weight
         self.batch_size, self.shuffle = batch_size, shuffle
         self.steps = data.num_batches(data.count(x), batch_size)
         self.exhausted = False
@@ -114,7 +115,8 @@ class ArrayBatches:
         from . import data
 
         for idx in self.trainer._batch_indices(data.count(self.x), self.batch_size, self.shuffle):
-            yield data.take(self.x, idx), None if self.y is None else data.take(self.y, idx)
+            yield (data.take(self.x, idx), None if self.y is None else data.take(self.y, idx),
+                   None if self.sample_weight is None else data.take(self.sample_weight, idx))
 
 
 class SourceBatches:
@@ -122,10 +124,12 @@ class SourceBatches:
     `steps` (steps_per_epoch, validation_steps, steps) bounds an epoch, else the source's own
     length, else the source running out."""
 
-    def __init__(self, trainer, where: str, source: BatchSource, steps, need_y: bool):
+    def __init__(self, trainer, where: str, source: BatchSource, steps, need_y: bool,
+                 class_weight=None):
         from ..layers._checks import check_int
 
         self.trainer, self.where, self.source, self.need_y = trainer, where, source, need_y
+        self.class_weight = class_weight
         self.steps = check_int(where, "steps", steps) if steps is not None else source.num_batches
         self._epochs = 0
 
@@ -134,36 +138,44 @@ class SourceBatches:
         return self.source.exhausted
 
     def epoch(self):
-        """The epoch's (x, y) tensors; a first epoch without a batch is an error (nothing
+        """The epoch's (x, y, sample_weight) tensors (class_weight turned into sample weights
+        batch by batch, as Keras does); a first epoch without a batch is an error (nothing
         trains on nothing); a later one ends training, as when Keras's input runs out."""
+        from . import data
+
         empty = True
         for x, y, sample_weight in self.source.epoch(self.steps):
-            if sample_weight is not None:
-                raise NotImplementedError(f"{self.where}: batches with a sample_weight are not "
-                                          "supported yet.")
             empty = False
-            yield self.trainer._tensors(self.where, x, y, need_y=self.need_y)
+            x, y = self.trainer._tensors(self.where, x, y, need_y=self.need_y)
+            yield x, y, (None if y is None else data.sample_weights(
+                self.where, sample_weight, self.class_weight, y, self.trainer._float_dtype()))
         if empty and self._epochs == 0:
             raise ValueError(f"{self.where}: the data gave no batch; expected at least one.")
         self._epochs += 1
 
 
-def batches_for(trainer, where, x, y, batch_size, shuffle, steps, steps_name, need_y=True):
-    """An epoch's batches of x and y: ArrayBatches, or SourceBatches for a generator,
-    PyDataset or DataLoader (which bring their own targets and batch size)."""
+def batches_for(trainer, where, x, y, batch_size, shuffle, steps, steps_name, need_y=True,
+                sample_weight=None, class_weight=None):
+    """An epoch's batches of x, y and sample weights: ArrayBatches, or SourceBatches for a
+    generator, PyDataset or DataLoader (which bring their own targets, weights and batch
+    size)."""
+    from . import data
+
     if is_source(x):
-        if y is not None:
-            raise ValueError(f"{where}: expected y=None when x is a generator, PyDataset or "
-                             "DataLoader (its batches hold the targets), got y.")
+        if y is not None or sample_weight is not None:
+            raise ValueError(f"{where}: expected y=None and sample_weight=None when x is a "
+                             "generator, PyDataset or DataLoader (its batches hold them).")
         if trainer._dist is not None:
             raise NotImplementedError(f"{where}: data-parallel training from a generator, "
                                       "PyDataset or DataLoader is not supported yet; pass "
                                       "arrays.")
         source = BatchSource(where, x, batch_size, shuffle)
-        return SourceBatches(trainer, where, source, steps, need_y)
+        return SourceBatches(trainer, where, source, steps, need_y, class_weight)
     if steps is not None:
         raise NotImplementedError(f"{where}: {steps_name}= with arrays is not supported "
                                   "yet; it is taken with a generator, PyDataset or "
                                   "DataLoader.")
     x, y = trainer._tensors(where, x, y, need_y=need_y)
-    return ArrayBatches(trainer, x, y, batch_size, shuffle)
+    weights = None if y is None else data.sample_weights(where, sample_weight, class_weight, y,
+                                                          trainer._float_dtype())
+    return ArrayBatches(trainer, x, y, batch_size, shuffle, weights)

@@ -98,14 +98,18 @@ class Objectives:
                              f"{len(flat)}.")
         return flat
 
-    def total(self, y_flat, pred_flat, masks):
-        """The sum of the weighted losses; keeps each unweighted value for its tracker."""
+    def total(self, y_flat, pred_flat, masks, sample_weights=None):
+        """The sum of the weighted losses (each output's loss weighted by its samples' weights
+        where given); keeps each value before `loss_weights` for its tracker."""
         total, self.last_values = None, []
-        for (fn, weight), y, p, mask in zip(self.entries, y_flat, pred_flat, masks):
+        sample_weights = sample_weights or [None] * len(pred_flat)
+        for (fn, weight), y, p, mask, sw in zip(self.entries, y_flat, pred_flat, masks,
+                                                sample_weights):
             if fn is None:
                 self.last_values.append(None)
                 continue
-            value = fn(y, p) if mask is None else fn(y, p, mask=mask)
+            options = {k: v for k, v in (("mask", mask), ("sample_weight", sw)) if v is not None}
+            value = fn(y, p, **options)
             self.last_values.append(value)
             if weight is not None:
                 value = value * weight

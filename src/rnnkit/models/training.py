@@ -139,19 +139,25 @@ class Trainer:
             shapes = [(None,) + tuple(t.shape[1:]) for t in data.leaves(x)]
             self.build(shapes[0] if torch.is_tensor(x) else shapes)
 
-    def _total_loss(self, y, y_pred):
+    def _total_loss(self, y, y_pred, sample_weight=None):
         """The compiled loss plus every regularization penalty (`model.losses`), which Keras
         also reports as the loss. Masked time steps of the output are left out, as in Keras."""
-        loss, penalty = self._loss_parts(y, y_pred)
+        loss, penalty = self._loss_parts(y, y_pred, sample_weight)
         return loss if penalty is None else loss + penalty
 
-    def _loss_parts(self, y, y_pred):
+    def _loss_parts(self, y, y_pred, sample_weight=None):
         """The compiled loss and the sum of the penalties (None without any), apart: a
         data-parallel step weighs them differently (see distributed.py)."""
         pred = tree.flatten(y_pred)
         self._metric_objects(y, y_pred)
-        loss = self._objectives.total(self._objectives.targets(y, self._output_names(), len(pred)),
-                                      pred, self._output_masks(len(pred)))
+        names, objectives = self._output_names(), self._objectives
+        weights = None
+        if sample_weight is not None:  # one array weighs every output (Keras)
+            weights = (objectives.targets(sample_weight, names, len(pred))
+                       if isinstance(sample_weight, (list, tuple, dict))
+                       else [sample_weight] * len(pred))
+        loss = objectives.total(objectives.targets(y, names, len(pred)), pred,
+                                self._output_masks(len(pred)), weights)
         penalties = self.losses
         return loss, (torch.stack(penalties).sum() if penalties else None)
 
@@ -167,25 +173,30 @@ class Trainer:
         self._objectives.update(self._objectives.targets(y, self._output_names(), len(pred)),
                                 pred, self._output_masks(len(pred)), data.count(y))
 
-    def _step(self, x, y, train: bool):
+    def _step(self, x, y, train: bool, sample_weight=None):
         if self._dist is not None:
+            if sample_weight is not None:
+                raise NotImplementedError(f"{self.name}: data-parallel training with sample or "
+                                          "class weights is not supported yet.")
             return self._dist.step(x, y, train)
         self._ensure_built(x)
         device = self._weights_device()
         x, y = data.to_device(x, device), data.to_device(y, device)
+        if sample_weight is not None:
+            sample_weight = data.to_device(sample_weight, device)
         if train:
             self._build_optimizer()
             self.train(True)
             self.optimizer.zero_grad(set_to_none=True)
             y_pred = self(x, training=True)
-            loss = self._total_loss(y, y_pred)
+            loss = self._total_loss(y, y_pred, sample_weight)
             loss.backward()
             self.optimizer.step()
         else:
             self.train(False)
             with torch.no_grad():
                 y_pred = self(x, training=False)
-                loss = self._total_loss(y, y_pred)
+                loss = self._total_loss(y, y_pred, sample_weight)
         self._loss_tracker.update_state(loss.item(), data.count(x))
         self._update_metrics(self._metric_objects(y, y_pred), y, y_pred)
         return self._logs()
@@ -202,13 +213,14 @@ class Trainer:
 
     @distributed.data_parallel
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
+        """One optimizer step on one batch (its samples weighted by sample_weight or
+        class_weight, as in fit); returns the loss (and metrics) of that batch."""
         where = f"{self.name}.train_on_batch"
         self._require_compiled("train_on_batch")
-        _refuse(where, sample_weight=sample_weight, class_weight=class_weight)
         x, y = self._tensors(where, x, y, need_y=True)
+        weights = data.sample_weights(where, sample_weight, class_weight, y, self._float_dtype())
         self.reset_metrics()
-        logs = self._step(x, y, train=True)
+        logs = self._step(x, y, train=True, sample_weight=weights)
         self.train(False)
         return self._return(logs, return_dict)
 
@@ -216,10 +228,10 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         where = f"{self.name}.test_on_batch"
         self._require_compiled("test_on_batch")
-        _refuse(where, sample_weight=sample_weight)
         x, y = self._tensors(where, x, y, need_y=True)
+        weights = data.sample_weights(where, sample_weight, None, y, self._float_dtype())
         self.reset_metrics()
-        return self._return(self._step(x, y, train=False), return_dict)
+        return self._return(self._step(x, y, train=False, sample_weight=weights), return_dict)
 
     def predict_on_batch(self, x):
         x, _ = self._tensors(f"{self.name}.predict_on_batch", x, allow_empty=True)
@@ -240,26 +252,21 @@ class Trainer:
         only; see distributed.py)."""
         where = f"{self.name}.fit"
         self._require_compiled("fit")
-        _refuse(where, class_weight=class_weight, sample_weight=sample_weight)
         options = data.fit_options(where, batch_size, epochs, initial_epoch,
                                    validation_batch_size, shuffle)
         epochs, freq = options["epochs"], data.check_validation_freq(where, validation_freq)
         train = self._batches(where, x, y, options["batch_size"], options["shuffle"],
-                              steps_per_epoch, "steps_per_epoch")
+                              steps_per_epoch, "steps_per_epoch", sample_weight=sample_weight,
+                              class_weight=class_weight)
         val = None
         if validation_data is not None:
-            val = self._batches(f"{where} (validation_data)",
-                                *_unpack_validation(where, validation_data),
+            vx, vy, vw = _unpack_validation(where, validation_data)
+            val = self._batches(f"{where} (validation_data)", vx, vy,
                                 options["validation_batch_size"], False, validation_steps,
-                                "validation_steps")
+                                "validation_steps", sample_weight=vw)
         elif validation_split:
-            if not isinstance(train, data_adapters.ArrayBatches):
-                raise ValueError(f"{where}: validation_split needs arrays; with a generator, "
-                                 "PyDataset or DataLoader pass validation_data.")
-            (tx, ty), (vx, vy) = data.validation_split(where, train.x, train.y, validation_split)
-            train = data_adapters.ArrayBatches(self, tx, ty, train.batch_size, train.shuffle)
-            val = data_adapters.ArrayBatches(self, vx, vy, options["validation_batch_size"],
-                                             False)
+            train, val = self._split_validation(where, train, validation_split,
+                                                options["validation_batch_size"])
         history = callbacks_module.History()
         cbs = self._callback_list(callbacks, verbose, epochs, train.steps, history)
         self.stop_training = False
@@ -277,16 +284,30 @@ class Trainer:
         cbs.on_train_end(logs)
         return history
 
-    def _batches(self, where, x, y, batch_size, shuffle, steps, steps_name, need_y=True):
+    def _batches(self, where, x, y, batch_size, shuffle, steps, steps_name, need_y=True,
+                 sample_weight=None, class_weight=None):
         return data_adapters.batches_for(self, where, x, y, batch_size, shuffle, steps,
-                                         steps_name, need_y)
+                                         steps_name, need_y, sample_weight, class_weight)
+
+    def _split_validation(self, where, train, fraction, batch_size):
+        """Keras's validation_split of array batches: the last `fraction` of the samples (and
+        of their weights), before any shuffling."""
+        if not isinstance(train, data_adapters.ArrayBatches):
+            raise ValueError(f"{where}: validation_split needs arrays; with a generator, "
+                             "PyDataset or DataLoader pass validation_data.")
+        (tx, ty), (vx, vy) = data.validation_split(where, train.x, train.y, fraction)
+        tw = vw = None
+        if train.sample_weight is not None:
+            (tw, _), (vw, _) = data.validation_split(where, train.sample_weight, train.y, fraction)
+        return (data_adapters.ArrayBatches(self, tx, ty, train.batch_size, train.shuffle, tw),
+                data_adapters.ArrayBatches(self, vx, vy, batch_size, False, vw))
 
     def _train_epoch(self, epoch, batches, cbs) -> dict[str, float]:
         self.reset_metrics()
         cbs.on_epoch_begin(epoch)
-        for step, (x, y) in enumerate(batches.epoch()):
+        for step, (x, y, weights) in enumerate(batches.epoch()):
             cbs.on_train_batch_begin(step)
-            logs = self._step(x, y, train=True)
+            logs = self._step(x, y, train=True, sample_weight=weights)
             cbs.on_train_batch_end(step, logs)
             if self._stopping():
                 break
@@ -316,9 +337,9 @@ class Trainer:
         """evaluate's loop, also fit's validation (with fit's callbacks, as Keras does)."""
         cbs.on_test_begin()
         self.reset_metrics()
-        for step, (x, y) in enumerate(batches.epoch()):
+        for step, (x, y, weights) in enumerate(batches.epoch()):
             cbs.on_test_batch_begin(step)
-            logs = self._step(x, y, train=False)
+            logs = self._step(x, y, train=False, sample_weight=weights)
             cbs.on_test_batch_end(step, logs)
         logs = self._logs()
         cbs.on_test_end(logs)
@@ -331,9 +352,9 @@ class Trainer:
         DataLoader: a scalar, a list, or a dict with return_dict."""
         where = f"{self.name}.evaluate"
         self._require_compiled("evaluate")
-        _refuse(where, sample_weight=sample_weight)
         batch_size = data.check_batch_size(where, batch_size)
-        batches = self._batches(where, x, y, batch_size, False, steps, "steps")
+        batches = self._batches(where, x, y, batch_size, False, steps, "steps",
+                                sample_weight=sample_weight)
         cbs = self._callback_list(callbacks, verbose, 1, batches.steps)
         logs = self._run_evaluation(batches, cbs)
         return self._return(logs, return_dict)
@@ -349,7 +370,7 @@ class Trainer:
         self.train(False)
         cbs.on_predict_begin()
         with torch.no_grad():
-            for step, (x, _) in enumerate(batches.epoch()):
+            for step, (x, _, _) in enumerate(batches.epoch()):
                 self._ensure_built(x)
                 cbs.on_predict_batch_begin(step)
                 outputs.append(self._predict_batch(x, self._weights_device()))
@@ -403,12 +424,14 @@ def _refuse(where: str, **options) -> None:
 
 
 def _unpack_validation(where, validation_data):
-    """(x, y) of validation_data: a pair of arrays, or a generator, PyDataset or DataLoader
-    (its batches hold the targets)."""
+    """(x, y, sample_weight) of validation_data: (x, y) or (x, y, sample_weight) arrays, or a
+    generator, PyDataset or DataLoader (its batches hold the targets)."""
     if data_adapters.is_source(validation_data):
-        return validation_data, None
+        return validation_data, None, None
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) == 3:
+        return tuple(validation_data)
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         got = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
                if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__)
         raise ValueError(f"{where}: expected validation_data=(x_val, y_val), got {got}.")
-    return validation_data
+    return (*validation_data, None)

@@ -1,0 +1,65 @@
+"""Keras 3 fixtures of sample and class weights, for tests/test_sample_weights.py: for each case
+of tests/data/sample_weight_cases.py, the model with seeded weights, then `fit` (3 epochs, batch
+4, no shuffling, Adam(0.01)) with the weights (History and final weights), `evaluate` with them,
+and three `train_on_batch` steps with them from the initial weights.
+
+    KERAS_BACKEND=jax kerasenv/bin/python tests/data/make_keras_sample_weights.py
+
+Writes tests/data/keras_sample_weights.json and .npz.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import sample_weight_cases as cases  # noqa: E402
+from keras_fixture_common import case_rng  # noqa: E402
+
+
+def fresh(case, weights):
+    keras.backend.clear_session()
+    model = cases.build(keras, case)
+    model.set_weights(weights)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=cases.loss(case))
+    return model
+
+
+def record(case, arrays):
+    rng = case_rng(f"sample_weights/{case}")
+    keras.backend.clear_session()
+    model = cases.build(keras, case)
+    weights = [rng.uniform(-0.5, 0.5, size=w.shape).astype("float32")
+               for w in model.get_weights()]
+    x, y, kw = cases.data(case, rng, np)
+    arrays.update({f"{case}/x": x, f"{case}/y": y})
+    if "sample_weight" in kw:
+        arrays[f"{case}/sample_weight"] = kw["sample_weight"]
+    for i, w in enumerate(weights):
+        arrays[f"{case}/w{i}"] = w
+    model = fresh(case, weights)
+    history = model.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0, **kw)
+    for i, w in enumerate(model.get_weights()):
+        arrays[f"{case}/fit_w{i}"] = np.asarray(w)
+    evaluate_kw = {"sample_weight": kw["sample_weight"]} if "sample_weight" in kw else {}
+    evaluated = model.evaluate(x, y, batch_size=4, verbose=0, **evaluate_kw)
+    model = fresh(case, weights)
+    steps = [float(model.train_on_batch(x, y, **kw)) for _ in range(3)]
+    for i, w in enumerate(model.get_weights()):
+        arrays[f"{case}/step3_w{i}"] = np.asarray(w)
+    return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "evaluate": float(evaluated), "steps": steps, "n_weights": len(weights)}
+
+
+if __name__ == "__main__":
+    arrays = {}
+    out = {"keras": keras.__version__, "cases": {c: record(c, arrays) for c in cases.CASES}}
+    with open(os.path.join(HERE, "keras_sample_weights.json"), "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+    np.savez_compressed(os.path.join(HERE, "keras_sample_weights.npz"), **arrays)
