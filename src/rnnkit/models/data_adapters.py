@@ -18,6 +18,8 @@ import inspect
 import numpy as np
 import torch
 
+from . import data
+
 
 def is_source(x) -> bool:
     """Whether x is one of the non-array forms above (anything else is read as arrays)."""
@@ -104,16 +106,12 @@ class ArrayBatches:
     share)."""
 
     def __init__(self, trainer, x, y, batch_size: int, shuffle: bool, sample_weight=None):
-        from . import data
-
         self.trainer, self.x, self.y, self.sample_weight = trainer, x, y, sample_weight
         self.batch_size, self.shuffle = batch_size, shuffle
         self.steps = data.num_batches(data.count(x), batch_size)
         self.exhausted = False
 
     def epoch(self):
-        from . import data
-
         for idx in self.trainer._batch_indices(data.count(self.x), self.batch_size, self.shuffle):
             yield (data.take(self.x, idx), None if self.y is None else data.take(self.y, idx),
                    None if self.sample_weight is None else data.take(self.sample_weight, idx))
@@ -141,8 +139,6 @@ class SourceBatches:
         """The epoch's (x, y, sample_weight) tensors (class_weight turned into sample weights
         batch by batch, as Keras does); a first epoch without a batch is an error (nothing
         trains on nothing); a later one ends training, as when Keras's input runs out."""
-        from . import data
-
         empty = True
         for x, y, sample_weight in self.source.epoch(self.steps):
             empty = False
@@ -159,8 +155,6 @@ def batches_for(trainer, where, x, y, batch_size, shuffle, steps, steps_name, ne
     """An epoch's batches of x, y and sample weights: ArrayBatches, or SourceBatches for a
     generator, PyDataset or DataLoader (which bring their own targets, weights and batch
     size)."""
-    from . import data
-
     if is_source(x):
         if y is not None or sample_weight is not None:
             raise ValueError(f"{where}: expected y=None and sample_weight=None when x is a "
@@ -179,3 +173,17 @@ def batches_for(trainer, where, x, y, batch_size, shuffle, steps, steps_name, ne
     weights = None if y is None else data.sample_weights(where, sample_weight, class_weight, y,
                                                           trainer._float_dtype())
     return ArrayBatches(trainer, x, y, batch_size, shuffle, weights)
+
+
+def split_validation(trainer, where, train, fraction, batch_size):
+    """Keras's validation_split of array batches: the last `fraction` of the samples (and
+    of their weights), before any shuffling."""
+    if not isinstance(train, ArrayBatches):
+        raise ValueError(f"{where}: validation_split needs arrays; with a generator, "
+                         "PyDataset or DataLoader pass validation_data.")
+    (tx, ty), (vx, vy) = data.validation_split(where, train.x, train.y, fraction)
+    tw = vw = None
+    if train.sample_weight is not None:
+        (tw, _), (vw, _) = data.validation_split(where, train.sample_weight, train.y, fraction)
+    return (ArrayBatches(trainer, tx, ty, train.batch_size, train.shuffle, tw),
+            ArrayBatches(trainer, vx, vy, batch_size, False, vw))

@@ -265,8 +265,8 @@ class Trainer:
                                 options["validation_batch_size"], False, validation_steps,
                                 "validation_steps", sample_weight=vw)
         elif validation_split:
-            train, val = self._split_validation(where, train, validation_split,
-                                                options["validation_batch_size"])
+            train, val = data_adapters.split_validation(self, where, train, validation_split,
+                                                        options["validation_batch_size"])
         history = callbacks_module.History()
         cbs = self._callback_list(callbacks, verbose, epochs, train.steps, history)
         self.stop_training = False
@@ -288,19 +288,6 @@ class Trainer:
                  sample_weight=None, class_weight=None):
         return data_adapters.batches_for(self, where, x, y, batch_size, shuffle, steps,
                                          steps_name, need_y, sample_weight, class_weight)
-
-    def _split_validation(self, where, train, fraction, batch_size):
-        """Keras's validation_split of array batches: the last `fraction` of the samples (and
-        of their weights), before any shuffling."""
-        if not isinstance(train, data_adapters.ArrayBatches):
-            raise ValueError(f"{where}: validation_split needs arrays; with a generator, "
-                             "PyDataset or DataLoader pass validation_data.")
-        (tx, ty), (vx, vy) = data.validation_split(where, train.x, train.y, fraction)
-        tw = vw = None
-        if train.sample_weight is not None:
-            (tw, _), (vw, _) = data.validation_split(where, train.sample_weight, train.y, fraction)
-        return (data_adapters.ArrayBatches(self, tx, ty, train.batch_size, train.shuffle, tw),
-                data_adapters.ArrayBatches(self, vx, vy, batch_size, False, vw))
 
     def _train_epoch(self, epoch, batches, cbs) -> dict[str, float]:
         self.reset_metrics()
