@@ -2,8 +2,9 @@
 
 from .base import (Callback, CallbackList, EarlyStopping, History, LambdaCallback,
                    ModelCheckpoint, MonitorCallback, TerminateOnNaN)
+from .csv_logger import CSVLogger
 from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
 
 __all__ = ["Callback", "CallbackList", "History", "LambdaCallback", "TerminateOnNaN",
            "MonitorCallback", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
-           "ReduceLROnPlateau"]
+           "ReduceLROnPlateau", "CSVLogger"]
