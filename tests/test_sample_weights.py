@@ -1,6 +1,7 @@
 """Sample and class weights against Keras 3 (tests/data/make_keras_sample_weights.py): fit's
 History and final weights, evaluate, and three train_on_batch steps, per sample, per time step
-with a mask, and by class (one-hot targets and class ids)."""
+with a mask, and by class (one-hot targets and class ids), with metrics (never weighted) and
+weighted_metrics (logged as weighted_<name> where the name is taken)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def arrays(case, prefix, n):
 def model_of(case):
     model = cases.build(rnnkit, case)
     model.set_weights(arrays(case, "w", FIXTURE[case]["n_weights"]))
-    model.compile(optimizer=rnnkit.optimizers.Adam(0.01), loss=cases.loss(case))
+    model.compile(optimizer=rnnkit.optimizers.Adam(0.01), loss=cases.loss(case),
+                  **cases.metrics(case))
     return model
 
 
@@ -43,21 +45,23 @@ def test_fit_and_evaluate_with_weights_match_keras(case):
     model, x, y = model_of(case), ARRAYS[f"{case}/x"], ARRAYS[f"{case}/y"]
     kw = weights_of(case)
     history = model.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0, **kw)
-    np.testing.assert_allclose(history.history["loss"], FIXTURE[case]["history"]["loss"],
-                               rtol=2e-5)
+    assert sorted(history.history) == sorted(FIXTURE[case]["history"])  # weighted_<name> too
+    for key, values in FIXTURE[case]["history"].items():
+        np.testing.assert_allclose(history.history[key], values, rtol=2e-5, err_msg=key)
     for ours, theirs in zip(model.get_weights(), arrays(case, "fit_w", len(model.weights)),
                             strict=True):
         assert_close(ours, theirs)
     evaluate_kw = {k: v for k, v in kw.items() if k == "sample_weight"}
-    assert model.evaluate(x, y, batch_size=4, verbose=0, **evaluate_kw) == pytest.approx(
-        FIXTURE[case]["evaluate"], rel=2e-5)
+    assert model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True,
+                          **evaluate_kw) == pytest.approx(FIXTURE[case]["evaluate"], rel=2e-5)
 
 
 @pytest.mark.parametrize("case", sorted(cases.CASES))
 def test_train_on_batch_with_weights_matches_keras(case):
     model, x, y = model_of(case), ARRAYS[f"{case}/x"], ARRAYS[f"{case}/y"]
-    steps = [model.train_on_batch(x, y, **weights_of(case)) for _ in range(3)]
-    np.testing.assert_allclose(steps, FIXTURE[case]["steps"], rtol=2e-5)
+    steps = [model.train_on_batch(x, y, return_dict=True, **weights_of(case)) for _ in range(3)]
+    for ours, theirs in zip(steps, FIXTURE[case]["steps"], strict=True):
+        assert ours == pytest.approx(theirs, rel=2e-5)
     for ours, theirs in zip(model.get_weights(), arrays(case, "step3_w", len(model.weights)),
                             strict=True):
         assert_close(ours, theirs)

@@ -1,7 +1,8 @@
 """Keras 3 fixtures of sample and class weights, for tests/test_sample_weights.py: for each case
 of tests/data/sample_weight_cases.py, the model with seeded weights, then `fit` (3 epochs, batch
-4, no shuffling, Adam(0.01)) with the weights (History and final weights), `evaluate` with them,
-and three `train_on_batch` steps with them from the initial weights.
+4, no shuffling, Adam(0.01), metrics and weighted_metrics) with the weights (History and final
+weights), `evaluate` with them, and three `train_on_batch` steps with them from the initial
+weights (every logged value).
 
     KERAS_BACKEND=jax kerasenv/bin/python tests/data/make_keras_sample_weights.py
 
@@ -27,7 +28,8 @@ def fresh(case, weights):
     keras.backend.clear_session()
     model = cases.build(keras, case)
     model.set_weights(weights)
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=cases.loss(case))
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=cases.loss(case),
+                  **cases.metrics(case))
     return model
 
 
@@ -48,13 +50,15 @@ def record(case, arrays):
     for i, w in enumerate(model.get_weights()):
         arrays[f"{case}/fit_w{i}"] = np.asarray(w)
     evaluate_kw = {"sample_weight": kw["sample_weight"]} if "sample_weight" in kw else {}
-    evaluated = model.evaluate(x, y, batch_size=4, verbose=0, **evaluate_kw)
+    evaluated = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True, **evaluate_kw)
     model = fresh(case, weights)
-    steps = [float(model.train_on_batch(x, y, **kw)) for _ in range(3)]
+    steps = [model.train_on_batch(x, y, return_dict=True, **kw) for _ in range(3)]
     for i, w in enumerate(model.get_weights()):
         arrays[f"{case}/step3_w{i}"] = np.asarray(w)
     return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-            "evaluate": float(evaluated), "steps": steps, "n_weights": len(weights)}
+            "evaluate": {k: float(v) for k, v in evaluated.items()},
+            "steps": [{k: float(v) for k, v in s.items()} for s in steps],
+            "n_weights": len(weights)}
 
 
 if __name__ == "__main__":

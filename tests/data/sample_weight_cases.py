@@ -32,6 +32,18 @@ def build(lib, case):
     return lib.Model(inputs, out)
 
 
+def metrics(case):
+    """compile's metrics and weighted_metrics: the same names in both, so that the weighted
+    ones are logged as "weighted_<name>", as Keras names them."""
+    if CASES[case].get("pad"):
+        # Keras 3 on JAX leaves the output mask out of its metrics here (not out of its loss):
+        # they average every step, where rnnkit's metrics weigh steps with the mask
+        return {}
+    if CASES[case]["head"] == "softmax":
+        return {"metrics": ["accuracy"], "weighted_metrics": ["accuracy"]}
+    return {"metrics": ["mae"], "weighted_metrics": ["mae", "mse"]}
+
+
 def loss(case):
     spec = CASES[case]
     if spec["head"] != "softmax":

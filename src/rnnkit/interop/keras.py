@@ -249,7 +249,8 @@ def _compile(model, config):
         loss = {"class_name": loss.get("class_name"), "config": cfg}
     try:
         model.compile(optimizer=optimizer or "rmsprop", loss=loss,
-                      metrics=config.get("metrics") or None)
+                      metrics=config.get("metrics") or None,
+                      weighted_metrics=config.get("weighted_metrics") or None)
     except (TypeError, ValueError) as err:
         raise ValueError(f"cannot compile as the file says ({err}); load with "
                          "compile=False and compile yourself.") from err

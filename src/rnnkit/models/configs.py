@@ -17,6 +17,7 @@ def compile_config(model) -> dict | None:
         "loss": _serialize_losses(model.loss),
         "loss_weights": getattr(model, "loss_weights", None),
         "metrics": _named_metrics(model._metric_ids),
+        "weighted_metrics": _named_metrics(getattr(model, "_weighted_metric_ids", [])),
     }
 
 

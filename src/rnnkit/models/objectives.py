@@ -17,15 +17,18 @@ class Objectives:
     """The compiled losses and metrics. Built at the first batch, when the outputs (their
     number, names and shapes) are known, as Keras builds its CompileLoss and CompileMetrics."""
 
-    def __init__(self, where: str, loss=None, loss_weights=None, metrics=None):
+    def __init__(self, where: str, loss=None, loss_weights=None, metrics=None,
+                 weighted_metrics=None):
         self.where = where
         self.loss = _resolve_losses(where, loss)
         self.loss_weights = _check_weights(where, loss_weights)
         self.metric_ids = _check_metrics(where, metrics)
+        self.weighted_ids = _check_metrics(where, weighted_metrics)
         self.built = False
         self.entries: list = []        # per output: (loss or None, weight or None)
         self.trackers: list = []       # per-output loss means, when there are several losses
         self.metrics: list = []        # (log key, Metric, output index)
+        self.weighted: list = []       # the same for weighted_metrics (given sample weights)
         self.last_values: list = []
 
     # -- building -------------------------------------------------------------------------------
@@ -40,15 +43,25 @@ class Objectives:
         with_loss = [i for i, (fn, _) in enumerate(self.entries) if fn is not None]
         self.trackers = ([(i, metrics_module.Mean(f"{names[i]}_loss")) for i in with_loss]
                          if len(with_loss) > 1 else [])
-        self.metrics = []
-        per_output = self._metrics_per_output(names, n)
-        for i, ids in enumerate(per_output):
-            for m in ids:
-                metric = metrics_module.get(m, tuple(y_flat[i].shape), tuple(pred_flat[i].shape),
-                                            where=self.where)
-                key = metric.name if n == 1 else f"{names[i]}_{metric.name}"
-                self.metrics.append((free_name(key, {k for k, _, _ in self.metrics}), metric, i))
+        self.metrics, self.weighted, taken = [], [], set()
+        for weighted, ids in ((False, self.metric_ids), (True, self.weighted_ids)):
+            for i, per in enumerate(self._metrics_per_output(ids, names, n)):
+                for m in per:
+                    metric = metrics_module.get(m, tuple(y_flat[i].shape),
+                                                tuple(pred_flat[i].shape), where=self.where)
+                    key = self._key(metric.name, names[i] if n > 1 else None, weighted, taken)
+                    taken.add(key)
+                    (self.weighted if weighted else self.metrics).append((key, metric, i))
         self.built = True
+
+    @staticmethod
+    def _key(name, output, weighted, taken) -> str:
+        """Keras's log key: "<output>_<name>"; a weighted metric whose key is taken becomes
+        "weighted_<name>"; a key taken again gets "_1", "_2", ..."""
+        key = name if output is None else f"{output}_{name}"
+        if weighted and key in taken:
+            key = f"weighted_{name}" if output is None else f"{output}_weighted_{name}"
+        return free_name(key, taken)
 
     def _per_output(self, value, names, what) -> list:
         n = len(names)
@@ -65,8 +78,7 @@ class Objectives:
             return list(value)
         return [value] * n
 
-    def _metrics_per_output(self, names, n) -> list[list]:
-        ids = self.metric_ids
+    def _metrics_per_output(self, ids, names, n) -> list[list]:
         if not ids:
             return [[] for _ in range(n)]
         if n == 1:
@@ -119,28 +131,34 @@ class Objectives:
                              "of them.")
         return total
 
-    def update(self, y_flat, pred_flat, masks, batch: int) -> None:
+    def update(self, y_flat, pred_flat, masks, batch: int, sample_weights=None) -> None:
+        """The trackers and metrics after a batch; weighted metrics also take each output's
+        sample weights (Keras: plain metrics never do)."""
+        sample_weights = sample_weights or [None] * len(pred_flat)
         for i, tracker in self.trackers:
             tracker.update_state(self.last_values[i].item(), batch)
-        for _, metric, i in self.metrics:
-            masked = {} if masks[i] is None else {"mask": masks[i]}
-            metric.update_state(*losses.align(y_flat[i], pred_flat[i].detach()), **masked)
+        for weighted, entries in ((False, self.metrics), (True, self.weighted)):
+            for _, metric, i in entries:
+                options = {} if masks[i] is None else {"mask": masks[i]}
+                if weighted and sample_weights[i] is not None:
+                    options["sample_weight"] = sample_weights[i]
+                metric.update_state(*losses.align(y_flat[i], pred_flat[i].detach()), **options)
 
     def results(self) -> dict[str, float]:
         out = {f"{tracker.name}": tracker.result() for _, tracker in self.trackers}
-        out.update({key: metric.result() for key, metric, _ in self.metrics})
+        out.update({key: metric.result() for key, metric, _ in self.metrics + self.weighted})
         return out
 
     def ordered_keys(self) -> list[str]:
         """Keras's order for evaluate's list: compiled metrics logged under their own names
         (one output), then the per-output losses; the rest follows sorted."""
-        plain = [key for key, metric, _ in self.metrics if key == metric.name]
+        plain = [key for key, metric, _ in self.metrics + self.weighted if key == metric.name]
         return plain + [tracker.name for _, tracker in self.trackers]  # repeats as Keras's
 
     def reset(self) -> None:
         for _, tracker in self.trackers:
             tracker.reset_state()
-        for _, metric, _ in self.metrics:
+        for _, metric, _ in self.metrics + self.weighted:
             metric.reset_state()
 
 

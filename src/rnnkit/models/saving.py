@@ -366,7 +366,8 @@ def load_model(filepath, compile: bool = True, custom_objects=None, *,
         cc = config.get("compile_config")
         if compile and cc and cc.get("optimizer") and cc.get("loss"):
             model.compile(optimizer=cc["optimizer"], loss=cc["loss"],
-                          loss_weights=cc.get("loss_weights"), metrics=cc.get("metrics") or None)
+                          loss_weights=cc.get("loss_weights"), metrics=cc.get("metrics") or None,
+                          weighted_metrics=cc.get("weighted_metrics") or None)
             if opt_arrays is not None:
                 _restore_optimizer(model, opt_arrays)
     return model

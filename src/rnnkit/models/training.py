@@ -17,7 +17,7 @@ from .progress import ProgbarLogger, resolve_verbose
 # compile() arguments that only tune Keras's own graph compilation; they change no result here.
 _IGNORED = ("jit_compile", "run_eagerly", "steps_per_execution", "auto_scale_loss")
 # Keras's other compile() arguments, refused until implemented.
-_UNSUPPORTED = ("weighted_metrics",)
+_UNSUPPORTED: tuple = ()
 
 
 class Trainer:
@@ -30,27 +30,30 @@ class Trainer:
         self.stop_training = False
         self.history = None
         self._metric_ids: list = []
+        self._weighted_metric_ids: list = []
         self._objectives = Objectives(self.name)
         self._loss_tracker = metrics_module.Mean("loss")
         self._dist: distributed.Session | None = None  # set while fit etc. run data-parallel
 
     # -- compile --------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                **kwargs):
+                weighted_metrics=None, **kwargs):
         """Choose the optimizer, loss and metrics by Keras name, class or instance; for a model
         of several outputs, a loss and metrics per output (a list in output order or a dict by
-        output name) and `loss_weights` to weigh the losses in the total."""
+        output name) and `loss_weights` to weigh the losses in the total. `weighted_metrics`
+        are also given the samples' weights (plain `metrics` never are, as in Keras)."""
         where = f"{self.name}.compile"
         unknown = sorted(set(kwargs) - set(_IGNORED) - set(_UNSUPPORTED))
         if unknown:
             raise TypeError(f"{where}: unexpected argument(s) {unknown}; expected optimizer, "
-                            f"loss, metrics or {', '.join(_UNSUPPORTED + _IGNORED)}.")
-        _refuse(where, **{k: v for k, v in kwargs.items() if k in _UNSUPPORTED})
+                            f"loss, metrics, weighted_metrics or {', '.join(_IGNORED)}.")
         self.optimizer = optimizers.get(optimizer, where=self.name)
-        self._objectives = Objectives(self.name, loss, loss_weights, metrics)
+        self._objectives = Objectives(self.name, loss, loss_weights, metrics, weighted_metrics)
         self.loss = self._objectives.loss
         self.loss_weights = loss_weights
         self._metric_ids = metrics if isinstance(metrics, dict) else list(metrics or [])
+        self._weighted_metric_ids = (weighted_metrics if isinstance(weighted_metrics, dict)
+                                     else list(weighted_metrics or []))
         self.compiled = True
 
     def _require_compiled(self, what: str, need_loss: bool = True) -> None:
@@ -77,13 +80,14 @@ class Trainer:
             pred = tree.flatten(y_pred)
             objectives.build(self._output_names(), objectives.targets(
                 y, self._output_names(), len(pred)), pred)
-        return [metric for _, metric, _ in objectives.metrics]
+        return [metric for _, metric, _ in objectives.metrics + objectives.weighted]
 
     @property
     def metrics(self) -> list[metrics_module.Metric]:
         """The loss tracker, then the compiled metrics once a batch has built them, then the
         per-output losses (Keras)."""
-        return ([self._loss_tracker] + [m for _, m, _ in self._objectives.metrics]
+        return ([self._loss_tracker]
+                + [m for _, m, _ in self._objectives.metrics + self._objectives.weighted]
                 + [t for _, t in self._objectives.trackers])
 
     @property
@@ -151,15 +155,19 @@ class Trainer:
         pred = tree.flatten(y_pred)
         self._metric_objects(y, y_pred)
         names, objectives = self._output_names(), self._objectives
-        weights = None
-        if sample_weight is not None:  # one array weighs every output (Keras)
-            weights = (objectives.targets(sample_weight, names, len(pred))
-                       if isinstance(sample_weight, (list, tuple, dict))
-                       else [sample_weight] * len(pred))
         loss = objectives.total(objectives.targets(y, names, len(pred)), pred,
-                                self._output_masks(len(pred)), weights)
+                                self._output_masks(len(pred)),
+                                self._per_output(sample_weight, len(pred)))
         penalties = self.losses
         return loss, (torch.stack(penalties).sum() if penalties else None)
+
+    def _per_output(self, sample_weight, n: int) -> list | None:
+        """The samples' weights of each output: one array weighs every output (Keras)."""
+        if sample_weight is None:
+            return None
+        if isinstance(sample_weight, (list, tuple, dict)):
+            return self._objectives.targets(sample_weight, self._output_names(), n)
+        return [sample_weight] * n
 
     def _output_masks(self, n: int) -> list:
         """The mask of each output (Keras weights losses and metrics with it), or None."""
@@ -168,10 +176,11 @@ class Trainer:
             return list(mask)
         return [mask] + [None] * (n - 1)
 
-    def _update_metrics(self, metrics, y, y_pred) -> None:
+    def _update_metrics(self, metrics, y, y_pred, sample_weight=None) -> None:
         pred = tree.flatten(y_pred)
         self._objectives.update(self._objectives.targets(y, self._output_names(), len(pred)),
-                                pred, self._output_masks(len(pred)), data.count(y))
+                                pred, self._output_masks(len(pred)), data.count(y),
+                                self._per_output(sample_weight, len(pred)))
 
     def _step(self, x, y, train: bool, sample_weight=None):
         if self._dist is not None:
@@ -198,7 +207,7 @@ class Trainer:
                 y_pred = self(x, training=False)
                 loss = self._total_loss(y, y_pred, sample_weight)
         self._loss_tracker.update_state(loss.item(), data.count(x))
-        self._update_metrics(self._metric_objects(y, y_pred), y, y_pred)
+        self._update_metrics(self._metric_objects(y, y_pred), y, y_pred, sample_weight)
         return self._logs()
 
     def _return(self, logs, return_dict):
