@@ -4,39 +4,31 @@ epoch logs, and logs a real fit."""
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
 
+import rnnkit
 from rnnkit import callbacks, layers
 from rnnkit.models import Sequential
 from helpers import DATA
 
+sys.path.insert(0, str(DATA))
+import csv_logger_cases as cases  # noqa: E402
+
 FIXTURE = json.loads((DATA / "keras_csv_logger.json").read_text())
-EPOCHS = [{k: np.array(v) if isinstance(v, list) else v for k, v in logs.items()}
-          for logs in FIXTURE["epochs"]]
-
-
-def run(path, **kwargs):
-    cb = callbacks.CSVLogger(path, **kwargs)
-    cb.set_model(Sequential([layers.Input((1,)), layers.Dense(1)]))
-    cb.on_train_begin()
-    for epoch, logs in enumerate(EPOCHS):
-        cb.on_epoch_end(epoch, dict(logs))
-    cb.on_train_end()
-    with open(path, newline="") as f:
-        return f.read()
 
 
 @pytest.mark.parametrize("kind", ["plain", "semicolon"])
 def test_the_file_is_keras_s(kind, tmp_path):
     kwargs = {"separator": ";"} if kind == "semicolon" else {}
-    assert run(tmp_path / "log.csv", **kwargs) == FIXTURE[kind]
+    assert cases.run(rnnkit, tmp_path / "log.csv", **kwargs) == FIXTURE[kind]
 
 
 def test_append_keeps_the_header_once(tmp_path):
-    run(tmp_path / "log.csv")
-    assert run(tmp_path / "log.csv", append=True) == FIXTURE["appended"]
+    cases.run(rnnkit, tmp_path / "log.csv")
+    assert cases.run(rnnkit, tmp_path / "log.csv", append=True) == FIXTURE["appended"]
 
 
 def test_a_fit_is_logged_epoch_by_epoch(tmp_path):

@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from rnnkit import callbacks, layers, optimizers
-from rnnkit.models import Sequential
+import rnnkit
+from rnnkit import callbacks
 from helpers import DATA
 
 sys.path.insert(0, str(DATA))
@@ -20,50 +20,24 @@ import lr_callback_cases as cases  # noqa: E402
 FIXTURE = json.loads((DATA / "keras_lr_callbacks.json").read_text())
 
 
-def model():
-    m = Sequential([layers.Input((2,)), layers.Dense(1)])
-    m.compile(optimizer=optimizers.SGD(0.1), loss="mse")
-    return m
-
-
-def rate(m):
-    return float(np.float32(m.optimizer.learning_rate))
-
-
 @pytest.mark.parametrize("name", sorted(cases.PLATEAU))
 def test_reduce_lr_on_plateau_matches_keras(name):
-    m, cb = model(), callbacks.ReduceLROnPlateau(**cases.PLATEAU[name])
-    cb.set_model(m)
-    cb.on_train_begin()
-    rates, logged = [], []
-    for epoch, value in enumerate(cases.VALUES):
-        logs = {cases.PLATEAU[name]["monitor"]: value}
-        cb.on_epoch_end(epoch, logs)
-        rates.append(rate(m))
-        logged.append(logs["learning_rate"])
-    np.testing.assert_allclose(rates, FIXTURE["plateau"][name]["rates"], rtol=1e-7)
-    np.testing.assert_allclose(logged, FIXTURE["plateau"][name]["logged"], rtol=1e-7)
+    got, want = cases.run_plateau(rnnkit, cases.PLATEAU[name]), FIXTURE["plateau"][name]
+    for key in ("rates", "logged"):
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-7)
 
 
 @pytest.mark.parametrize("name", sorted(cases.SCHEDULES))
 def test_learning_rate_scheduler_matches_keras(name):
-    m, cb = model(), callbacks.LearningRateScheduler(cases.SCHEDULES[name])
-    cb.set_model(m)
-    rates, logged = [], []
-    for epoch in range(6):
-        cb.on_epoch_begin(epoch)
-        rates.append(rate(m))
-        logs = {"loss": 1.0}
-        cb.on_epoch_end(epoch, logs)
-        logged.append(logs["learning_rate"])
-    np.testing.assert_allclose(rates, FIXTURE["scheduler"][name]["rates"], rtol=1e-7)
-    np.testing.assert_allclose(logged, FIXTURE["scheduler"][name]["logged"], rtol=1e-7)
+    got, want = cases.run_scheduler(rnnkit, cases.SCHEDULES[name]), FIXTURE["scheduler"][name]
+    for key in ("rates", "logged"):
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-7)
 
 
 def test_fit_trains_with_the_scheduled_rate_and_logs_it():
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((8, 2)).astype(np.float32), np.zeros((8, 1), np.float32)
-    m = model()
+    m = cases.model(rnnkit)
     history = m.fit(x, y, epochs=3, batch_size=8, verbose=0,
                     callbacks=[callbacks.LearningRateScheduler(lambda epoch: 0.1 / (epoch + 1))])
     np.testing.assert_allclose(history.history["learning_rate"], [0.1, 0.05, 0.1 / 3], rtol=1e-6)
@@ -75,7 +49,7 @@ def test_bad_arguments():
         callbacks.ReduceLROnPlateau(factor=1.5)
     with pytest.raises(TypeError, match="unexpected keyword"):
         callbacks.ReduceLROnPlateau(epsilon=0.1)
-    m, cb = model(), callbacks.LearningRateScheduler(lambda epoch: "fast")
+    m, cb = cases.model(rnnkit), callbacks.LearningRateScheduler(lambda epoch: "fast")
     cb.set_model(m)
     with pytest.raises(ValueError, match="expected the schedule to return a float"):
         cb.on_epoch_begin(0)
