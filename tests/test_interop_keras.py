@@ -172,6 +172,32 @@ def test_compile_refuses_optimizer_options_with_an_effect(tmp_path):
         load_keras(path, compile=True)
 
 
+# The optimizer entry Keras 3.15 writes for Adam(ExponentialDecay(0.01, 10, 0.5, staircase=True)).
+_KERAS_SCHEDULED_ADAM = {
+    "module": "keras.optimizers", "class_name": "Adam", "config": {
+        "name": "adam", "learning_rate": {
+            "module": "keras.optimizers.schedules", "class_name": "ExponentialDecay",
+            "config": {"initial_learning_rate": 0.01, "decay_steps": 10, "decay_rate": 0.5,
+                       "staircase": True, "name": "ExponentialDecay"},
+            "registered_name": None},
+        "weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
+        "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+        "loss_scale_factor": None, "gradient_accumulation_steps": None, "beta_1": 0.9,
+        "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False},
+    "registered_name": None}
+
+
+def test_compile_reads_a_learning_rate_schedule(tmp_path):
+    def edit(config):
+        config["compile_config"]["optimizer"] = _KERAS_SCHEDULED_ADAM
+
+    model = load_keras(rewrite_keras(tmp_path, "recurrent.keras", edit), compile=True)
+    schedule = model.optimizer._learning_rate
+    assert type(schedule).__name__ == "ExponentialDecay"
+    # staircase: 0.01 · 0.5^floor(step / 10)
+    assert [float(schedule(s)) for s in (0, 9, 10, 25)] == pytest.approx([0.01, 0.01, 0.005, 0.0025])
+
+
 def test_uncompressed_archive_as_keras_writes_it(tmp_path):
     path = rewrite_keras(tmp_path, "recurrent.keras", compression=zipfile.ZIP_STORED)
     np.testing.assert_allclose(load_keras(path).predict(EXPECTED["recurrent/x"], verbose=0),

@@ -236,9 +236,6 @@ def _compile(model, config):
                 if harmless is not _ANY and value != harmless:
                     raise ValueError(f"optimizer option {key}={value!r} has no rnnkit "
                                      "equivalent; load with compile=False and compile yourself.")
-        if isinstance(opt.get("learning_rate"), dict):
-            raise ValueError("learning-rate schedules are not loaded; load with "
-                             "compile=False and compile yourself.")
         name = str(optimizer.get("class_name")).removeprefix("Custom>")  # tf.keras 2.11+
         optimizer = {"class_name": name, "config": opt}
     loss = config.get("loss")
