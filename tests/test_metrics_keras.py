@@ -174,8 +174,6 @@ def test_bad_arguments_are_refused_with_the_class_name():
         metrics.FBetaScore(beta=2)
     with pytest.raises(ValueError, match="TopKCategoricalAccuracy: expected k"):
         metrics.TopKCategoricalAccuracy(k=0)
-    with pytest.raises(NotImplementedError, match="label_smoothing"):
-        metrics.BinaryCrossentropy(label_smoothing=0.1)
     with pytest.raises(ValueError, match="F1Score expects 2D inputs"):
         metrics.F1Score().update_state(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)))
     with pytest.raises(ValueError, match="unknown metric 'accuracyy'"):

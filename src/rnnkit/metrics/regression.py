@@ -84,23 +84,12 @@ class RootMeanSquaredError(Mean):
 
 
 class _Crossentropy(_LossMean):
-    """A crossentropy's mean; label smoothing and other axes are refused (rnnkit's losses take
-    neither yet)."""
+    """A crossentropy's mean; every argument but name and dtype goes to the loss function."""
 
-    _keys = ("from_logits",)
-
-    def __init__(self, fn, name, dtype, from_logits, label_smoothing=0, axis=-1, **extra):
-        owner = type(self).__name__
-        if label_smoothing:
-            raise NotImplementedError(f"{owner}: label_smoothing is not supported yet; got "
-                                      f"{label_smoothing!r}, expected 0.")
-        if axis != -1:
-            raise NotImplementedError(f"{owner}: only axis=-1 is supported, got axis={axis!r}.")
-        for key, value in extra.items():
-            if value is not None:
-                raise NotImplementedError(f"{owner}: {key} is not supported yet; got {value!r}.")
-        super().__init__(fn, name=name, dtype=dtype, from_logits=from_logits)
-        self.from_logits = from_logits
+    def __init__(self, fn, name, dtype, **fn_kwargs):
+        super().__init__(fn, name=name, dtype=dtype, **fn_kwargs)
+        for key, value in fn_kwargs.items():
+            setattr(self, key, value)
 
 
 class BinaryCrossentropy(_Crossentropy):
@@ -115,8 +104,8 @@ class BinaryCrossentropy(_Crossentropy):
 
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0):
-        super().__init__(losses.binary_crossentropy, name, dtype, from_logits, label_smoothing)
-        self.label_smoothing = label_smoothing
+        super().__init__(losses.binary_crossentropy, name, dtype, from_logits=from_logits,
+                         label_smoothing=label_smoothing)
 
 
 class CategoricalCrossentropy(_Crossentropy):
@@ -131,9 +120,8 @@ class CategoricalCrossentropy(_Crossentropy):
 
     def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0, axis=-1):
-        super().__init__(losses.categorical_crossentropy, name, dtype, from_logits,
-                         label_smoothing, axis)
-        self.label_smoothing, self.axis = label_smoothing, axis
+        super().__init__(losses.categorical_crossentropy, name, dtype, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
 
 
 class SparseCategoricalCrossentropy(_Crossentropy):
@@ -148,6 +136,22 @@ class SparseCategoricalCrossentropy(_Crossentropy):
 
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
                  ignore_class=None, axis=-1):
-        super().__init__(losses.sparse_categorical_crossentropy, name, dtype, from_logits,
-                         axis=axis, ignore_class=ignore_class)
-        self.ignore_class, self.axis = ignore_class, axis
+        super().__init__(losses.sparse_categorical_crossentropy, name, dtype,
+                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+
+    def update_state(self, y_true, y_pred, sample_weight=None, mask=None):
+        # Keras's mean leaves ignored targets out only when it weighs (reduce_to_samplewise_values
+        # applies the values' mask to a sample_weight, or to the predictions' mask); unweighted,
+        # their zeros count.
+        if self.ignore_class is not None and (sample_weight is not None or mask is not None
+                                              or getattr(y_pred, "_keras_mask", None) is not None):
+            if mask is None:
+                mask = getattr(y_pred, "_keras_mask", None)
+            sample_weight = masked_weight(sample_weight, mask, self.torch_dtype)
+            labels = as_tensor(y_true, torch.float64)
+            if labels.dim() and labels.dim() == as_tensor(y_pred, torch.float64).dim() \
+                    and labels.shape[-1] == 1:
+                labels = labels.squeeze(-1)
+            mask = labels != self.ignore_class
+        super().update_state(y_true, y_pred, sample_weight, mask)
+
