@@ -17,7 +17,8 @@ from helpers import DATA, assert_close, fresh_names  # noqa: F401
 sys.path.insert(0, str(DATA))
 import sample_weight_cases as cases  # noqa: E402
 
-FIXTURE = json.loads((DATA / "keras_sample_weights.json").read_text())["cases"]
+RECORDED = json.loads((DATA / "keras_sample_weights.json").read_text())
+FIXTURE = RECORDED["cases"]
 ARRAYS = np.load(DATA / "keras_sample_weights.npz")
 pytestmark = pytest.mark.usefixtures("fresh_names")
 
@@ -26,11 +27,11 @@ def arrays(case, prefix, n):
     return [ARRAYS[f"{case}/{prefix}{i}"] for i in range(n)]
 
 
-def model_of(case):
+def model_of(case, metrics=None):
     model = cases.build(rnnkit, case)
     model.set_weights(arrays(case, "w", FIXTURE[case]["n_weights"]))
     model.compile(optimizer=rnnkit.optimizers.Adam(0.01), loss=cases.loss(case),
-                  **cases.metrics(case))
+                  **(cases.metrics(case) if metrics is None else metrics))
     return model
 
 
@@ -65,6 +66,22 @@ def test_train_on_batch_with_weights_matches_keras(case):
     for ours, theirs in zip(model.get_weights(), arrays(case, "step3_w", len(model.weights)),
                             strict=True):
         assert_close(ours, theirs)
+
+
+def test_metrics_of_a_masked_output_weigh_steps_with_the_mask_as_keras_on_torch():
+    """Keras on JAX averages every step in fit's metrics; on torch it weighs them with the mask."""
+    case, expected = "masked_lstm_temporal_weight", RECORDED["masked_metrics"]
+    model, x, y = model_of(case, cases.MASKED_METRICS), ARRAYS[f"{case}/x"], ARRAYS[f"{case}/y"]
+    kw = weights_of(case)
+    history = model.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0, **kw)
+    assert sorted(history.history) == sorted(expected["history"])
+    for key, values in expected["history"].items():
+        np.testing.assert_allclose(history.history[key], values, rtol=2e-5, err_msg=key)
+    assert model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True,
+                          **kw) == pytest.approx(expected["evaluate"], rel=2e-5)
+    model = model_of(case, cases.MASKED_METRICS)
+    steps = [model.train_on_batch(x, y, return_dict=True, **kw) for _ in range(3)]
+    assert steps == [pytest.approx(s, rel=2e-5) for s in expected["steps"]]
 
 
 def test_weights_of_zero_leave_samples_out_and_validation_takes_three_arrays():

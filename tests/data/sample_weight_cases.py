@@ -13,6 +13,7 @@ CASES = {
                             "onehot": True},
     "sparse_class_weight": {"x": [8, 3], "y": [8], "head": "softmax", "weights": "class"},
 }
+MASKED_METRICS = {"metrics": ["mae"], "weighted_metrics": ["mae", "mse"]}
 CLASS_WEIGHT = {0: 1.0, 1: 2.5, 2: 0.5}
 # Which steps are real (1) in each row of the padded case.
 PAD = [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [0, 1, 0, 1, 1], [1, 1, 0, 0, 0]] * 2
@@ -36,8 +37,10 @@ def metrics(case):
     """compile's metrics and weighted_metrics: the same names in both, so that the weighted
     ones are logged as "weighted_<name>", as Keras names them."""
     if CASES[case].get("pad"):
-        # Keras 3 on JAX leaves the output mask out of its metrics here (not out of its loss):
-        # they average every step, where rnnkit's metrics weigh steps with the mask
+        # Keras 3 on JAX leaves the output mask out of the metrics fit logs (not out of its loss,
+        # nor out of evaluate's metrics): they average every step. On the torch (and TensorFlow)
+        # backend they weigh steps with the mask, as rnnkit's do: MASKED_METRICS are recorded
+        # with Keras on torch.
         return {}
     if CASES[case]["head"] == "softmax":
         return {"metrics": ["accuracy"], "weighted_metrics": ["accuracy"]}
