@@ -8,6 +8,8 @@ from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .stacked_rnn_cells import StackedRNNCells
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
 from .wrappers import Bidirectional, TimeDistributed
+from .lookup import IntegerLookup, StringLookup
+from .text_vectorization import TextVectorization
 from . import (activation_layers, attention, convolution, lambda_layer, merging, merging_axes,
                noise, normalization, pooling)
 from .activation_layers import *  # noqa: F401,F403
@@ -28,14 +30,15 @@ _AREAS = (activation_layers, attention, convolution, lambda_layer, merging, merg
 __all__ = ["Layer", "RNNLayer", "SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Dropout",
            "Activation", "Input", "InputLayer", "Masking", "Flatten", "RepeatVector", "Reshape",
            "Permute", "TimeDistributed", "Bidirectional", "RNN", "SimpleRNNCell", "LSTMCell",
-           "GRUCell", "StackedRNNCells",
+           "GRUCell", "StackedRNNCells", "TextVectorization", "StringLookup", "IntegerLookup",
            *(name for area in _AREAS for name in area.__all__)]
 
 _CLASSES = {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Dense, Embedding, Dropout,
                                           Activation, InputLayer, Masking, Flatten,
                                           RepeatVector, Reshape, Permute, TimeDistributed,
                                           Bidirectional, RNN, SimpleRNNCell, LSTMCell, GRUCell,
-                                          StackedRNNCells)}
+                                          StackedRNNCells, TextVectorization, StringLookup,
+                                          IntegerLookup)}
 # Keras serializes a layer under its class's own name (an alias's is the class it names).
 _CLASSES.update({obj.__name__: obj for area in _AREAS for obj in map(vars(area).get, area.__all__)
                  if isinstance(obj, type) and issubclass(obj, Layer)})
