@@ -8,6 +8,8 @@ import operator
 import os
 import warnings
 
+_MODEL_EXTENSIONS = (".rnnkit", ".keras", ".h5")
+_WEIGHT_EXTENSIONS = (".weights.h5", ".safetensors")
 
 def _is_chief() -> bool:
     """Rank 0 under torchrun, or a single process: the only one that prints and writes."""
@@ -220,29 +222,96 @@ class EarlyStopping(MonitorCallback):
 
 
 class ModelCheckpoint(MonitorCallback):
-    """Saves the model (or only its weights) after each epoch; `filepath` may hold
-    `{epoch:02d}` and any logged value, e.g. "ckpt-{epoch:02d}-{val_loss:.2f}.rnnkit".
+    """Saves the model (or only its weights) at the end of each epoch, or every `save_freq`
+    batches (counted across epochs, as Keras counts them).
 
-    Under torchrun only rank 0 writes; the others track `best` alike, from the same logs."""
+    `filepath` may hold `{epoch:02d}`, `{batch}` (batch-level saves: the 1-based batch of the
+    epoch) and any logged value, e.g. "ckpt-{epoch:02d}-{val_loss:.2f}.rnnkit". rnnkit writes
+    its own formats, whatever the name: a model file for ".rnnkit", ".keras" or ".h5" (Keras
+    accepts only the last two), a weights file for ".weights.h5" or ".safetensors" with
+    `save_weights_only`; other extensions are refused, as Keras refuses them. With
+    `save_best_only` and an integer `save_freq`, `monitor` is read from the batch's logs (the
+    running values of the epoch so far), as in Keras. Under torchrun only rank 0 writes; the
+    others track `best` alike, from the same logs.
+
+    Args:
+        filepath: The path to write, a format string as above.
+        monitor: The logged value save_best_only compares.
+        verbose: 1 prints a line for each save.
+        save_best_only: Save only when `monitor` improves.
+        save_weights_only: Save the weights only (`model.save_weights`).
+        mode: "auto", "min" or "max": which way `monitor` improves.
+        save_freq: "epoch" or an integer number of batches.
+        initial_value_threshold: The value `monitor` must first improve on.
+
+    >>> ckpt = ModelCheckpoint("ckpt-{epoch:02d}-{batch:03d}.rnnkit", save_freq=100)
+    >>> ckpt.save_freq
+    100
+    """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch", initial_value_threshold=None):
         super().__init__(monitor, mode, initial_value_threshold)
-        if save_freq != "epoch":
-            raise NotImplementedError("ModelCheckpoint: only save_freq='epoch' is supported.")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(
+                save_freq, int) or save_freq < 1):
+            raise ValueError("ModelCheckpoint: expected save_freq 'epoch' or an integer >= 1 "
+                             f"(batches), got {save_freq!r}.")
         self.filepath, self.verbose = os.fspath(filepath), verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.save_freq = save_freq
+        self._batches_seen_since_last_saving, self._last_batch_seen = 0, None
+        self._current_epoch = 0
+        extensions = _WEIGHT_EXTENSIONS if save_weights_only else _MODEL_EXTENSIONS
+        if not self.filepath.endswith(extensions):
+            what = "with save_weights_only=True, " if save_weights_only else ""
+            raise ValueError(f"ModelCheckpoint: {what}expected a filepath ending in "
+                             f"{' or '.join(extensions)}, got {self.filepath!r}.")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._should_save_on_batch(batch):
+            self._save_model(self._current_epoch, batch, logs or {})
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save_model(epoch, None, logs or {})
+
+    def _should_save_on_batch(self, batch) -> bool:
+        """Keras's count: batches since the last save, a new epoch restarting the index."""
+        if self.save_freq == "epoch":
+            return False
+        last = self._last_batch_seen
+        self._batches_seen_since_last_saving += (
+            batch + 1 if last is None or batch <= last else batch - last)
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def _file_path(self, epoch, batch, logs) -> str:
+        """Keras's formatting: `batch` is 1-based, and left to the logs when they hold one."""
+        fields = dict(logs) if batch is None or "batch" in logs else {**logs, "batch": batch + 1}
+        try:
+            return self.filepath.format(**{**fields, "epoch": epoch + 1})
+        except KeyError as e:
+            raise KeyError(f'ModelCheckpoint: failed to format the filepath "{self.filepath}": '
+                           f"no value {e} in the logs ({', '.join(logs) or 'none'}).") from None
+
+    def _save_model(self, epoch, batch, logs) -> None:
         if self.monitor_op is None:
             self._set_monitor_op()
-        logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        path = self._file_path(epoch, batch, logs)
         if not self._should_save_model(epoch, logs, path) or not _is_chief():
             return
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"ModelCheckpoint: expected a file path, got the existing "
+                                    f"directory {path!r}.")
         if self.save_weights_only:
             self.model.save_weights(path, overwrite=True)
         else:

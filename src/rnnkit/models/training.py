@@ -11,7 +11,7 @@ from .. import metrics as metrics_module
 from ..utils import tree
 from . import data, data_adapters, distributed
 from .objectives import Objectives
-from .progress import ProgbarLogger, resolve_verbose
+from .progress import resolve_verbose
 
 
 # compile() arguments that only tune Keras's own graph compilation; they change no result here.
@@ -34,6 +34,7 @@ class Trainer:
         self._objectives = Objectives(self.name)
         self._loss_tracker = metrics_module.Mean("loss")
         self._dist: distributed.Session | None = None  # set while fit etc. run data-parallel
+        self._initial_epoch, self._initial_step, self._resume_hook = None, 0, None
 
     # -- compile --------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -279,10 +280,15 @@ class Trainer:
         history = callbacks_module.History()
         cbs = self._callback_list(callbacks, verbose, epochs, train.steps, history)
         self.stop_training = False
+        if isinstance(train, data_adapters.ArrayBatches):  # as Keras: built before callbacks
+            self._ensure_built(train.x)
+        # on_train_begin may set these (BackupAndRestore: where a backed-up run stopped)
+        self._initial_epoch, self._initial_step, self._resume_hook = None, 0, None
         cbs.on_train_begin()
+        first = options["initial_epoch"] if self._initial_epoch is None else self._initial_epoch
         logs = {}
-        for epoch in range(options["initial_epoch"], epochs):
-            logs = self._train_epoch(epoch, train, cbs)
+        for epoch in range(first, epochs):
+            logs = self._train_epoch(epoch, train, cbs, self._initial_step if epoch == first else 0)
             if val is not None and data.validates(epoch, freq):
                 val_logs = self._run_evaluation(val, cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -298,16 +304,34 @@ class Trainer:
         return data_adapters.batches_for(self, where, x, y, batch_size, shuffle, steps,
                                          steps_name, need_y, sample_weight, class_weight)
 
-    def _train_epoch(self, epoch, batches, cbs) -> dict[str, float]:
+    def _train_epoch(self, epoch, batches, cbs, skip=0) -> dict[str, float]:
+        """One epoch; its first `skip` batches are read but not trained (a resumed run)."""
         self.reset_metrics()
         cbs.on_epoch_begin(epoch)
         for step, (x, y, weights) in enumerate(batches.epoch()):
+            if step < skip:
+                if step == skip - 1:
+                    self._resume_within_epoch(x, y)
+                continue
             cbs.on_train_batch_begin(step)
             logs = self._step(x, y, train=True, sample_weight=weights)
             cbs.on_train_batch_end(step, logs)
             if self._stopping():
                 break
         return self._logs()
+
+    def _resume_within_epoch(self, x, y) -> None:
+        """Once the batches a backup had trained are read again: the compiled metrics are
+        built (an inference pass on the last of them, which draws no random numbers), then
+        the resume hook (BackupAndRestore's) restores the metrics' and generators' states."""
+        if not self._objectives.built and y is not None:
+            self.train(False)
+            with torch.no_grad():
+                self._metric_objects(y, self(data.to_device(x, self._weights_device()),
+                                             training=False))
+        hook, self._resume_hook = self._resume_hook, None
+        if hook is not None:
+            hook()
 
     def _batch_indices(self, n, batch_size, shuffle) -> list[torch.Tensor]:
         if self._dist is not None:
@@ -321,12 +345,13 @@ class Trainer:
         return self.stop_training
 
     def _callback_list(self, user_callbacks, verbose, epochs, steps, history=None):
-        """Keras's order: the user's callbacks, then History (fit only), then the progress bar."""
+        """Keras's order: the user's callbacks, then History (fit only), then the progress bar
+        (unless the user's callbacks hold a ProgbarLogger, which is used instead)."""
         params = {"verbose": verbose, "epochs": epochs, "steps": steps}
         cbs = list(user_callbacks or []) + ([history] if history is not None else [])
-        verbose = resolve_verbose(verbose)
-        if verbose and distributed.is_chief():
-            cbs.append(ProgbarLogger(verbose))
+        has_bar = any(isinstance(cb, callbacks_module.ProgbarLogger) for cb in cbs)
+        if resolve_verbose(verbose) and distributed.is_chief() and not has_bar:
+            cbs.append(callbacks_module.ProgbarLogger())
         return callbacks_module.CallbackList(cbs, self, params)
 
     def _run_evaluation(self, batches, cbs) -> dict[str, float]:
