@@ -14,12 +14,12 @@ _K0, _K1, _K2 = 0xC3A5C85C97CB3127, 0xB492B66FBE98F273, 0x9AE16A3B2F90404F
 def encode(ids: np.ndarray, mode: str, depth: int, idf_weights, where: str) -> torch.Tensor:
     """float32 counts of the indices over the last axis ("multi_hot": 0/1, "count", "tf_idf":
     counts times idf weights) or of each index ("one_hot"); indices outside [0, depth) (the
-    dropped mask token) count for nothing. Shapes as Keras's TensorFlow path: a scalar is one
-    sample; "one_hot" adds a last axis unless it is already 1."""
+    dropped mask token) count for nothing. Shapes as Keras's: a scalar is one sample;
+    "one_hot" encodes each index, replacing a last axis of size 1."""
     ids = np.asarray(ids, np.int64)
     if ids.ndim == 0:
         ids = ids[None]
-    if mode == "one_hot" and ids.shape[-1] != 1:
+    if mode == "one_hot" and not (ids.ndim > 1 and ids.shape[-1] == 1):
         ids = ids[..., None]
     if mode in ("count", "tf_idf") and ids.ndim > 2:
         raise ValueError(f"{where}: output_mode {mode!r} takes inputs of rank 1 or 2, got "

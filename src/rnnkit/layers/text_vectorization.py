@@ -115,7 +115,10 @@ class TextVectorization(Layer):
         lookup.finalize_state()
 
     def update_state(self, data) -> None:
-        self._lookup_layer.update_state(self._preprocess(data)[0])
+        tokens = self._preprocess(data)[0]
+        if isinstance(tokens, np.ndarray) and tokens.ndim <= 1:  # Keras: a column of documents
+            tokens = tokens.reshape(-1, 1)
+        self._lookup_layer.update_state(tokens)
 
     def finalize_state(self) -> None:
         self._lookup_layer.finalize_state()
@@ -153,7 +156,7 @@ class TextVectorization(Layer):
         and n-grammed as Keras's _preprocess."""
         strings = self._standardized(string_array(inputs, self._encoding, self.name))
         if self._split is None:
-            return (strings[:, None] if strings.ndim == 1 else strings), False
+            return strings, False
         scalar = strings.ndim == 0
         if strings.ndim > 1:
             if strings.shape[-1] != 1:
