@@ -152,8 +152,8 @@ def test_validation_freq_and_validation_steps():
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda m, x, y: m.fit(iter(batches(x, y)), y), ValueError, "expected y=None and "
-     "sample_weight=None when x is a generator"),
+    (lambda m, x, y: m.fit(iter(batches(x, y)), y), ValueError, "when providing `x` as a "
+     "generator, `y` should not be passed"),
     (lambda m, x, y: m.fit(iter([])), ValueError, "the data gave no batch"),
     (lambda m, x, y: m.fit(Batches(x, y), validation_split=0.5), ValueError,
      "validation_split needs arrays"),
