@@ -128,7 +128,7 @@ class Trainer:
         if need_y and y is None:
             raise ValueError(f"{where}: expected targets y, got None.")
         dtype = self._float_dtype()
-        x = data.to_tensors(x, where, "x", dtype)
+        x = data.to_tensors(x, where, "x", dtype, strings=data.takes_strings(self))
         y = None if y is None else data.to_tensors(y, where, "y", dtype)
         data.check_lengths(where, x, y, allow_empty)
         if (torch.is_tensor(x) and torch.is_tensor(y) and isinstance(self.loss, losses.Loss)
