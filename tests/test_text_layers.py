@@ -164,3 +164,52 @@ def test_adapt_on_batches_and_callables():
                                      split=lambda x: [s.split("-") for s in x],
                                      vocabulary=["A", "B"])
     assert upper(["a-b-z"]).tolist() == [[2, 3, 1]]
+
+
+def _text_data():
+    texts = np.array(["good movie", "bad movie", "great film", "awful film", "good good",
+                      "bad bad"] * 4)
+    return texts, np.array([1, 0, 1, 0, 1, 0] * 4, dtype="float32")
+
+
+def test_sequential_text_model_fits_predicts_saves_and_loads(tmp_path):
+    torch.manual_seed(0)
+    texts, y = _text_data()
+    vectorize = layers.TextVectorization(max_tokens=20, output_sequence_length=4)
+    vectorize.adapt(texts)
+    model = rnnkit.Sequential([layers.Input(shape=(1,), dtype="string"), vectorize,
+                               layers.Embedding(20, 8), layers.LSTM(8),
+                               layers.Dense(1, activation="sigmoid")])
+    assert model.compute_output_shape((None, 1)) == (None, 1)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    history = model.fit(texts[:, None], y, epochs=2, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 2
+    predictions = model.predict(texts[:, None], verbose=0)
+    assert predictions.shape == (len(texts), 1)
+    assert np.isfinite(model.evaluate(texts[:, None], y, verbose=0))
+    path = tmp_path / "text.rnnkit"
+    model.save(path)
+    loaded = rnnkit.models.load_model(path)
+    assert loaded.layers[0].get_vocabulary() == vectorize.get_vocabulary()
+    np.testing.assert_array_equal(loaded.predict(texts[:, None], verbose=0), predictions)
+
+
+def test_functional_text_model_and_tf_idf_save(tmp_path):
+    texts, y = _text_data()
+    inputs = layers.Input(shape=(1,), dtype="string")
+    vectorize = layers.TextVectorization(output_mode="tf_idf")
+    vectorize.adapt(texts)
+    outputs = layers.Dense(1)(vectorize(inputs))
+    model = rnnkit.Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(texts[:, None], y, epochs=1, verbose=0)
+    predictions = model.predict(texts[:, None], verbose=0)
+    model.save(tmp_path / "tfidf.rnnkit")
+    loaded = rnnkit.models.load_model(tmp_path / "tfidf.rnnkit")
+    np.testing.assert_allclose(loaded.predict(texts[:, None], verbose=0), predictions)
+
+
+def test_strings_refused_where_the_model_takes_numbers():
+    model = rnnkit.Sequential([layers.Input(shape=(1,)), layers.Dense(1)])
+    with pytest.raises(TypeError, match="strings"):
+        model.predict(np.array([["a"], ["b"]]), verbose=0)

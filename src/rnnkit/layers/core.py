@@ -228,7 +228,11 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + tuple(shape)
         if dtype is None:
             dtype = "float32"
-        super().__init__(name=name, dtype=dtype, batch_input_shape=batch_shape, **kwargs)
+        strings = dtype == "string"  # text for a TextVectorization or StringLookup layer
+        super().__init__(name=name, dtype=None if strings else dtype,
+                         batch_input_shape=batch_shape, **kwargs)
+        if strings:
+            self.dtype_name = "string"
         self.built = True
         symbolic.Node(self, outputs=symbolic.KerasTensor(self._batch_input_shape,
                                                          self.dtype_name, self.name))

@@ -11,8 +11,10 @@ from .. import losses
 from ..layers._checks import check_int
 
 
-def to_tensor(a, where: str, what: str, float_dtype=torch.float32) -> torch.Tensor:
-    """A tensor from an array-like; floating numpy data becomes float_dtype (Keras's floatx)."""
+def to_tensor(a, where: str, what: str, float_dtype=torch.float32, strings: bool = False):
+    """A tensor from an array-like; floating numpy data becomes float_dtype (Keras's floatx).
+    With `strings` (a model whose input takes text), an array of str, bytes or object stays a
+    numpy array: its first layer reads it, and indexing batches it."""
     if torch.is_tensor(a):
         return a.to(float_dtype) if torch.is_floating_point(a) and a.dtype != float_dtype else a
     try:
@@ -20,21 +22,42 @@ def to_tensor(a, where: str, what: str, float_dtype=torch.float32) -> torch.Tens
     except Exception as exc:  # pragma: no cover - numpy's message is kept
         raise TypeError(f"{where}: expected {what} as a numpy array or torch tensor, got "
                         f"{type(a).__name__}.") from exc
+    if arr.dtype.kind in "USO" and strings:
+        return arr
     if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise TypeError(f"{where}: expected {what} of numbers, got an array of dtype {arr.dtype}.")
+        hint = (" Text needs a model whose input takes strings: Input(dtype='string') or a "
+                "first TextVectorization or StringLookup layer." if arr.dtype.kind in "USO"
+                else "")
+        raise TypeError(f"{where}: expected {what} of numbers, got an array of dtype "
+                        f"{arr.dtype}.{hint}")
     t = torch.from_numpy(np.ascontiguousarray(arr))
     return t.to(float_dtype) if t.is_floating_point() else t
 
 
-def to_tensors(structure, where: str, what: str, float_dtype=torch.float32):
+def takes_strings(model) -> bool:
+    """Whether the model's input is text: an Input of dtype "string", or a first layer that
+    reads strings (TextVectorization, StringLookup)."""
+    from ..layers.lookup import StringLookup
+    from ..layers.text_vectorization import TextVectorization
+    first = getattr(model, "_input_layer", None)
+    found = [first] if first is not None else []
+    found += [layer for layer in getattr(model, "layers", [])[:2]]
+    return any(getattr(layer, "dtype_name", None) == "string"
+               or isinstance(layer, (TextVectorization, StringLookup)) for layer in found)
+
+
+def to_tensors(structure, where: str, what: str, float_dtype=torch.float32,
+               strings: bool = False):
     """to_tensor on every array of a list or dict of them (a model of several inputs or
     outputs), or on one."""
     if isinstance(structure, dict):
-        return {k: to_tensor(v, where, f"{what}[{k!r}]", float_dtype) for k, v in structure.items()}
+        return {k: to_tensor(v, where, f"{what}[{k!r}]", float_dtype, strings)
+                for k, v in structure.items()}
     if isinstance(structure, (list, tuple)) and structure and not np.isscalar(structure[0]) \
             and all(torch.is_tensor(v) or isinstance(v, np.ndarray) for v in structure):
-        return [to_tensor(v, where, f"{what}[{i}]", float_dtype) for i, v in enumerate(structure)]
-    return to_tensor(structure, where, what, float_dtype)
+        return [to_tensor(v, where, f"{what}[{i}]", float_dtype, strings)
+                for i, v in enumerate(structure)]
+    return to_tensor(structure, where, what, float_dtype, strings)
 
 
 def leaves(structure) -> list:
@@ -44,20 +67,26 @@ def leaves(structure) -> list:
 
 
 def take(structure, idx):
-    """The samples `idx` of every tensor of the structure."""
+    """The samples `idx` of every tensor (or numpy array of strings) of the structure."""
+    def one(v):
+        return v[idx.cpu().numpy() if isinstance(v, np.ndarray) and torch.is_tensor(idx)
+                 else idx]
     if isinstance(structure, dict):
-        return {k: v[idx] for k, v in structure.items()}
+        return {k: one(v) for k, v in structure.items()}
     if isinstance(structure, (list, tuple)):
-        return [v[idx] for v in structure]
-    return structure[idx]
+        return [one(v) for v in structure]
+    return one(structure)
 
 
 def to_device(structure, device):
+    """Tensors moved to `device`; numpy arrays of strings stay (their layer reads them)."""
+    def one(v):
+        return v if isinstance(v, np.ndarray) else v.to(device)
     if isinstance(structure, dict):
-        return {k: v.to(device) for k, v in structure.items()}
+        return {k: one(v) for k, v in structure.items()}
     if isinstance(structure, (list, tuple)):
-        return [v.to(device) for v in structure]
-    return structure.to(device)
+        return [one(v) for v in structure]
+    return one(structure)
 
 
 def count(structure) -> int:
@@ -70,7 +99,7 @@ def check_lengths(where: str, x, y, allow_empty: bool = False) -> int:
     if len(xs) == 1 and len(ys) <= 1:
         return check_same_length(where, xs[0], ys[0] if ys else None, allow_empty)
     for t in xs + ys:
-        if t.dim() == 0:
+        if t.ndim == 0:
             raise ValueError(f"{where}: expected every input and target with a batch axis, "
                              "got a scalar.")
     sizes = {int(t.shape[0]) for t in xs + ys}
@@ -88,9 +117,9 @@ def check_same_length(where: str, x: torch.Tensor, y: torch.Tensor | None,
                       allow_empty: bool = False) -> int:
     """The number of samples; x and y must agree on it, and (unless allow_empty) have some:
     a loss or a prediction over nothing is meaningless, as Keras also finds."""
-    if x.dim() == 0:
+    if x.ndim == 0:
         raise ValueError(f"{where}: expected x with a batch axis, got a scalar.")
-    if y is not None and y.dim() == 0:
+    if y is not None and y.ndim == 0:
         raise ValueError(f"{where}: expected y with a batch axis, got a scalar.")
     if y is not None and y.shape[0] != x.shape[0]:
         raise ValueError(f"{where}: expected x and y to have the same number of samples, got x "

@@ -161,9 +161,11 @@ class Functional(Model):
     def _check_input(self, spec: KerasTensor, value):
         if isinstance(value, KerasTensor):
             return value
-        if not isinstance(value, torch.Tensor):
+        if spec.dtype == "string":  # text stays a numpy array for its TextVectorization
+            value = np.asarray(value)
+        elif not isinstance(value, torch.Tensor):
             value = torch.as_tensor(np.asarray(value))
-        if value.is_floating_point() and spec.dtype.startswith("float"):
+        if spec.dtype.startswith("float") and value.is_floating_point():
             value = value.to(getattr(torch, self._float_dtype_name(spec)))
         shape = tuple(value.shape)
         if len(shape) != len(spec.shape) or any(

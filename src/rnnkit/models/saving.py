@@ -196,6 +196,22 @@ def _tensors(blob, what: str, version: int | None = None) -> tuple[dict[str, np.
     return arrays, version
 
 
+def _assets(model) -> dict[str, str]:
+    """What layers keep outside their config and weights (a lookup layer's learned
+    vocabulary, as Keras's asset files): "assets/<layer key>/<file name>" -> text."""
+    return {f"assets/{key}/{name}": text
+            for key, layer in zip(layer_keys(model.layers), model.layers)
+            if hasattr(layer, "save_assets") for name, text in layer.save_assets().items()}
+
+
+def _load_assets(model, assets: dict[str, str]) -> None:
+    for key, layer in zip(layer_keys(model.layers), model.layers):
+        prefix = f"assets/{key}/"
+        found = {n[len(prefix):]: t for n, t in assets.items() if n.startswith(prefix)}
+        if found and hasattr(layer, "load_assets"):
+            layer.load_assets(found)
+
+
 def _version(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdecimal():
         raise ValueError(f"{what}: expected a format version number, got {value!r}.")
@@ -304,11 +320,14 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     arrays = _weight_arrays(model)
     weights = safetensors.dumps(arrays, _weights_metadata(model, arrays))
     opt_arrays = _optimizer_arrays(model) if model.compiled else None
+    assets = _assets(model)
 
     def write(tmp):
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("metadata.json", json.dumps(_metadata(), indent=2))
             zf.writestr("config.json", json.dumps(config, indent=2))
+            for name, text in assets.items():
+                zf.writestr(name, text)
             zf.writestr("model.safetensors", weights)
             if opt_arrays is not None:
                 zf.writestr("optimizer.safetensors",
@@ -342,6 +361,8 @@ def _read_model_file(file, budget: Budget):
         opt_arrays = (_tensors(archive.read("optimizer.safetensors"), "optimizer.safetensors",
                                version)[0]
                       if "optimizer.safetensors" in archive.names else None)
+        config["assets"] = {n: archive.read(n).decode("utf-8") for n in sorted(archive.names)
+                            if n.startswith("assets/")}
     return version, config, arrays, opt_arrays
 
 
@@ -361,7 +382,9 @@ def load_model(filepath, compile: bool = True, custom_objects=None, *,
         return load_keras(path, compile=compile, max_bytes=max_bytes)
     with open(path, "rb") as file, reading(path):
         version, config, arrays, opt_arrays = _read_model_file(file, Budget(path, max_bytes))
+        assets = config.pop("assets", {})
         model = model_from_config(config, custom_objects)
+        _load_assets(model, assets)
         _assign(model, arrays, version)
         cc = config.get("compile_config")
         if compile and cc and cc.get("optimizer") and cc.get("loss"):
