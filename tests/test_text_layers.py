@@ -213,3 +213,10 @@ def test_strings_refused_where_the_model_takes_numbers():
     model = rnnkit.Sequential([layers.Input(shape=(1,)), layers.Dense(1)])
     with pytest.raises(TypeError, match="strings"):
         model.predict(np.array([["a"], ["b"]]), verbose=0)
+
+
+def test_load_keras_refuses_text_layers():
+    from rnnkit.interop.keras import _layer
+    record = {"class_name": "TextVectorization", "config": {"name": "tv"}}
+    with pytest.raises(ValueError, match="text layers"):
+        _layer(record)

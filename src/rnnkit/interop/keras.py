@@ -35,7 +35,9 @@ from ._keras_files import read, require_h5py
 
 CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells")  # an RNN layer's cell
 # Every layer class rnnkit has, under Keras's name, but Lambda: refused before, by _refuse_code.
-SUPPORTED = tuple(name for name in _CLASSES if name not in (*CELLS, "Lambda"))
+# Text layers keep their vocabulary in a .keras file's assets, which load_keras does not read.
+_TEXT_LAYERS = ("TextVectorization", "StringLookup", "IntegerLookup")
+SUPPORTED = tuple(name for name in _CLASSES if name not in (*CELLS, "Lambda", *_TEXT_LAYERS))
 _WRAPPED_KEYS = ("layer", "backward_layer")
 _RECORD_ONLY = ("module", "registered_name", "build_config", "compile_config", "shared_object_id")
 _ANY = object()
@@ -143,6 +145,10 @@ def _layer(record, supported=SUPPORTED):
                          f"{type(record).__name__}.")
     cls, raw = record.get("class_name"), dict(record.get("config") or {})
     where = f"Keras layer {raw.get('name', '?')!r} ({cls})"
+    if cls in _TEXT_LAYERS:
+        raise ValueError(f"{where}: load_keras does not read Keras's text layers (their "
+                         "vocabulary is in the file's assets); build the layer in rnnkit and "
+                         "adapt it, or pass vocabulary=.")
     if cls not in supported:
         what = "cell" if supported is CELLS else "layer"
         raise ValueError(f"{where}: rnnkit has no {cls} {what}; load_keras supports "
