@@ -6,11 +6,13 @@ cannot train."""
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
+import rnnkit
 from rnnkit import layers
 from rnnkit.models import Sequential
 from rnnkit.utils import PyDataset
@@ -177,3 +179,140 @@ def test_an_unknown_number_of_steps_shows_as_keras_shows_it():
     bar = Progbar(None, stream=stream, interval=0)
     bar.update(17, [("loss", 0.5)])
     assert "     17/Unknown" in stream.getvalue()
+
+
+class Endless(PyDataset):
+    """Batch i of an endless PyDataset: the i-th batch of the data, cycling; records i."""
+
+    def __init__(self, x, y, **kwargs):
+        super().__init__(**kwargs)
+        self.parts, self.seen = batches(x, y), []
+
+    @property
+    def num_batches(self):
+        return None
+
+    def __getitem__(self, index):
+        self.seen.append(index)
+        return self.parts[index % len(self.parts)]
+
+
+def empty_loader(x, y):
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(
+        torch.from_numpy(x[:0]), torch.from_numpy(y[:0])), batch_size=BATCH)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda x, y: iter([]), "the data gave no batch"),
+    (lambda x, y: iter([(x[:0], y[:0])]), "expected at least one sample"),
+    (lambda x, y: Batches(x[:0], y[:0]), "expected a PyDataset with at least one batch"),
+    (empty_loader, "expected a torch DataLoader with at least one sample"),
+    (lambda x, y: empty_loader(x, y).dataset, "expected a torch Dataset with at least one"),
+    (lambda x, y: (x[:0], y[:0]), "expected at least one sample"),
+])
+@pytest.mark.parametrize("method", ["fit", "evaluate", "predict"])
+def test_empty_data_is_one_clear_error_in_every_form(make, match, method):
+    x, y = data()
+    given = make(x, y)
+    args = given if isinstance(given, tuple) else (given,)
+    if method == "predict":
+        args = args[:1]
+    m = model()
+    with pytest.raises(ValueError, match=match):
+        getattr(m, method)(*args, verbose=0)
+    assert not m.optimizer.built  # nothing trained on nothing
+
+
+@pytest.mark.parametrize("make", [
+    lambda x, y: (x, y[:N - 1]),
+    lambda x, y: (iter([(x[:4], y[:3])]),),
+    lambda x, y: (Batches(x, y[:N - 1]),),
+])
+def test_x_and_y_of_different_lengths_are_refused(make):
+    x, y = data()
+    with pytest.raises(ValueError, match="expected x and y to have the same number of samples"):
+        model().fit(*make(x, y), verbose=0)
+
+
+@pytest.mark.parametrize("value, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError),
+                                          ("4", TypeError), (True, TypeError)])
+@pytest.mark.parametrize("name", ["batch_size", "validation_batch_size"])
+def test_batch_sizes_must_be_positive_ints(value, error, name):
+    x, y = data()
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    for given in ((x, y), (dataset, None)):
+        with pytest.raises(error, match=name):
+            model().fit(*given, validation_data=(x, y), verbose=0, **{name: value})
+
+
+def test_pydataset_steps_read_on_through_a_shuffled_pass():
+    """Keras: with steps_per_epoch under the length, an epoch goes on where the last stopped;
+    a new pass (a new order) starts only when one is used up."""
+    x, y = data()
+    seen = []
+
+    class Recording(Batches):
+        def __getitem__(self, index):
+            seen.append(index)
+            return super().__getitem__(index)
+
+    torch.manual_seed(1)
+    with pytest.warns(UserWarning, match="ran out of data"):
+        _, history = fitted(Recording(x, y), steps_per_epoch=2, epochs=6)
+    assert len(history["loss"]) == 6 and len(seen) == 9  # 2, 1, 2, 1, 2, 1 batches
+    passes = [seen[i:i + 3] for i in range(0, 9, 3)]
+    assert all(sorted(p) == [0, 1, 2] for p in passes)
+
+
+def test_an_endless_pydataset_needs_steps_and_reads_on():
+    x, y = data()
+    with pytest.raises(ValueError, match="endless"):
+        model().fit(Endless(x, y), verbose=0)
+    dataset = Endless(x, y)
+    with pytest.warns(UserWarning, match="infinite PyDataset"):
+        fitted(dataset, steps_per_epoch=2, epochs=3)  # shuffle=True is ignored, as in Keras
+    assert dataset.seen == list(range(6))
+
+
+def test_a_generator_exactly_used_up_stops_without_an_empty_epoch():
+    x, y = data()
+    with pytest.warns(UserWarning, match="ran out of data"):
+        _, history = fitted(iter(batches(x, y, size=2)), steps_per_epoch=3, epochs=5,
+                            shuffle=False)
+    assert len(history["loss"]) == 2 and 0 not in history["loss"]
+
+
+def test_a_validation_generator_read_to_its_end_is_an_error_at_the_next_validation():
+    x, y = data()
+    with pytest.raises(ValueError, match="ran out in an earlier epoch"):
+        fitted(x, y, epochs=2, validation_data=iter(batches(x, y)))
+
+
+@pytest.mark.parametrize("make, warns", [
+    (lambda x, y: iter(batches(x, y)), True),
+    (lambda x, y: torch.utils.data.DataLoader(torch.utils.data.TensorDataset(
+        torch.from_numpy(x), torch.from_numpy(y)), batch_size=BATCH), True),
+    (lambda x, y: Batches(x, y), False),
+    (lambda x, y: torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+     False),
+])
+def test_shuffle_ignored_warning_as_keras_gives_it(make, warns):
+    x, y = data()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted(make(x, y), epochs=1)
+    ignored = [w for w in caught if "`shuffle=True` was passed" in str(w.message)]
+    assert len(ignored) == int(warns)
+
+
+def test_progress_total_is_steps_per_epoch_with_arrays():
+    x, y = data()
+    totals = []
+
+    class Total(rnnkit.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            totals.append(self.params["steps"])
+
+    with pytest.warns(UserWarning, match="ran out of data"):
+        fitted(x, y, batch_size=BATCH, steps_per_epoch=5, epochs=1, callbacks=[Total()])
+    assert totals == [5]
