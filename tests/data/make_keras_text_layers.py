@@ -3,10 +3,13 @@ arguments, what it is adapted on, its vocabulary (with and without special token
 vocabulary size, its get_config (without dtype) and its outputs on a few inputs, or the error
 it raises. Writes tests/data/keras_text_layers.json.
 
-Keras's text layers need TensorFlow (they run on tf.strings and TF lookup tables), so run it
-with Keras 3.15.1 and TensorFlow installed:
+Keras's text layers need TensorFlow (they run on tf.strings and TF lookup tables) even on the
+JAX backend, so run it with Keras 3.15.1 and TensorFlow installed:
 
     KERAS_BACKEND=jax kerasenv/bin/python tests/data/make_keras_text_layers.py
+
+(kerasenv has no TensorFlow; the committed file was made with a venv that adds
+tensorflow-cpu 2.21.0 to kerasenv's packages.)
 """
 
 import json
