@@ -316,3 +316,35 @@ def test_progress_total_is_steps_per_epoch_with_arrays():
     with pytest.warns(UserWarning, match="ran out of data"):
         fitted(x, y, batch_size=BATCH, steps_per_epoch=5, epochs=1, callbacks=[Total()])
     assert totals == [5]
+
+
+def steps_trained(fit):
+    """The number of training batches of each epoch of fit(callbacks=...)."""
+    counts = []
+    fit(callbacks=[rnnkit.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: counts.append(0),
+        on_train_batch_end=lambda batch, logs: counts.__setitem__(-1, counts[-1] + 1))])
+    return counts
+
+
+def test_validation_split_keeps_steps_per_epoch_for_the_training_part():
+    """Keras splits first, then reads steps_per_epoch batches of the training part (9 samples:
+    batches of 4, 4, 1 read 2 then 1)."""
+    x, y = data()
+    with pytest.warns(UserWarning, match="ran out of data"):
+        counts = steps_trained(lambda callbacks: model().fit(
+            x, y, batch_size=BATCH, validation_split=0.25, steps_per_epoch=2, epochs=3,
+            shuffle=False, verbose=0, callbacks=callbacks))
+    assert counts == [2, 1, 2]
+
+
+def test_split_validation_reads_validation_steps_batches():
+    from rnnkit.models import data_adapters
+
+    x, y = data()
+    m = model()
+    train = data_adapters.batches_for(m, "fit", x, y, None, False, 3, "steps_per_epoch")
+    assert train.batch_size == 4  # ceil(12 / 3), as Keras
+    part, val = data_adapters.split_validation(m, "fit", train, 0.25, None, steps=2)
+    assert part.batch_size == 3 and val.batch_size == 2  # ceil(9 / 3), ceil(3 / 2)
+    assert [len(b[0]) for b in val.epoch()] == [2, 1]

@@ -174,7 +174,8 @@ class ArrayBatches:
     def __init__(self, trainer, x, y, batch_size: int, shuffle: bool, sample_weight=None,
                  steps=None, carry=False):
         self.trainer, self.x, self.y, self.sample_weight = trainer, x, y, sample_weight
-        self.batch_size, self.shuffle, self._given = batch_size, shuffle, (steps, carry)
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.asked = (batch_size, steps, carry)  # batch_size as asked: see _arrays
         self._reader = EpochReader(self._pass, data.num_batches(data.count(x), batch_size),
                                    steps, carry, one_shot=False)
         self.steps = steps or self._reader.num_batches  # the progress bar's total
@@ -237,7 +238,14 @@ def batches_for(trainer, where, x, y, batch_size, shuffle, steps, steps_name, ne
     """An epoch's batches of x, y and sample weights: ArrayBatches, or SourceBatches for a
     generator, PyDataset or DataLoader (which bring their own targets, weights and batch
     size). fit's training (steps_name "steps_per_epoch") carries a pass over from epoch to
-    epoch; `batch_size=None` is Keras's default: ceil(samples / steps) with steps, else 32."""
+    epoch; `batch_size=None` is Keras's default: ceil(samples / steps) with steps, else 32.
+
+    >>> import rnnkit
+    >>> m = rnnkit.Sequential([rnnkit.Input((2,)), rnnkit.layers.Dense(1)])
+    >>> batches_for(m, "fit", np.ones((10, 2)), np.ones((10, 1)), None, False, 3,
+    ...             "steps_per_epoch").batch_size
+    4
+    """
     from ..layers._checks import check_int
 
     steps = None if steps is None else check_int(where, steps_name, steps)
@@ -265,13 +273,22 @@ def batches_for(trainer, where, x, y, batch_size, shuffle, steps, steps_name, ne
     x, y = trainer._tensors(where, x, y, need_y=need_y)
     weights = None if y is None else data.sample_weights(where, sample_weight, class_weight, y,
                                                           trainer._float_dtype())
-    batch_size = batch_size or (math.ceil(data.count(x) / steps) if steps else 32)
-    return ArrayBatches(trainer, x, y, batch_size, shuffle, weights, steps, carry)
+    return _arrays(trainer, x, y, batch_size, shuffle, weights, steps, carry)
 
 
-def split_validation(trainer, where, train, fraction, batch_size):
+def _arrays(trainer, x, y, batch_size, shuffle, weights, steps=None, carry=False):
+    """ArrayBatches; `batch_size=None` is Keras's default, ceil(samples / steps) with steps,
+    else 32 (kept as asked, for validation_split to apply it to the training part)."""
+    size = batch_size or (math.ceil(data.count(x) / steps) if steps else 32)
+    batches = ArrayBatches(trainer, x, y, size, shuffle, weights, steps, carry)
+    batches.asked = (batch_size, steps, carry)
+    return batches
+
+
+def split_validation(trainer, where, train, fraction, batch_size, steps=None):
     """Keras's validation_split of array batches: the last `fraction` of the samples (and
-    of their weights), before any shuffling; the training part keeps its steps_per_epoch."""
+    of their weights), before any shuffling; the training part keeps its steps_per_epoch,
+    the validation part reads `steps` (validation_steps) batches of `batch_size`."""
     if not isinstance(train, ArrayBatches):
         raise ValueError(f"{where}: validation_split needs arrays; with a generator, "
                          "PyDataset or DataLoader pass validation_data.")
@@ -279,5 +296,6 @@ def split_validation(trainer, where, train, fraction, batch_size):
     tw = vw = None
     if train.sample_weight is not None:
         (tw, _), (vw, _) = data.validation_split(where, train.sample_weight, train.y, fraction)
-    return (ArrayBatches(trainer, tx, ty, train.batch_size, train.shuffle, tw, *train._given),
-            ArrayBatches(trainer, vx, vy, batch_size, False, vw))
+    asked, train_steps, carry = train.asked
+    return (_arrays(trainer, tx, ty, asked, train.shuffle, tw, train_steps, carry),
+            _arrays(trainer, vx, vy, batch_size or asked, False, vw, steps))
