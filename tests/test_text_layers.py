@@ -192,6 +192,25 @@ def test_sequential_text_model_fits_predicts_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(loaded.predict(texts[:, None], verbose=0), predictions)
 
 
+def test_sequential_without_input_builds_on_a_vector_of_strings():
+    """Keras's text-classification shape: the model's first layer is the TextVectorization and
+    x a 1-D array of strings; the model computes what its layers compute one after another."""
+    torch.manual_seed(0)
+    texts, y = _text_data()
+    vectorize = layers.TextVectorization(max_tokens=20, output_sequence_length=4)
+    vectorize.adapt(texts)
+    model = rnnkit.Sequential([vectorize, layers.Embedding(20, 4, mask_zero=True), layers.LSTM(3),
+                               layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(texts, y, epochs=1, batch_size=8, verbose=0)
+    assert model.compute_output_shape((None,)) == (None, 1)
+    ids = vectorize(texts)
+    assert ids.shape == (len(texts), 4) and ids.dtype == torch.int64
+    with torch.no_grad():
+        by_hand = model.layers[3](model.layers[2](model.layers[1](ids)))
+    np.testing.assert_allclose(model.predict(texts, verbose=0), by_hand.numpy(), rtol=1e-6)
+
+
 def test_functional_text_model_and_tf_idf_save(tmp_path):
     texts, y = _text_data()
     inputs = layers.Input(shape=(1,), dtype="string")

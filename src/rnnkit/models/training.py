@@ -141,8 +141,9 @@ class Trainer:
         """Build on the first batch's shape; weights go where .to() asked, else the default
         device, and only then is the model's device known."""
         if not self.built:
-            shapes = [(None,) + tuple(t.shape[1:]) for t in data.leaves(x)]
-            self.build(shapes[0] if torch.is_tensor(x) else shapes)
+            one = torch.is_tensor(x) or isinstance(x, np.ndarray)  # an array of strings
+            shapes = [(None,) + tuple(t.shape[1:]) for t in ([x] if one else data.leaves(x))]
+            self.build(shapes[0] if one else shapes)
 
     def _total_loss(self, y, y_pred, sample_weight=None):
         """The compiled loss plus every regularization penalty (`model.losses`), which Keras
