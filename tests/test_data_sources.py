@@ -348,3 +348,15 @@ def test_split_validation_reads_validation_steps_batches():
     part, val = data_adapters.split_validation(m, "fit", train, 0.25, None, steps=2)
     assert part.batch_size == 3 and val.batch_size == 2  # ceil(9 / 3), ceil(3 / 2)
     assert [len(b[0]) for b in val.epoch()] == [2, 1]
+
+
+def test_validation_steps_and_steps_with_arrays_read_the_first_batches():
+    """Steps with arrays, which rnnkit once refused: Keras reads the first batches."""
+    x, y = data()
+    m, history = fitted(x, y, batch_size=BATCH, epochs=1, validation_data=(x, y),
+                        validation_steps=1)
+    first = m.evaluate(x[:BATCH], y[:BATCH], verbose=0)
+    assert history["val_loss"][0] == pytest.approx(first, rel=1e-6)
+    assert m.evaluate(x, y, batch_size=BATCH, steps=1, verbose=0) == pytest.approx(first,
+                                                                                 rel=1e-6)
+    assert m.predict(x, batch_size=BATCH, steps=2, verbose=0).shape == (2 * BATCH, 1)

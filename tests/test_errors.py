@@ -123,19 +123,6 @@ def test_units_must_be_positive():
         SimpleRNN(0)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda m, x, y: m.fit(x, y, steps_per_epoch=2), r"sequential.fit: steps_per_epoch= with arrays is not supported yet"),
-    (lambda m, x, y: m.fit(x, y, validation_data=(x, y), validation_steps=1), r"validation_steps= with arrays is not supported yet"),
-    (lambda m, x, y: m.evaluate(x, y, steps=1), r"sequential.evaluate: steps= with arrays is not supported yet"),
-    (lambda m, x, y: m.predict(x, steps=1), r"sequential.predict: steps= with arrays is not supported yet"),
-])
-def test_unsupported_training_arguments_are_refused(call, match):
-    model = Sequential([Dense(1, input_shape=(2,))])
-    model.compile("sgd", "mse")
-    with pytest.raises(NotImplementedError, match=match):
-        call(model, np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32"))
-
-
 def test_fit_arguments_are_in_keras_order():
     import inspect
     names = list(inspect.signature(Sequential.fit).parameters)[1:]
