@@ -129,7 +129,8 @@ class EpochReader:
 
 def _source_reader(where: str, x, kind: str, batch_size: int, shuffle: bool, steps, carry):
     """An EpochReader over a generator, PyDataset or DataLoader (a map-style Dataset is
-    batched by a DataLoader first); errors for a source that holds no batch."""
+    batched by a DataLoader first); an endless PyDataset needs steps (Keras would loop
+    forever)."""
     if kind == "torch Dataset":
         x = torch.utils.data.DataLoader(x, batch_size=batch_size, shuffle=shuffle)
     if kind == "generator":
@@ -154,6 +155,8 @@ def _source_reader(where: str, x, kind: str, batch_size: int, shuffle: bool, ste
 
 
 def _check_not_empty(where: str, kind: str, x) -> None:
+    """A PyDataset of no batch or a DataLoader of no sample is refused up front (Keras
+    raises a bare StopIteration for them)."""
     count = None
     if kind == "PyDataset":
         count = x.num_batches
