@@ -77,6 +77,33 @@ def masked_gru_scenario() -> dict:
     return {"weights": model.get_weights(), "history": [first.history, second.history]}
 
 
+def weighted_scenario() -> dict:
+    """Per-step weights on a masked sequence output, weighted metrics, validation data with its
+    own weights; then class weights on a classifier. 17 samples in batches of 6 (3 + 3, and
+    3 + 2), validation in batches of 4."""
+    x, y = padded_data(17, seed=11)
+    rng = np.random.default_rng(12)
+    weights = rng.uniform(0.1, 2.0, size=(17, T)).astype("float32")
+    utils.set_random_seed(13)
+    model = Sequential([layers.Input((T, 1)), layers.Masking(0.0),
+                        layers.LSTM(6, return_sequences=True), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"], weighted_metrics=["mae"])
+    steps = model.fit(x[:12], y[:12], sample_weight=weights[:12], batch_size=6, epochs=2,
+                      verbose=0, validation_data=(x[12:], y[12:], weights[12:]),
+                      validation_batch_size=4)
+    labels = (x[:, :, 0].sum(axis=1) > 8).astype("int64") + (x[:, 0, 0] > 2.5)
+    classifier = Sequential([layers.Input((T, 1)), layers.GRU(5),
+                             layers.Dense(3, activation="softmax")])
+    classifier.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                       metrics=["accuracy"], weighted_metrics=["accuracy"])
+    classes = classifier.fit(x, labels, class_weight={0: 1.0, 1: 3.0, 2: 0.5}, batch_size=6,
+                             epochs=2, verbose=0)
+    return {"weights": model.get_weights() + classifier.get_weights(),
+            "history": [steps.history, classes.history],
+            "evaluate": model.evaluate(x, y, sample_weight=weights, batch_size=5, verbose=0,
+                                       return_dict=True)}
+
+
 def simple_rnn_on_batches() -> dict:
     """train_on_batch and test_on_batch split the batch they get like fit splits a global one."""
     x, y = regression_data(9, seed=4)
@@ -101,7 +128,8 @@ def packed_weights_scenario(rank: int) -> dict:
 
 def scenarios(folder: Path, rank: int) -> dict:
     return {"lstm": lstm_scenario(folder, rank), "gru": masked_gru_scenario(),
-            "simple_rnn": simple_rnn_on_batches(), "packed": packed_weights_scenario(rank)}
+            "simple_rnn": simple_rnn_on_batches(), "weighted": weighted_scenario(),
+            "packed": packed_weights_scenario(rank)}
 
 
 def cuda_scenario() -> dict:

@@ -94,6 +94,18 @@ def test_masked_loss_and_penalties_are_weighted_as_in_one_process(runs):
         _assert_logs_equal(a, b)
 
 
+def test_sample_and_class_weights_are_weighted_as_in_one_process(runs):
+    """Per-step weights with a mask, weighted metrics, weighted validation data and evaluate,
+    class weights: Keras's weighted loss divides by the samples (or kept steps), so each
+    rank's part is weighed as without weights."""
+    two, one = runs.two["weighted"], runs.one["weighted"]
+    _assert_weights_equal(two["weights"], one["weights"])
+    for a, b in zip(two["history"], one["history"]):
+        _assert_logs_equal(a, b)
+    assert "val_weighted_mae" in two["history"][0]
+    _assert_logs_equal(two["evaluate"], one["evaluate"])
+
+
 def test_train_and_test_on_batch_split_the_batch_they_get(runs):
     two, one = runs.two["simple_rnn"], runs.one["simple_rnn"]
     _assert_weights_equal(two["weights"], one["weights"])
@@ -144,9 +156,9 @@ def test_only_rank_0_prints_and_writes_files(runs):
 def test_mismatched_calls_and_stateful_layers_are_refused_on_every_rank(runs):
     messages = runs.two["refusals"]
     assert sorted(messages) == ["epochs", "stateful"]  # verbose and callbacks may differ
-    assert messages["epochs"] == ("ValueError: sequential_5.fit: every process must pass the "
+    assert messages["epochs"] == ("ValueError: sequential_7.fit: every process must pass the "
                                   "same arguments; epochs is 1 on rank 0 but 2 on rank 1.")
-    assert messages["stateful"].startswith("NotImplementedError: sequential_4.fit: layer lstm_1 "
+    assert messages["stateful"].startswith("NotImplementedError: sequential_6.fit: layer lstm_2 "
                                            "is stateful (stateful=True)")
 
 

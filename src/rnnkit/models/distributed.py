@@ -16,7 +16,9 @@ batches, up to float32 rounding. The scheme:
   `part_r = a_r · loss_r + (n_r / B) · penalties_r` to the global batch's loss, where
   a_r = n_r / B, or, when the model's output carries a mask that the loss applies (a mask of
   the output's leading axes), a_r = m_r / M, the rank's share of the kept time steps (M is
-  summed across ranks each step, as the loss divides by it). Penalties are per-sample means
+  summed across ranks each step, as the loss divides by it). Samples' weights (and class
+  weights, which become them) change none of this: Keras's weighted loss still divides by the
+  number of samples (or kept steps), not by the weights' sum. Penalties are per-sample means
   (activity) or the same on every rank (weights), so n_r / B weighs both right. Backward runs on
   `W · part_r` and DistributedDataParallel averages gradients over W: the sum of the parts'
   gradients, which is the gradient of the single-process loss.
@@ -150,9 +152,10 @@ class Session:
         return (part, len(part)) if len(part) else (idx[:1], 0)
 
     # -- one global batch -----------------------------------------------------------------------
-    def step(self, x, y, train: bool) -> dict[str, float]:
-        """Trainer._step for a global batch (x, y): this rank's share, reduced logs."""
-        if not (torch.is_tensor(x) and torch.is_tensor(y)):
+    def step(self, x, y, train: bool, sample_weight=None) -> dict[str, float]:
+        """Trainer._step for a global batch (x, y) and its samples' weights (class weights
+        already turned into them): this rank's share, reduced logs."""
+        if not (torch.is_tensor(x) and torch.is_tensor(y)) or isinstance(sample_weight, list):
             raise NotImplementedError(f"{self.model.name}: data-parallel training of a model with "
                                       "several inputs or outputs is not supported yet.")
         model, global_n = self.model, x.shape[0]
@@ -161,39 +164,40 @@ class Session:
         model._ensure_built(x)
         device = model._weights_device()
         x, y = x.to(device), y.to(device)
+        w = None if sample_weight is None else sample_weight[local].to(device)
         if train:
-            y_pred, part = self._train_step(x, y, n, global_n)
+            y_pred, part = self._train_step(x, y, w, n, global_n)
         else:
             self._sync_weights()
             model.train(False)
             with torch.no_grad():
                 y_pred = model(x, training=False)
-                part = self._part_of_loss(y, y_pred, n, global_n)
+                part = self._part_of_loss(y, y_pred, w, n, global_n)
         metrics = model._metric_objects(y, y_pred)  # built on every rank, updated where n > 0
         if n:
             model._loss_tracker.total += part.item() * global_n
             model._loss_tracker.count += n
-            model._update_metrics(metrics, y, y_pred)
+            model._update_metrics(metrics, y, y_pred, w)
         return model._logs()
 
-    def _train_step(self, x, y, n: int, global_n: int):
+    def _train_step(self, x, y, w, n: int, global_n: int):
         model = self.model
         model._build_optimizer()
         net = self._wrapped()
         model.train(True)
         model.optimizer.zero_grad(set_to_none=True)
         y_pred = net(x, training=True)
-        part = self._part_of_loss(y, y_pred, n, global_n)
+        part = self._part_of_loss(y, y_pred, w, n, global_n)
         # DistributedDataParallel averages gradients over the W ranks: W · part_r makes the
         # average the sum of the parts, the single-process gradient.
         (part * self.world).backward()
         model.optimizer.step()
         return y_pred, part
 
-    def _part_of_loss(self, y, y_pred, n: int, global_n: int):
+    def _part_of_loss(self, y, y_pred, w, n: int, global_n: int):
         """This rank's part of the global batch's loss (see the module's docstring)."""
         model = self.model
-        loss, penalty = model._loss_parts(y, y_pred)
+        loss, penalty = model._loss_parts(y, y_pred, w)
         sample_share = n / global_n
         mask = model._output_mask
         if mask is None or tuple(mask.shape) != tuple(y_pred.shape[:-1]):
@@ -226,11 +230,11 @@ class Session:
         """The loss and metrics over every rank's samples: Trainer._logs of one process. Every
         metric's state is a sum (means: total and count; the others: counts and confusion
         matrices in `_states`), so the sums over ranks give one process's result."""
-        trackers = self.model.metrics
-        flat = [_state_values(m) for m in trackers]
+        logged = [("loss", self.model._loss_tracker)] + self.model._objectives.logged()
+        flat = [_state_values(m) for _, m in logged]
         sums = iter(self.all_sum([v for values in flat for v in values]))
-        logs = {m.name: _result_from(m, [next(sums) for _ in values])
-                for m, values in zip(trackers, flat)}
+        logs = {key: _result_from(m, [next(sums) for _ in values])
+                for (key, m), values in zip(logged, flat)}
         return dict(sorted(logs.items()))
 
     # -- predict --------------------------------------------------------------------------------

@@ -144,10 +144,14 @@ class Objectives:
                     options["sample_weight"] = sample_weights[i]
                 metric.update_state(*losses.align(y_flat[i], pred_flat[i].detach()), **options)
 
+    def logged(self) -> list[tuple[str, object]]:
+        """(log key, metric) of each per-output loss tracker and compiled metric; a key may
+        differ from the metric's name (weighted_<name>, <output>_<name>)."""
+        return ([(tracker.name, tracker) for _, tracker in self.trackers]
+                + [(key, metric) for key, metric, _ in self.metrics + self.weighted])
+
     def results(self) -> dict[str, float]:
-        out = {f"{tracker.name}": tracker.result() for _, tracker in self.trackers}
-        out.update({key: metric.result() for key, metric, _ in self.metrics + self.weighted})
-        return out
+        return {key: metric.result() for key, metric in self.logged()}
 
     def ordered_keys(self) -> list[str]:
         """Keras's order for evaluate's list: compiled metrics logged under their own names

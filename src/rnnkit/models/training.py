@@ -186,10 +186,7 @@ class Trainer:
 
     def _step(self, x, y, train: bool, sample_weight=None):
         if self._dist is not None:
-            if sample_weight is not None:
-                raise NotImplementedError(f"{self.name}: data-parallel training with sample or "
-                                          "class weights is not supported yet.")
-            return self._dist.step(x, y, train)
+            return self._dist.step(x, y, train, sample_weight)
         self._ensure_built(x)
         device = self._weights_device()
         x, y = data.to_device(x, device), data.to_device(y, device)
