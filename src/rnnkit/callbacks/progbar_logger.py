@@ -30,8 +30,10 @@ class ProgbarLogger(Callback):
     >>> from rnnkit.models import Sequential
     >>> model = Sequential([layers.Input((2,)), layers.Dense(1)])
     >>> model.compile("sgd", "mse")
-    >>> _ = model.fit([[1.0, 2.0]], [[1.0]], verbose=0, callbacks=[ProgbarLogger()])
-    1/1 ━━━━━━━━━━━━━━━━━━━━ 0s ...
+    >>> logger = ProgbarLogger()
+    >>> _ = model.fit([[1.0, 2.0]], [[1.0]], verbose=0, callbacks=[logger])  # prints nothing
+    >>> logger.verbose, logger.epochs, logger.target
+    (0, 1, 1)
     """
 
     def __init__(self):
