@@ -48,9 +48,6 @@ def test_fit_evaluate_predict_match_keras(case):
     assert ours["evaluate_ran_out"] == keras["evaluate_ran_out"]
 
 
-@pytest.mark.xfail(strict=True, reason="fit/evaluate/predict (models/training.py, data.py) "
-                   "turn batch_size=None into 32 before data_adapters.batches_for, which "
-                   "applies Keras's ceil(samples / steps) when given None")
 def test_arrays_steps_without_batch_size_take_keras_batch_size():
     """Keras: with steps_per_epoch (or evaluate's steps) and no batch_size, an array batch
     holds ceil(samples / steps) samples."""

@@ -162,8 +162,9 @@ def _is_shape(shape) -> bool:
         d is None or isinstance(d, (int, np.integer)) for d in shape)
 
 
-def check_batch_size(where: str, value, name: str = "batch_size", default: int = 32) -> int:
-    """Keras's batch sizes: None means `default`; else a positive Python or numpy integer."""
+def check_batch_size(where: str, value, name: str = "batch_size", default=None):
+    """Keras's batch sizes: None means `default` (None: the data's own rule, Keras's
+    ceil(samples / steps) with steps, else 32); else a positive Python or numpy integer."""
     return default if value is None else check_int(where, name, value)
 
 
@@ -173,7 +174,7 @@ def fit_options(where: str, batch_size=None, epochs=1, initial_epoch=0,
     if not isinstance(shuffle, (bool, np.bool_)):
         raise TypeError(f"{where}: expected shuffle to be True or False, got {shuffle!r} "
                         f"({type(shuffle).__name__}).")
-    batch_size = check_batch_size(where, batch_size)
+    batch_size = check_batch_size(where, batch_size)  # None stays None: see batches_for
     return {"batch_size": batch_size, "epochs": check_int(where, "epochs", epochs, minimum=0),
             "initial_epoch": check_int(where, "initial_epoch", initial_epoch, minimum=0),
             "validation_batch_size": check_batch_size(where, validation_batch_size,

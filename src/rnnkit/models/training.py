@@ -274,7 +274,8 @@ class Trainer:
                                 "validation_steps", sample_weight=vw)
         elif validation_split:
             train, val = data_adapters.split_validation(self, where, train, validation_split,
-                                                        options["validation_batch_size"])
+                                                        options["validation_batch_size"],
+                                                        validation_steps)
         history = callbacks_module.History()
         cbs = self._callback_list(callbacks, verbose, epochs, train.steps, history)
         self.stop_training = False
