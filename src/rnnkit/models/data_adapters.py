@@ -302,3 +302,17 @@ def split_validation(trainer, where, train, fraction, batch_size, steps=None):
     asked, train_steps, carry = train.asked
     return (_arrays(trainer, tx, ty, asked, train.shuffle, tw, train_steps, carry),
             _arrays(trainer, vx, vy, batch_size or asked, False, vw, steps))
+
+
+def unpack_validation(where, validation_data):
+    """(x, y, sample_weight) of validation_data: (x, y) or (x, y, sample_weight) arrays, or a
+    generator, PyDataset or DataLoader (its batches hold the targets)."""
+    if is_source(validation_data):
+        return validation_data, None, None
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) == 3:
+        return tuple(validation_data)
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        got = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
+               if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__)
+        raise ValueError(f"{where}: expected validation_data=(x_val, y_val), got {got}.")
+    return (*validation_data, None)

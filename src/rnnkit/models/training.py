@@ -268,7 +268,7 @@ class Trainer:
                               class_weight=class_weight)
         val = None
         if validation_data is not None:
-            vx, vy, vw = _unpack_validation(where, validation_data)
+            vx, vy, vw = data_adapters.unpack_validation(where, validation_data)
             val = self._batches(f"{where} (validation_data)", vx, vy,
                                 options["validation_batch_size"], False, validation_steps,
                                 "validation_steps", sample_weight=vw)
@@ -433,25 +433,3 @@ def _numpy(outputs):
     if torch.is_tensor(outputs):
         return outputs.cpu().numpy()
     return tree.map_structure(lambda t: t.cpu().numpy(), outputs)
-
-
-def _refuse(where: str, **options) -> None:
-    """Keras arguments rnnkit does not implement yet: refused, never silently ignored."""
-    given = [name for name, value in options.items() if value is not None]
-    if given:
-        raise NotImplementedError(f"{where}: {', '.join(f'{n}=...' for n in given)} is not "
-                                  "supported yet.")
-
-
-def _unpack_validation(where, validation_data):
-    """(x, y, sample_weight) of validation_data: (x, y) or (x, y, sample_weight) arrays, or a
-    generator, PyDataset or DataLoader (its batches hold the targets)."""
-    if data_adapters.is_source(validation_data):
-        return validation_data, None, None
-    if isinstance(validation_data, (tuple, list)) and len(validation_data) == 3:
-        return tuple(validation_data)
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-        got = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
-               if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__)
-        raise ValueError(f"{where}: expected validation_data=(x_val, y_val), got {got}.")
-    return (*validation_data, None)
